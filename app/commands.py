@@ -1,0 +1,59 @@
+"""What each command does, in terms of the service; main.py only parses arguments and prints."""
+from importlib import resources
+from pathlib import Path
+
+from app.daemon import Daemon, one_pass
+from app.files import read_csv
+from app.service import Service
+from core.errors import AuditMailError, InputFileError
+from db.roster import RosterRepo
+from db.store import Store
+from inbox.maildir import FOLDERS, make_maildir
+from workflows.roster import check_roster
+
+
+def init(folder: Path) -> list[str]:
+    """Write a commented config.toml, the fictional sample roster and the Maildirs; returns what was made."""
+    folder = Path(folder)
+    config = folder / "config.toml"
+    if config.exists():
+        raise AuditMailError(f"{config} already exists; init never overwrites a configuration")
+    folder.mkdir(parents=True, exist_ok=True)
+    sample = resources.files("app.sample")
+    config.write_text(sample.joinpath("config.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    roster = folder / "roster.csv"
+    if not roster.exists():
+        roster.write_text(sample.joinpath("roster.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    for name in FOLDERS:
+        make_maildir(folder / "mailbox" / name)
+    people = import_roster(folder / "data", roster)
+    return [str(config), f"{roster} ({people} people, imported)", str(folder / "mailbox") + "/{inbox,processed,failed,sent}"]
+
+
+def import_roster(store_path: Path, csv_path: Path, store: Store | None = None) -> int:
+    """Check a roster CSV and replace the stored roster with it, all or nothing; returns how many people."""
+    header, rows = read_csv(csv_path)
+    people, problems = check_roster(header, rows)
+    if problems:
+        raise InputFileError(str(csv_path), problems)
+    if not people:
+        raise InputFileError(str(csv_path), ["the file has no people in it"])
+    own = store is None
+    store = store or Store(store_path)
+    try:
+        with store.transaction():
+            RosterRepo(store).replace(people)
+    finally:
+        if own:
+            store.close()
+    return len(people)
+
+
+def once(service: Service) -> dict:
+    """One intake pass plus whatever scheduled work is due."""
+    return one_pass(service)
+
+
+def run(service: Service) -> None:
+    """The daemon, until SIGTERM or SIGINT."""
+    Daemon(service).run()

@@ -1,0 +1,33 @@
+"""Reading the CSV files the QA team keeps in Excel: byte-order marks and Windows encodings tolerated."""
+import csv
+import io
+from pathlib import Path
+
+from core.errors import InputFileError
+
+
+def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the rows (with their line numbers) of a CSV saved by Excel or by hand."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputFileError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" on Windows saves in the Windows code page, not UTF-8.
+        text = data.decode("windows-1252", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputFileError(str(path), ["the file is empty"]) from None
+    except csv.Error as exc:
+        raise InputFileError(str(path), [f"line 1: {exc}"]) from None
+    rows = []
+    try:
+        for cells in reader:
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise InputFileError(str(path), [f"line {reader.line_num}: {exc}"]) from None
+    return header, rows

@@ -1,0 +1,54 @@
+"""The handlers every deployment has: mail never answered, unclear mail, and kinds no workflow claims yet."""
+from app.router import Decision, Router
+from inbox.classify import Classification, Kind
+from inbox.parse import ParsedMail
+from mailer.outbox import Letter
+
+UNCLEAR_SUBJECT = "Your email to the audit mailbox: what we need from you"
+
+
+def register_defaults(router: Router) -> None:
+    """Register the handlers for the gates (never answered) and for unclear mail."""
+    for kind in (Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OWN):
+        router.register(kind, note_only)
+    router.register(Kind.OUTSIDER, outsider)
+    router.register(Kind.UNCLEAR, unclear)
+
+
+def note_only(mail: ParsedMail, c: Classification, service) -> Decision:
+    """Auto-replies, bounces and our own mail: recorded, never answered."""
+    triage = [f"bounce from {mail.from_addr}: a letter could not be delivered"] if c.kind is Kind.BOUNCE else []
+    return Decision(outcome=f"ignored-{c.kind.value}", triage=triage)
+
+
+def outsider(mail: ParsedMail, c: Classification, service) -> Decision:
+    """Mail from outside the roster: never answered, listed for the QA team."""
+    return Decision(outcome="triage-outsider", triage=[f"mail from {mail.from_addr}, who is not on the roster"])
+
+
+def unclear(mail: ParsedMail, c: Classification, service) -> Decision:
+    """Mail from a roster member the service could not understand: say what was missing, and list it."""
+    letter = answer(mail, template="intake/unclear", kind="unclear", subject=UNCLEAR_SUBJECT, context={
+        "person_name": c.person.first_name, "subject": mail.subject, "problems": list(c.reasons),
+        "received_at": mail.received_at,
+    })
+    return Decision(outcome="answered-unclear", letters=[letter],
+                    triage=[f"unclear mail from {mail.from_addr}: " + "; ".join(c.reasons)])
+
+
+def not_automated(mail: ParsedMail, c: Classification, service) -> Decision:
+    """A kind no workflow handles yet: the QA team deals with it by hand, and the sender is told so."""
+    letter = answer(mail, template="intake/passed_on", kind="passed-on",
+                    subject=f"Received: your {c.kind.value} email", context={
+                        "person_name": c.person.first_name, "what": c.kind.value, "received_at": mail.received_at,
+                        "references": list(c.references)})
+    return Decision(outcome=f"passed-on-{c.kind.value}", letters=[letter],
+                    triage=[f"{c.kind.value} from {mail.from_addr} needs handling by hand"], refs=c.references)
+
+
+def answer(mail: ParsedMail, *, template: str, kind: str, subject: str, context: dict, refs=()) -> Letter:
+    """A letter back to the sender, threaded under their message and counted towards their daily limit."""
+    references = list(mail.references) + ([mail.message_id] if mail.message_id else [])
+    return Letter(template=template, to=[mail.from_addr], subject=subject, context=context, kind=kind,
+                  refs=tuple(refs), in_reply_to=mail.message_id, references=references[-10:],
+                  answer_to=mail.from_addr)

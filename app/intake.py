@@ -1,0 +1,91 @@
+"""One intake pass: each waiting message is parsed, classified, handled and filed, one at a time.
+
+    transport -> parse -> classify -> handler -> one store write -> move out of the inbox -> outbox
+
+A message leaves the inbox only after its handling is durable. A message whose handling was cut off
+three times (a crash, a kill) is set aside in failed/ for a person rather than retried forever.
+A failure stops one message, never the pass: it goes to failed/, the log and the QA team's list.
+"""
+import hashlib
+import logging
+from typing import Callable
+
+from app.service import Service
+from core.clock import month_of
+from core.errors import MalformedMessage, StoreError
+from inbox.mailbox import Incoming
+from inbox.parse import parse_message
+
+log = logging.getLogger("auditmail.intake")
+MAX_ATTEMPTS = 3
+
+
+def intake_pass(service: Service, should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Handle every message waiting in the inbox; returns how many were dealt with."""
+    count = 0
+    for incoming in service.reader.waiting():
+        if should_stop():
+            break
+        handle_one(service, incoming)
+        count += 1
+    return count
+
+
+def handle_one(service: Service, incoming: Incoming) -> None:
+    """Parse, classify and handle one message, then file it in processed/ or failed/."""
+    try:
+        mail = parse_message(incoming.raw, incoming.received_at)
+    except MalformedMessage as exc:
+        _set_aside(service, incoming, _raw_key(incoming.raw), None, exc.message)
+        return
+    ledger = service.ledger
+    if ledger.is_handled(mail.key, mail.received_at):
+        # Handled before a crash stopped us moving it: file it, never handle it twice.
+        log.info("already handled message_id=%s; filed", mail.key)
+        service.reader.processed(incoming)
+        return
+    if _attempts(service, mail.key, mail.received_at) > MAX_ATTEMPTS:
+        _set_aside(service, incoming, mail.key, mail.from_addr, f"handling was interrupted {MAX_ATTEMPTS} times")
+        return
+    try:
+        classification = service.classifier.classify(mail)
+        with service.store.transaction():
+            decision = service.router.handle(mail, classification, service)
+            for letter in decision.letters:
+                service.postman.post(letter)
+            month = month_of(mail.received_at)
+            for note in decision.triage:
+                ledger.add_triage(month, {"at": mail.received_at.isoformat(), "key": mail.key, "note": note})
+            ledger.mark_handled(mail.key, mail.received_at, {
+                "message_id": mail.message_id, "from": mail.from_addr, "kind": classification.kind.value,
+                "outcome": decision.outcome, "refs": list(decision.refs or classification.references),
+                "handled_at": service.clock.now().isoformat(),
+            })
+    except StoreError:
+        raise  # the store itself is failing: stop the pass, the message stays in the inbox
+    except Exception as exc:  # noqa: BLE001 - one bad message must never stop the loop
+        _set_aside(service, incoming, mail.key, mail.from_addr, f"{type(exc).__name__}: {exc}")
+        return
+    log.info("handled message_id=%s kind=%s outcome=%s refs=%s", mail.key, classification.kind.value,
+             decision.outcome, ",".join(decision.refs or classification.references) or "-")
+    service.reader.processed(incoming)
+
+
+def _attempts(service: Service, key: str, received_at) -> int:
+    """Count this attempt durably first, so a message that kills the process is not retried forever."""
+    with service.store.transaction():
+        return service.ledger.count_attempt(key, received_at)
+
+
+def _set_aside(service: Service, incoming: Incoming, key: str, sender: str | None, reason: str) -> None:
+    log.error("failed message_id=%s file=%s: %s", key, incoming.handle, reason)
+    with service.store.transaction():
+        service.ledger.add_triage(month_of(incoming.received_at), {
+            "at": incoming.received_at.isoformat(), "key": key, "failed": incoming.handle,
+            "note": f"could not be handled and was moved to failed/ ({reason})" + (f"; from {sender}" if sender else ""),
+        })
+    service.reader.failed(incoming, reason)
+
+
+def _raw_key(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()

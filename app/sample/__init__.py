@@ -1,0 +1,1 @@
+"""The fictional sample organisation `init` and `demo` write: Wexcombe County Council (invented)."""

@@ -1,0 +1,117 @@
+"""The service: configuration, clock, store, mailbox, composer and router, built once and passed around."""
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from app.handlers import not_automated, register_defaults
+from app.router import Router
+from core.clock import Clock
+from core.config import Config
+from db.ledger import Ledger
+from db.roster import RosterRepo
+from db.store import Store
+from inbox.classify import Classifier
+from inbox.maildir import MaildirMailbox
+from inbox.mailbox import Incoming, MailboxReader, MailSender
+from mailer.compose import Composer
+from mailer.outbox import Postman
+
+log = logging.getLogger("auditmail")
+ScheduledJob = Callable[["Service"], None]
+
+
+@dataclass
+class Service:
+    """Everything one running instance needs; built by `open_service`, closed with `close`."""
+
+    config: Config
+    clock: Clock
+    store: Store
+    reader: MailboxReader
+    postman: Postman
+    classifier: Classifier
+    router: Router
+    scheduled: list[ScheduledJob] = field(default_factory=list)
+    _cleanup: Path | None = None
+
+    @property
+    def roster(self) -> RosterRepo:
+        """The people on the roster."""
+        return RosterRepo(self.store)
+
+    @property
+    def ledger(self) -> Ledger:
+        """The monthly ledgers."""
+        return Ledger(self.store)
+
+    def close(self) -> None:
+        """Release the store (and remove a dry run's scratch copy)."""
+        self.store.close()
+        if self._cleanup:
+            shutil.rmtree(self._cleanup, ignore_errors=True)
+
+
+def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str], None] | None = None) -> Service:
+    """Build the service from its configuration; with `dry_run_output`, nothing is changed or sent."""
+    mailbox = MaildirMailbox(config.maildir_path)
+    reader: MailboxReader = mailbox
+    sender: MailSender = mailbox
+    store_path, cleanup = config.store_path, None
+    if dry_run_output:
+        # A dry run works on a scratch copy of the store and leaves the mailbox untouched,
+        # so it shows exactly what a real pass would do and changes nothing.
+        cleanup = Path(tempfile.mkdtemp(prefix="auditmail-dry-run-"))
+        store_path = cleanup / "data"
+        if config.store_path.exists():
+            shutil.copytree(config.store_path, store_path, ignore=shutil.ignore_patterns("daemon.lock"))
+        reader = _ReadOnlyMailbox(mailbox)
+        sender = _PrintingSender(dry_run_output)
+    store = Store(store_path)
+    composer = Composer(config.letterhead, config.mailbox_address, config.mailbox_name)
+    postman = Postman(store, composer, sender, clock, config.max_answers_per_sender_per_day)
+    roster, ledger = RosterRepo(store), Ledger(store)
+    classifier = Classifier(config.mailbox_address, roster.get, ledger.sent_mail)
+    router = Router(fallback=not_automated)
+    register_defaults(router)
+    service = Service(config, clock, store, reader, postman, classifier, router, _cleanup=cleanup)
+    for register in WORKFLOWS:
+        register(service)
+    return service
+
+
+# Each workflow module adds a `register(service)` here: its recognisers, handlers and scheduled jobs.
+WORKFLOWS: list[Callable[[Service], None]] = []
+
+
+class _ReadOnlyMailbox:
+    """A dry run's view of the mailbox: reads the inbox, moves nothing."""
+
+    def __init__(self, mailbox: MaildirMailbox):
+        self._mailbox = mailbox
+
+    def waiting(self):
+        return self._mailbox.waiting()
+
+    def processed(self, message: Incoming) -> None:
+        pass
+
+    def failed(self, message: Incoming, reason: str) -> None:
+        pass
+
+
+class _PrintingSender:
+    """A dry run's sender: shows each message instead of sending it."""
+
+    def __init__(self, output: Callable[[str], None]):
+        self._output = output
+
+    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> None:
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(raw, policy=policy.default)
+        body = message.get_body(("plain",))
+        self._output(f"--- would send {message_id} to {', '.join(recipients)}\n"
+                     f"Subject: {message['Subject']}\n\n{body.get_content() if body else ''}")

@@ -1,0 +1,1 @@
+"""Pieces every part of the service shares: the clock, the error classes, the configuration."""

@@ -1,0 +1,146 @@
+"""The TOML configuration: read once, checked key by key, paths made relative to the file.
+
+A wrong value is reported as one ConfigError naming the key, never as a traceback.
+Secrets (passwords, tokens) are never read from the file, only from environment variables.
+"""
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import ConfigError
+from mailer.letterhead import Letterhead
+
+TRANSPORTS = ("maildir",)
+REQUIRED = object()
+
+# section -> key -> (type, default). The one place that says what the file may hold.
+SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
+    "organisation": {
+        "name": (str, REQUIRED),
+        "department": (str, "Children's Safeguarding and Care"),
+        "address": (list, REQUIRED),
+        "phone": (str, REQUIRED),
+    },
+    "director": {
+        "name": (str, REQUIRED),
+        "title": (str, REQUIRED),
+        "email": (str, REQUIRED),
+        "please_ask_for": (str, ""),
+        "our_ref": (str, ""),
+    },
+    "mailbox": {
+        "transport": (str, "maildir"),
+        "address": (str, REQUIRED),
+        "display_name": (str, "QA Audits"),
+        "path": (str, "mailbox"),
+    },
+    "store": {"path": (str, "data")},
+    "daemon": {
+        "poll_seconds": (int, 60),
+        "max_answers_per_sender_per_day": (int, 10),
+        "log_level": (str, "INFO"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service is told by its configuration file, checked and with paths resolved."""
+
+    source: Path
+    letterhead: Letterhead
+    transport: str
+    mailbox_address: str
+    mailbox_name: str
+    maildir_path: Path
+    store_path: Path
+    poll_seconds: int
+    max_answers_per_sender_per_day: int
+    log_level: str
+
+    @property
+    def mailbox_domain(self) -> str:
+        """The domain of the shared mailbox, used for Message-IDs."""
+        return self.mailbox_address.rsplit("@", 1)[1]
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check the configuration file; raises ConfigError naming the first wrong key."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no configuration file at {path} (make one with `init DIR`)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    values = _checked(raw)
+    return _build(path.resolve(), values)
+
+
+def _checked(raw: dict) -> dict[str, dict]:
+    unknown = sorted(set(raw) - set(SCHEMA))
+    if unknown:
+        raise ConfigError(f"unknown section (expected one of {', '.join(SCHEMA)})", key=unknown[0])
+    out: dict[str, dict] = {}
+    for section, keys in SCHEMA.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise ConfigError("must be a [section]", key=section)
+        extra = sorted(set(given) - set(keys))
+        if extra:
+            raise ConfigError(f"unknown key (expected one of {', '.join(keys)})", key=f"{section}.{extra[0]}")
+        out[section] = {name: _value(section, name, kind, default, given) for name, (kind, default) in keys.items()}
+    return out
+
+
+def _value(section: str, name: str, kind: type, default: object, given: dict):
+    key = f"{section}.{name}"
+    if name not in given:
+        if default is REQUIRED:
+            raise ConfigError("is required but missing", key=key)
+        return default
+    value = given[name]
+    # TOML booleans are ints in Python; a poll interval of `true` is still wrong.
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError(f"must be {_describe(kind)}, not {value!r}", key=key)
+    if kind is str and not value.strip() and default is REQUIRED:
+        raise ConfigError("must not be empty", key=key)
+    if kind is list and not all(isinstance(item, str) for item in value):
+        raise ConfigError("must be a list of text lines", key=key)
+    return value
+
+
+def _describe(kind: type) -> str:
+    return {str: "text in quotes", int: "a whole number", list: "a list like [\"a\", \"b\"]"}[kind]
+
+
+def _build(source: Path, v: dict[str, dict]) -> Config:
+    mailbox, daemon = v["mailbox"], v["daemon"]
+    if mailbox["transport"] not in TRANSPORTS:
+        raise ConfigError(f"must be one of {', '.join(TRANSPORTS)}, not {mailbox['transport']!r}", key="mailbox.transport")
+    for key, address in (("mailbox.address", mailbox["address"]), ("director.email", v["director"]["email"])):
+        if address.count("@") != 1 or " " in address.strip() or "." not in address.rsplit("@", 1)[1]:
+            raise ConfigError(f"must be an email address like name@council.gov.uk, not {address!r}", key=key)
+    if not 5 <= daemon["poll_seconds"] <= 3600:
+        raise ConfigError("must be between 5 and 3600 seconds", key="daemon.poll_seconds")
+    if not 1 <= daemon["max_answers_per_sender_per_day"] <= 1000:
+        raise ConfigError("must be between 1 and 1000", key="daemon.max_answers_per_sender_per_day")
+    if daemon["log_level"].upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("must be one of DEBUG, INFO, WARNING, ERROR", key="daemon.log_level")
+    org, director = v["organisation"], v["director"]
+    letterhead = Letterhead(
+        organisation=org["name"], department=org["department"], director_name=director["name"],
+        director_title=director["title"], address_lines=tuple(org["address"]), phone=org["phone"],
+        email=director["email"], please_ask_for=director["please_ask_for"] or director["name"],
+        our_ref_prefix=director["our_ref"],
+    )
+    base = source.parent
+    return Config(
+        source=source, letterhead=letterhead, transport=mailbox["transport"],
+        mailbox_address=mailbox["address"].strip().lower(), mailbox_name=mailbox["display_name"],
+        maildir_path=base / mailbox["path"], store_path=base / v["store"]["path"],
+        poll_seconds=daemon["poll_seconds"], max_answers_per_sender_per_day=daemon["max_answers_per_sender_per_day"],
+        log_level=daemon["log_level"].upper(),
+    )

@@ -1,0 +1,131 @@
+"""A TinyDB storage that keeps its file's content in memory and writes through a shared journal.
+
+Inside a transaction, writes are only staged; the Journal commits every staged file as one unit:
+first a journal file holding all new contents (written atomically), then each file atomically,
+then the journal is removed. If the process dies part-way, opening the store replays the journal,
+so several files change together or not at all.
+"""
+import json
+from pathlib import Path
+
+from tinydb.storages import Storage
+
+from core.errors import StoreError
+from db.files import dump, remove_durably, write_atomic
+
+JOURNAL_NAME = "journal.json"
+
+
+class Journal:
+    """Collects the writes of one transaction and commits them as one."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / JOURNAL_NAME
+        self.active = False
+        self._staged: dict[Path, str] = {}
+        self._storages: list["JournaledStorage"] = []
+
+    def attach(self, storage: "JournaledStorage") -> None:
+        """Know a storage so a rolled-back transaction can reset its cache."""
+        self._storages.append(storage)
+
+    def begin(self) -> None:
+        """Start staging writes."""
+        if self.active:
+            raise StoreError("a store transaction is already open; transactions do not nest")
+        self.active, self._staged = True, {}
+
+    def stage(self, path: Path, text: str) -> None:
+        """Remember the new content of one file until commit."""
+        self._staged[path] = text
+
+    def commit(self) -> None:
+        """Make every staged write durable together."""
+        staged, self._staged, self.active = self._staged, {}, False
+        try:
+            if len(staged) == 1:
+                # One file is already atomic on its own; no journal needed.
+                (path, text), = staged.items()
+                write_atomic(path, text)
+            elif staged:
+                write_atomic(self.path, json.dumps({str(p): t for p, t in staged.items()}))
+                self._apply(staged)
+                remove_durably(self.path)
+        except OSError as exc:
+            # What reached the journal is replayed when the store is next opened.
+            raise StoreError(f"could not write the store ({exc}); the pass stopped and no mail was lost") from None
+        for storage in self._storages:
+            storage.committed(staged.get(storage.path))
+
+    def rollback(self) -> None:
+        """Forget every staged write; caches go back to what is on disk."""
+        self._staged, self.active = {}, False
+        for storage in self._storages:
+            storage.discard()
+
+    def replay(self) -> bool:
+        """Finish a commit a crash interrupted; True if there was one to finish."""
+        if not self.path.exists():
+            return False
+        try:
+            staged = {Path(p): t for p, t in json.loads(self.path.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"the store journal {self.path} cannot be read ({exc}); ask IT to restore the folder") from None
+        self._apply(staged)
+        remove_durably(self.path)
+        return True
+
+    @staticmethod
+    def _apply(staged: dict[Path, str]) -> None:
+        for path, text in staged.items():
+            write_atomic(path, text)
+
+
+class JournaledStorage(Storage):
+    """TinyDB storage for one JSON file: reads from a cache, writes via the journal or atomically."""
+
+    def __init__(self, path: Path, journal: Journal):
+        self.path = path
+        self._journal = journal
+        self._disk: str | None = self._load()
+        self._current = self._disk
+        journal.attach(self)
+
+    def _load(self) -> str | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
+        try:
+            json.loads(text)
+        except ValueError:
+            raise StoreError(f"{self.path} is not valid JSON; ask IT to restore it from backup") from None
+        return text
+
+    def read(self):
+        # A fresh object every time, so TinyDB's in-place edits never touch the committed state.
+        return None if self._current is None else json.loads(self._current)
+
+    def write(self, data) -> None:
+        text = dump(data)
+        self._current = text
+        if self._journal.active:
+            self._journal.stage(self.path, text)
+        else:
+            write_atomic(self.path, text)
+            self._disk = text
+
+    def committed(self, text: str | None) -> None:
+        """Called by the journal after commit."""
+        if text is not None:
+            self._disk = text
+        self._current = self._disk
+
+    def discard(self) -> None:
+        """Called by the journal on rollback."""
+        self._current = self._disk
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,1 @@
+"""Reading mail: transports, MIME parsing, classification."""

@@ -1,0 +1,198 @@
+"""What kind of email is this? Fixed gates first, then recognisers that workflows register, in order.
+
+Gates (never answered): our own address, bounces, auto-replies, senders outside the roster.
+Recognisers (answered by the workflow that owns the kind): replies to something we sent about an
+exemption or slippage item, new exemption requests, slippage notices, audit submissions.
+Anything left is unclear and is answered with what could not be told.
+"""
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Callable
+
+from inbox.parse import ParsedMail
+from inbox.reply import newest_text
+from workflows.roster import Person
+
+
+class Kind(StrEnum):
+    SUBMISSION = "submission"
+    EXEMPTION = "exemption"
+    SLIPPAGE = "slippage"
+    REPLY = "reply"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    OUTSIDER = "outsider"
+    OWN = "own"
+    UNCLEAR = "unclear"
+
+
+NEVER_ANSWERED = {Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OUTSIDER, Kind.OWN}
+REFERENCE = re.compile(r"\b(AUD|EXM|SLP)-(\d{4})-(\d{2})-(\d{3,})\b", re.I)
+AUTO_SUBJECT = re.compile(r"^(automatic reply|auto[- ]?reply|auto[- ]?response|out of (the )?office)\b", re.I)
+BOUNCE_SUBJECT = re.compile(r"^(undeliverable|undelivered mail|delivery status notification|"
+                            r"mail delivery (failed|failure)|returned mail|failure notice)\b", re.I)
+BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
+PRECEDENCE_AUTO = {"bulk", "junk", "list", "auto_reply"}
+EXEMPTION_WORDS = re.compile(r"\bexempt(ion)?s?\b", re.I)
+SLIPPAGE_WORDS = re.compile(r"\bslippage\b|\b(may|might|will|won'?t|cannot|can'?t)( not)? (make|meet|be able to meet) "
+                            r"the (audit )?deadline\b", re.I)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What classification knows beyond the message: the sender on the roster and our mail it answers."""
+
+    person: Person | None
+    thread: dict | None          # the ledger record of the mail of ours this replies to
+    newest: str                  # the sender's new text, quoted history removed
+    references: tuple[str, ...]  # item references found in the thread, subject and new text, in that order
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The verdict: a kind, the sender, the references it concerns, and why."""
+
+    kind: Kind
+    person: Person | None
+    references: tuple[str, ...] = ()
+    thread: dict | None = None
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the service may ever write back to the sender about this message."""
+        return self.kind not in NEVER_ANSWERED
+
+
+Recogniser = Callable[[ParsedMail, Facts], Kind | None]
+
+
+def references_in(*texts: str) -> list[str]:
+    """Every item reference (AUD/EXM/SLP) in the texts, upper-cased, first occurrence order."""
+    found: list[str] = []
+    for text in texts:
+        for match in REFERENCE.finditer(text or ""):
+            ref = match.group(0).upper()
+            if ref not in found:
+                found.append(ref)
+    return found
+
+
+class Classifier:
+    """Runs the gates, then each registered recogniser in order; the first that answers wins."""
+
+    def __init__(self, mailbox_address: str, find_person: Callable[[str], Person | None],
+                 find_sent: Callable[[str], dict | None]):
+        self._mailbox = mailbox_address.lower()
+        self._find_person = find_person
+        self._find_sent = find_sent
+        self._recognisers: list[Recogniser] = list(DEFAULT_RECOGNISERS)
+
+    def register(self, recogniser: Recogniser, *, first: bool = False) -> None:
+        """Add a recogniser; `first` puts it ahead of the others."""
+        if first:
+            self._recognisers.insert(0, recogniser)
+        else:
+            self._recognisers.append(recogniser)
+
+    def classify(self, mail: ParsedMail) -> Classification:
+        """Decide what kind of email `mail` is."""
+        person = self._find_person(mail.from_addr)
+        gate = self._gate(mail, person)
+        if gate:
+            return Classification(gate, person)
+        facts = self._facts(mail, person)
+        for recognise in self._recognisers:
+            kind = recognise(mail, facts)
+            if kind:
+                return Classification(kind, person, facts.references, facts.thread)
+        return Classification(Kind.UNCLEAR, person, facts.references, facts.thread, unclear_reasons(mail, facts))
+
+    def _gate(self, mail: ParsedMail, person: Person | None) -> Kind | None:
+        if mail.from_addr == self._mailbox:
+            return Kind.OWN
+        if is_bounce(mail):
+            return Kind.BOUNCE
+        if is_auto_reply(mail):
+            return Kind.AUTO_REPLY
+        if person is None:
+            return Kind.OUTSIDER
+        return None
+
+    def _facts(self, mail: ParsedMail, person: Person) -> Facts:
+        thread = None
+        for message_id in (*mail.in_reply_to, *reversed(mail.references)):
+            thread = self._find_sent(message_id)
+            if thread:
+                break
+        newest = newest_text(mail.text)
+        refs = references_in(" ".join(thread.get("refs", [])) if thread else "", mail.subject, newest)
+        return Facts(person, thread, newest, tuple(refs))
+
+
+def is_bounce(mail: ParsedMail) -> bool:
+    """A delivery failure report: a DSN, a null sender, mailer-daemon or postmaster, or a bounce subject."""
+    content_type = (mail.header("content-type") or "").lower()
+    if mail.content_type == "multipart/report" and "delivery-status" in content_type:
+        return True
+    if (mail.header("return-path") or "").strip() == "<>":
+        return True
+    return mail.from_addr.split("@")[0] in BOUNCE_SENDERS or bool(BOUNCE_SUBJECT.match(mail.subject))
+
+
+def is_auto_reply(mail: ParsedMail) -> bool:
+    """An out-of-office or other machine answer (RFC 3834 and the headers Exchange and others add)."""
+    auto = (mail.header("auto-submitted") or "no").strip().lower()
+    if auto != "no":
+        return True
+    if mail.header("x-auto-response-suppress") or mail.header("x-ms-exchange-inbox-rules-loop"):
+        return True
+    if any(mail.header(h) for h in ("x-autoreply", "x-autorespond", "x-auto-reply")):
+        return True
+    if (mail.header("precedence") or "").strip().lower() in PRECEDENCE_AUTO:
+        return True
+    if mail.content_type == "multipart/report":  # read receipts (disposition-notification)
+        return True
+    return bool(AUTO_SUBJECT.match(mail.subject))
+
+
+def _reply_about_item(mail: ParsedMail, facts: Facts) -> Kind | None:
+    # A reply in an exemption or slippage thread is a decision, even though it says "exemption".
+    thread_refs = (facts.thread or {}).get("refs", [])
+    if any(r[:3] in ("EXM", "SLP") for r in thread_refs):
+        return Kind.REPLY
+    if any(r[:3] in ("EXM", "SLP") for r in references_in(mail.subject)):
+        return Kind.REPLY
+    return None
+
+
+def _exemption(mail: ParsedMail, facts: Facts) -> Kind | None:
+    return Kind.EXEMPTION if EXEMPTION_WORDS.search(mail.subject + "\n" + _opening(facts.newest)) else None
+
+
+def _slippage(mail: ParsedMail, facts: Facts) -> Kind | None:
+    return Kind.SLIPPAGE if SLIPPAGE_WORDS.search(mail.subject + "\n" + _opening(facts.newest)) else None
+
+
+def _submission(mail: ParsedMail, facts: Facts) -> Kind | None:
+    return Kind.SUBMISSION if any(r.startswith("AUD") for r in facts.references) else None
+
+
+def _opening(text: str, lines: int = 3) -> str:
+    return "\n".join([line for line in text.splitlines() if line.strip()][:lines])
+
+
+def unclear_reasons(mail: ParsedMail, facts: Facts) -> tuple[str, ...]:
+    """What could not be told about an email no recogniser took, in words for its sender."""
+    reasons = []
+    if not facts.references:
+        reasons.append("no audit reference such as [AUD-2026-11-004] was found in the subject or the message")
+    if not EXEMPTION_WORDS.search(mail.subject) and not SLIPPAGE_WORDS.search(mail.subject):
+        reasons.append("the subject did not say whether this is an exemption request or a slippage notice")
+    if not facts.newest:
+        reasons.append("the message had no text of its own above the quoted history")
+    return tuple(reasons)
+
+
+DEFAULT_RECOGNISERS: tuple[Recogniser, ...] = (_reply_about_item, _exemption, _slippage, _submission)

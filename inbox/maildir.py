@@ -1,0 +1,102 @@
+"""The embedded default transport: Maildirs on disk, no server needed.
+
+    mailbox/inbox/      the shared mailbox (new/ cur/ tmp/)
+    mailbox/processed/  handled mail, moved here only after its handling is durable
+    mailbox/failed/     mail that could not be handled, untouched
+    mailbox/sent/       every message the service sends, as a complete RFC 5322 file
+
+A message's receipt time is its file's modification time, which a rename keeps.
+"""
+import hashlib
+import logging
+import os
+import socket
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from core.errors import TransportError
+from db.files import fsync_folder
+from inbox.mailbox import Incoming
+
+log = logging.getLogger(__name__)
+FOLDERS = ("inbox", "processed", "failed", "sent")
+
+
+def make_maildir(folder: Path) -> Path:
+    """Create a Maildir (new/ cur/ tmp/) if it is not there yet."""
+    for sub in ("new", "cur", "tmp"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def deliver(folder: Path, raw: bytes, *, name: str | None = None, received_at: datetime | None = None) -> Path:
+    """Put a message into a Maildir the standard way (tmp/ then new/); returns its path."""
+    make_maildir(folder)
+    name = name or f"{time.time_ns()}.P{os.getpid()}R{os.urandom(4).hex()}.{socket.gethostname()}"
+    tmp, final = folder / "tmp" / name, folder / "new" / name
+    with open(tmp, "wb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if received_at is not None:
+        stamp = received_at.timestamp()
+        os.utime(tmp, (stamp, stamp))
+    os.replace(tmp, final)
+    fsync_folder(final.parent)
+    return final
+
+
+class MaildirMailbox:
+    """Reads the shared mailbox from `path/inbox` and files mail into processed/ and failed/; sends into sent/."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        for name in FOLDERS:
+            make_maildir(self.path / name)
+
+    def waiting(self) -> Iterator[Incoming]:
+        """Messages in inbox/new and inbox/cur, oldest receipt first."""
+        inbox = self.path / "inbox"
+        entries = []
+        for sub in ("new", "cur"):
+            for entry in os.scandir(inbox / sub):
+                if entry.is_file() and not entry.name.startswith("."):
+                    entries.append((entry.stat().st_mtime, f"{sub}/{entry.name}"))
+        for mtime, handle in sorted(entries):
+            try:
+                raw = (inbox / handle).read_bytes()
+            except FileNotFoundError:
+                continue  # moved by someone else meanwhile (e.g. a person in a mail client)
+            yield Incoming(raw, datetime.fromtimestamp(mtime, timezone.utc), handle)
+
+    def processed(self, message: Incoming) -> None:
+        """Move a handled message to processed/cur."""
+        self._move(message, "processed")
+
+    def failed(self, message: Incoming, reason: str) -> None:
+        """Move a message that could not be handled to failed/cur; the reason is in the log and the ledger."""
+        self._move(message, "failed")
+
+    def _move(self, message: Incoming, to: str) -> None:
+        source = self.path / "inbox" / message.handle
+        name = source.name if ":2," in source.name else source.name + ":2,"
+        target = self.path / to / "cur" / name
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise TransportError(f"cannot move {message.handle} to {to}/: {exc}") from None
+        fsync_folder(target.parent)
+
+    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> None:
+        """Deliver into sent/; the file name comes from the Message-ID, so a resend after a crash replaces it."""
+        local = message_id.strip("<>").split("@")[0]
+        # Our ids start with their UTC time, so sent/ lists in the order mail was written.
+        name = local if local.replace(".", "").replace("-", "").isalnum() else hashlib.sha256(local.encode()).hexdigest()
+        try:
+            deliver(self.path / "sent", raw, name=name)
+        except OSError as exc:
+            raise TransportError(f"cannot write to sent/: {exc}") from None

@@ -1,0 +1,1 @@
+"""Writing mail: composing from templates, the durable outbox, sending adapters."""

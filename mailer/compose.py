@@ -1,0 +1,187 @@
+"""Composing outgoing letters: one Jinja2 environment, one letterhead, text and HTML from the same data.
+
+Every letter the service sends is built here, so the headers that keep auto-replies quiet and
+replies threaded are set in one place. Composing is pure: the clock is passed in as `now`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+import templates
+from core.ids import new_message_id
+from mailer.dates import deadline_words, long_date, long_weekday_date
+from mailer.letterhead import Letterhead
+
+TEMPLATE_DIR = Path(templates.__file__).parent
+# The default policy folds a header line at 78 characters by turning a long word into an RFC 2047
+# encoded word; Exchange's Message-IDs are long words, and an encoded In-Reply-To breaks threading.
+# RFC 5322 allows 998, and Message-IDs are never that long.
+MESSAGE_POLICY = default_policy.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class OutgoingAttachment:
+    """A file sent with a letter, e.g. an .ics with content_type "text/calendar; method=PUBLISH"."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+class Composer:
+    """Renders letters from templates/ and wraps them as RFC 5322 messages from the shared mailbox."""
+
+    def __init__(self, letterhead: Letterhead, mailbox_address: str, mailbox_name: str = "QA Audits"):
+        if "@" not in mailbox_address:
+            raise ValueError(f"mailbox address {mailbox_address!r} has no domain")
+        self.letterhead = letterhead
+        self.mailbox_address = mailbox_address
+        self.mailbox_name = mailbox_name
+        # Message-IDs on our own domain let replies be matched to what we sent.
+        self.domain = mailbox_address.rsplit("@", 1)[1]
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATE_DIR),
+            # HTML templates escape every value; plain text must show "<b>" exactly as given.
+            autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+            # A missing value is a bug in the caller, not a blank gap in a letter to a colleague.
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(
+            long_date=long_date, long_weekday_date=long_weekday_date, deadline_words=deadline_words
+        )
+
+    def render(self, template: str, context: dict, *, now: datetime | None = None) -> tuple[str, str]:
+        """(plain text, html) from `template`.txt.j2 and .html.j2, with the letterhead values added.
+
+        The letter is dated `now` when given; otherwise the context must carry `letter_date`.
+        """
+        full = self._context(context, now)
+        text = self.env.get_template(f"{template}.txt.j2").render(full)
+        html = self.env.get_template(f"{template}.html.j2").render(full)
+        return text, html
+
+    def letter(
+        self,
+        template: str,
+        *,
+        to: Sequence[str],
+        subject: str,
+        context: dict,
+        now: datetime,
+        cc: Sequence[str] = (),
+        in_reply_to: str | None = None,
+        references: Sequence[str] = (),
+        attachments: Sequence[OutgoingAttachment] = (),
+    ) -> EmailMessage:
+        """A complete message ready for the outbox: headers, text and HTML parts, attachments."""
+        if "\n" in subject or "\r" in subject:
+            raise ValueError(f"subject contains a line break: {subject!r}")
+        if isinstance(to, str) or isinstance(cc, str):
+            # A bare string would be iterated one character at a time into nonsense addresses.
+            raise TypeError("to and cc must be sequences of addresses, not a string")
+        if not to:
+            raise ValueError("a letter needs at least one recipient")
+        text, html = self.render(template, context, now=now)
+
+        msg = EmailMessage(policy=MESSAGE_POLICY)
+        msg["From"] = formataddr((self.mailbox_name, self.mailbox_address))
+        msg["To"] = ", ".join(to)
+        if cc:
+            msg["Cc"] = ", ".join(cc)
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(now)
+        msg["Message-ID"] = new_message_id(now, self.domain)
+        if in_reply_to:
+            msg["In-Reply-To"] = _bracketed(in_reply_to)
+        thread = _thread(references, in_reply_to)
+        if thread:
+            msg["References"] = " ".join(thread)
+        msg["MIME-Version"] = "1.0"
+        # Tells Exchange and well-behaved clients not to send out-of-office replies back to us,
+        # which would otherwise arrive in the shared mailbox and need triage. No "Precedence: bulk":
+        # Outlook treats it as list mail and hides things people need to see.
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Auto-Response-Suppress"] = "All"
+
+        # Quoted-printable keeps the stored copy in sent/ readable and survives any relay.
+        msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+        for attachment in attachments:
+            _attach(msg, attachment)  # turns multipart/alternative into multipart/mixed
+        # Set last: turning a message multipart moves every Content-* header into the first part.
+        msg["Content-Language"] = "en-GB"
+        return msg
+
+    def _context(self, context: dict, now: datetime | None) -> dict[str, Any]:
+        # The caller's values win, so a template can be rendered with a fixed letter_date;
+        # but when the letter is being sent, its date is always the moment it was composed.
+        lh = self.letterhead
+        full: dict[str, Any] = {
+            "letterhead": lh,
+            "organisation": lh.organisation,
+            "mailbox_address": self.mailbox_address,
+            "salutation": "Colleague",
+            "signatory_name": lh.director_name,
+            "signatory_title": lh.director_title,
+            "our_ref": lh.our_ref(context.get("reference")),
+            **context,
+        }
+        if now is not None:
+            full["letter_date"] = now
+        return full
+
+
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+def reply_subject(subject: str) -> str:
+    """"Re: <subject>", with any run of existing Re:/RE:/AW:/SV: prefixes collapsed into one."""
+    rest = _REPLY_PREFIX.sub("", subject, count=1)
+    return f"Re: {rest.strip()}".rstrip()
+
+
+def _bracketed(message_id: str) -> str:
+    mid = message_id.strip()
+    if not mid or any(c.isspace() for c in mid):
+        raise ValueError(f"not a Message-ID: {message_id!r}")
+    return mid if mid.startswith("<") and mid.endswith(">") else f"<{mid.strip('<>')}>"
+
+
+def _thread(references: Sequence[str], in_reply_to: str | None) -> list[str]:
+    """References followed by the message being answered, each once, order kept."""
+    ids = [_bracketed(r) for r in references]
+    if in_reply_to:
+        ids.append(_bracketed(in_reply_to))
+    return list(dict.fromkeys(ids))
+
+
+def _attach(msg: EmailMessage, attachment: OutgoingAttachment) -> None:
+    # Let the email package parse "text/calendar; method=PUBLISH" rather than splitting by hand.
+    probe = EmailMessage(policy=default_policy)
+    probe["Content-Type"] = attachment.content_type
+    if probe["Content-Type"].defects or "/" not in attachment.content_type.split(";")[0]:
+        # The email package would quietly fall back to text/plain; a wrong type is a caller bug.
+        raise ValueError(f"bad content type {attachment.content_type!r} for {attachment.filename}")
+    maintype, subtype = probe.get_content_maintype(), probe.get_content_subtype()
+    params = dict(probe["Content-Type"].params)
+    msg.add_attachment(
+        attachment.data,
+        maintype=maintype,
+        subtype=subtype,
+        filename=attachment.filename,
+        params=params or None,
+    )
