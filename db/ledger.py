@@ -53,10 +53,12 @@ class Ledger:
     # -- mail sent ----------------------------------------------------------------------
     def record_sent(self, message_id: str, record: dict) -> None:
         """Remember a sent mail so replies to it can be matched to what it was about."""
+        message_id = _bracketed(message_id)
         self._table(month_of_message_id(message_id), "sent").insert({"message_id": message_id, **record})
 
     def sent_mail(self, message_id: str) -> dict | None:
         """The record of a mail we sent with this Message-ID, or None if it is not ours."""
+        message_id = _bracketed(message_id)
         month = month_of_message_id(message_id)
         if month is None or not (self._store.folder / f"{ledger_file(month)}.json").exists():
             return None
@@ -99,3 +101,7 @@ class Ledger:
         """Record that the scheduled job `key` ran, so it never runs twice."""
         self._table(month, "done").insert({"key": key, "at": at.isoformat()})
 
+
+def _bracketed(message_id: str) -> str:
+    # Parsed headers give ids without brackets, composed mail has them; store and look up one form.
+    return f"<{message_id.strip().strip('<>')}>"

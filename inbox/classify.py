@@ -35,6 +35,7 @@ BOUNCE_SUBJECT = re.compile(r"^(undeliverable|undelivered mail|delivery status n
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 PRECEDENCE_AUTO = {"bulk", "junk", "list", "auto_reply"}
 EXEMPTION_WORDS = re.compile(r"\bexempt(ion)?s?\b", re.I)
+GRADE_WORD = re.compile(r"^\s*grade\s*[:\-]", re.I | re.M)
 SLIPPAGE_WORDS = re.compile(r"\bslippage\b|\b(may|might|will|won'?t|cannot|can'?t)( not)? (make|meet|be able to meet) "
                             r"the (audit )?deadline\b", re.I)
 
@@ -176,7 +177,15 @@ def _slippage(mail: ParsedMail, facts: Facts) -> Kind | None:
 
 
 def _submission(mail: ParsedMail, facts: Facts) -> Kind | None:
-    return Kind.SUBMISSION if any(r.startswith("AUD") for r in facts.references) else None
+    # A reference in the thread or the subject marks a submission; one only mentioned in the text
+    # ("I was allocated AUD-… but the case closed") does so only alongside a grade.
+    thread_refs = (facts.thread or {}).get("refs", [])
+    named = references_in(" ".join(thread_refs), mail.subject)
+    if any(r.startswith("AUD") for r in named):
+        return Kind.SUBMISSION
+    if any(r.startswith("AUD") for r in facts.references) and GRADE_WORD.search(facts.newest):
+        return Kind.SUBMISSION
+    return None
 
 
 def _opening(text: str, lines: int = 3) -> str:

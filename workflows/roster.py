@@ -51,16 +51,15 @@ def check_roster(header: list[str], rows: list[tuple[int, list[str]]]) -> tuple[
         record = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(names)}
         person, errors = _person(record)
         problems += [f"line {line}: {e}" for e in errors]
-        if person:
-            if person.email in seen:
-                problems.append(f"line {line}: {person.email} is already on line {seen[person.email]}")
-            seen.setdefault(person.email, line)
-            people.append((line, person))
+        if person.email in seen:
+            problems.append(f"line {line}: {person.email} is already on line {seen[person.email]}")
+        seen.setdefault(person.email, line)
+        people.append((line, person))
     problems += _cross_checks(people)
     return [p for _, p in people], problems
 
 
-def _person(r: dict[str, str]) -> tuple[Person | None, list[str]]:
+def _person(r: dict[str, str]) -> tuple[Person, list[str]]:
     errors = []
     email = r["email"].lower()
     if not EMAIL.match(email):
@@ -79,9 +78,8 @@ def _person(r: dict[str, str]) -> tuple[Person | None, list[str]]:
     hos = r["head_of_service"].lower()
     if hos and not EMAIL.match(hos):
         errors.append(f"head_of_service {r['head_of_service']!r} is not an email address")
-    if errors:
-        return None, errors
-    return Person(email, " ".join(r["name"].split()), tuple(roles), r["service"], hos), []
+    # The person is returned even with errors, so the cross-checks can report their other problems too.
+    return Person(email, " ".join(r["name"].split()), tuple(roles), r["service"], hos), errors
 
 
 def _cross_checks(people: list[tuple[int, Person]]) -> list[str]:

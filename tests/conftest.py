@@ -1,0 +1,96 @@
+"""A whole deployment in a temporary folder, and helpers to play email conversations through it.
+
+Tests read as stories: `site.receive("gmail_submission.eml", at=...)`, `site.once()`, then look at
+what landed in sent/, processed/ and failed/ — through the real maildir transport and the real store.
+"""
+import email
+from datetime import datetime, timezone
+from email import policy
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from app import commands
+from app.daemon import one_pass
+from app.service import open_service
+from core.clock import Clock
+from core.config import load_config
+from inbox.maildir import deliver
+
+DATA = Path(__file__).parent / "data"
+MAILBOX = "qa-audits@wexcombe.example"
+
+
+def sample(name: str) -> bytes:
+    """The raw bytes of a sample email under tests/data/."""
+    return (DATA / name).read_bytes()
+
+
+def utc(*args) -> datetime:
+    """A UTC instant, as mail servers report receipt times."""
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+class Site:
+    """One deployment made by `init`: config, sample roster, Maildirs, store."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        commands.init(folder)
+        self.config_path = folder / "config.toml"
+        self.mailbox = folder / "mailbox"
+
+    @property
+    def config(self):
+        return load_config(self.config_path)
+
+    def receive(self, eml: str | bytes, *, at: datetime, name: str | None = None) -> Path:
+        """Put a message into the shared mailbox as received by the server at `at`."""
+        raw = sample(eml) if isinstance(eml, str) else eml
+        return deliver(self.mailbox / "inbox", raw, name=name, received_at=at)
+
+    def open(self, now: datetime | None = None, **kwargs):
+        """The service as `main.py` builds it (close it after use)."""
+        return open_service(self.config, Clock(now), **kwargs)
+
+    def once(self, now: datetime) -> dict:
+        """One pass of the daemon at the instant `now` (the clock frozen there with freezegun)."""
+        with freeze_time(now):
+            service = self.open()
+            try:
+                return one_pass(service)
+            finally:
+                service.close()
+
+    def files(self, folder: str) -> list[Path]:
+        """The message files in one of the Maildirs (inbox, processed, failed, sent)."""
+        base = self.mailbox / folder
+        return sorted(p for sub in ("new", "cur") for p in (base / sub).iterdir())
+
+    def sent(self) -> list[email.message.EmailMessage]:
+        """Every message the service sent, parsed as a mail client would, oldest first."""
+        return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in self.files("sent")]
+
+
+@pytest.fixture
+def site(tmp_path) -> Site:
+    """A fresh deployment of the fictional sample council."""
+    return Site(tmp_path / "site")
+
+
+def text_of(message) -> str:
+    """The plain-text part of a sent message."""
+    return message.get_body(("plain",)).get_content()
+
+
+def new_mail(*, sender: str, subject: str, body: str, message_id: str | None = "<m1@mail.wexcombe.example>",
+             headers: dict | None = None) -> bytes:
+    """A minimal plain-text email, for stories where the client's shape does not matter."""
+    lines = [f"From: {sender}", f"To: QA Audits <{MAILBOX}>", f"Subject: {subject}",
+             "Date: Mon, 02 Nov 2026 10:00:00 +0000", "MIME-Version: 1.0",
+             "Content-Type: text/plain; charset=utf-8"]
+    if message_id:
+        lines.append(f"Message-ID: {message_id}")
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode("utf-8")

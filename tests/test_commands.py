@@ -1,0 +1,122 @@
+"""The command line as IT and the QA team use it: clear messages and exit codes, never a traceback."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import main
+from conftest import new_mail, utc
+
+ROOT = Path(__file__).parent.parent
+
+
+def run_main(*argv, capsys):
+    code = main.main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def with_config_change(site, old: str, new: str) -> None:
+    text = site.config_path.read_text(encoding="utf-8")
+    assert old in text
+    site.config_path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ('transport = "maildir"', 'transport = "carrier-pigeon"', "mailbox.transport"),
+    ("poll_seconds = 60", 'poll_seconds = "often"', "daemon.poll_seconds"),
+    ("poll_seconds = 60", "poll_seconds = 1", "daemon.poll_seconds"),
+    ('address = "qa-audits@wexcombe.example"', 'address = "qa-audits"', "mailbox.address"),
+    ('name = "Imogen Thackeray"', "", "director.name"),
+    ("[store]", "[store]\npth = 'x'", "store.pth"),
+])
+def test_a_wrong_config_names_the_key_and_exits_2(site, capsys, old, new, key):
+    with_config_change(site, old, new)
+    code, out, err = run_main("--config", site.config_path, "once", capsys=capsys)
+    assert code == 2
+    assert f"config: {key}:" in err and "Traceback" not in err
+
+
+def test_config_that_is_not_toml_or_missing_is_one_clear_line(site, capsys, tmp_path):
+    site.config_path.write_text("[mailbox\n", encoding="utf-8")
+    code, _, err = run_main("--config", site.config_path, "once", capsys=capsys)
+    assert code == 2 and "not valid TOML" in err
+    code, _, err = run_main("--config", tmp_path / "nowhere.toml", "once", capsys=capsys)
+    assert code == 2 and "no configuration file" in err
+
+
+def test_init_never_overwrites_an_existing_configuration(site, capsys):
+    code, _, err = run_main("init", site.folder, capsys=capsys)
+    assert code != 0 and "already exists" in err
+
+
+def test_roster_import_tolerates_excel_habits(site, capsys, tmp_path):
+    csv = tmp_path / "roster.csv"
+    text = site.folder.joinpath("roster.csv").read_text(encoding="utf-8")
+    text = text.replace("aisha.patel@wexcombe.example,Aisha Patel", "  Aisha.Patel@Wexcombe.EXAMPLE , Aisha  Patel ")
+    text = text.replace("auditor;moderator", "Auditor; Moderator")
+    csv.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8") + b"\r\n,,,,\r\n")
+    code, out, _ = run_main("--config", site.config_path, "roster", "import", csv, capsys=capsys)
+    assert code == 0 and "20 people" in out
+    site.receive(new_mail(sender="aisha.patel@wexcombe.example", subject="hello", body="?"), at=utc(2026, 11, 2, 9))
+    site.once(utc(2026, 11, 2, 9))
+    assert "Dear Aisha" in site.sent()[0].get_body(("plain",)).get_content()
+
+
+def test_a_bad_roster_is_rejected_whole_with_every_bad_line(site, capsys, tmp_path):
+    lines = site.folder.joinpath("roster.csv").read_text(encoding="utf-8").splitlines()
+    lines[8] = "ben.hartley-at-wexcombe,Ben Hartley,auditor,Children in Care,marcus.ellery@wexcombe.example"
+    lines[9] = "chloe.dunmore@wexcombe.example,,wizard,Children in Care,nobody@wexcombe.example"
+    lines.append("aisha.patel@wexcombe.example,Aisha Again,auditor,Children in Care,marcus.ellery@wexcombe.example")
+    lines.append("new.person@wexcombe.example,New Person,auditor,Children in Care,marcus.ellery@wexcombe.example")
+    csv = tmp_path / "roster.csv"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = run_main("--config", site.config_path, "roster", "import", csv, capsys=capsys)
+    assert code == 2 and "nothing was changed" in err
+    assert "line 9: email 'ben.hartley-at-wexcombe' is not an email address" in err
+    assert "line 10: name is empty" in err and "line 10: role 'wizard'" in err
+    assert "line 10: head_of_service nobody@wexcombe.example is not on the roster" in err
+    assert "line 22: aisha.patel@wexcombe.example is already on line 8" in err
+    # Nothing half-imported: the new person on the good line 23 is still unknown.
+    site.receive(new_mail(sender="new.person@wexcombe.example", subject="hello", body="?"), at=utc(2026, 11, 2, 9))
+    site.once(utc(2026, 11, 2, 9))
+    assert site.sent() == []
+
+
+def test_a_second_process_on_the_same_data_refuses_to_start(site):
+    from db.store import Store
+
+    with Store(site.folder / "data"):
+        other = subprocess.run([sys.executable, "main.py", "--config", str(site.config_path), "once"],
+                               capture_output=True, text=True, cwd=ROOT)
+    assert other.returncode == 3
+    assert "already using" in other.stderr and "Traceback" not in other.stderr
+
+
+def test_once_with_a_fixed_clock_and_dry_run_from_the_command_line(site, capsys):
+    site.receive(new_mail(sender="aisha.patel@wexcombe.example", subject="hello", body="?"), at=utc(2026, 11, 2, 9))
+    code, out, _ = run_main("--config", site.config_path, "--now", "2026-11-02T09:30", "--dry-run", "once", capsys=capsys)
+    assert code == 0 and "would send" in out and "nothing was changed" in out
+    assert "Date: 2nd November 2026" in out
+    assert len(site.files("inbox")) == 1 and site.sent() == []
+
+
+def test_the_daemon_handles_mail_and_stops_cleanly_on_sigterm(site):
+    with_config_change(site, "poll_seconds = 60", "poll_seconds = 5")
+    site.receive(new_mail(sender="aisha.patel@wexcombe.example", subject="hello", body="?"), at=utc(2026, 11, 2, 9))
+    daemon = subprocess.Popen([sys.executable, "main.py", "--config", str(site.config_path),
+                               "--now", "2026-11-02T09:30", "run"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not site.files("sent") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert site.files("sent") and site.files("processed")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0
+    assert "daemon stopped" in err and "Traceback" not in err

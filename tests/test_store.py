@@ -1,0 +1,121 @@
+"""The store keeps the old state or the new one through a crash at any instant, and has one writer."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from core.errors import StoreError, StoreLocked
+from db.store import Store
+from db.storage import JOURNAL_NAME
+
+
+def write(store: Store, file: str, value: int) -> None:
+    with store.transaction():
+        table = store.table(file, "items")
+        table.truncate()
+        table.insert({"value": value})
+
+
+def value(folder, file: str) -> int | None:
+    with Store(folder) as store:
+        rows = store.table(file, "items").all()
+    return rows[0]["value"] if rows else None
+
+
+class Crash(Exception):
+    """Stands for the process dying at that instant."""
+
+
+def crash_on_call(monkeypatch, target: str, number: int):
+    """Make the `number`-th call of os.replace (or os.fsync) raise, as if the power went then."""
+    real = getattr(os, target)
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == number:
+            raise Crash(f"power cut during {target} #{number}")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, target, failing)
+
+
+def test_a_crash_between_write_and_rename_leaves_the_old_state(tmp_path, monkeypatch):
+    with Store(tmp_path) as store:
+        write(store, "months/2026-11", 1)
+    store = Store(tmp_path)
+    crash_on_call(monkeypatch, "replace", 1)
+    with pytest.raises(Crash):
+        write(store, "months/2026-11", 2)
+    monkeypatch.undo()
+    store.close()
+    assert (tmp_path / "months" / "2026-11.json.tmp").exists()  # the new file was written, not renamed
+    assert value(tmp_path, "months/2026-11") == 1
+    assert not (tmp_path / "months" / "2026-11.json.tmp").exists()  # reopening cleared the leftover
+
+
+def test_a_crash_while_committing_several_files_is_finished_on_restart(tmp_path, monkeypatch):
+    with Store(tmp_path) as store:
+        with store.transaction():
+            store.table("months/2026-11", "items").insert({"value": 1})
+            store.table("ledgers/2026-11", "items").insert({"value": 1})
+    store = Store(tmp_path)
+    # 1st replace puts the journal in place, 2nd applies the month file, 3rd (the ledger) never happens.
+    crash_on_call(monkeypatch, "replace", 3)
+    with pytest.raises(Crash):
+        with store.transaction():
+            store.table("months/2026-11", "items").update({"value": 2})
+            store.table("ledgers/2026-11", "items").update({"value": 2})
+    monkeypatch.undo()
+    store.close()
+    assert (tmp_path / JOURNAL_NAME).exists()
+    assert value(tmp_path, "months/2026-11") == 2 and value(tmp_path, "ledgers/2026-11") == 2
+    assert not (tmp_path / JOURNAL_NAME).exists()
+
+
+def test_a_crash_before_the_journal_is_in_place_changes_neither_file(tmp_path, monkeypatch):
+    with Store(tmp_path) as store:
+        with store.transaction():
+            store.table("months/2026-11", "items").insert({"value": 1})
+            store.table("ledgers/2026-11", "items").insert({"value": 1})
+    store = Store(tmp_path)
+    crash_on_call(monkeypatch, "replace", 1)
+    with pytest.raises(Crash):
+        with store.transaction():
+            store.table("months/2026-11", "items").update({"value": 2})
+            store.table("ledgers/2026-11", "items").update({"value": 2})
+    monkeypatch.undo()
+    store.close()
+    assert value(tmp_path, "months/2026-11") == 1 and value(tmp_path, "ledgers/2026-11") == 1
+
+
+def test_an_error_inside_a_transaction_changes_nothing_on_disk_or_in_memory(tmp_path):
+    with Store(tmp_path) as store:
+        write(store, "roster", 1)
+        with pytest.raises(ValueError):
+            with store.transaction():
+                store.table("roster", "items").update({"value": 99})
+                store.table("outbox", "items").insert({"value": 99})
+                raise ValueError("handler bug")
+        assert store.table("roster", "items").all() == [{"value": 1}]
+        assert store.table("outbox", "items").all() == []
+    assert value(tmp_path, "roster") == 1 and not (tmp_path / "outbox.json").exists()
+
+
+def test_a_second_writer_is_refused_with_a_clear_message(tmp_path):
+    with Store(tmp_path):
+        with pytest.raises(StoreLocked, match="already using"):
+            Store(tmp_path)
+        other = subprocess.run(
+            [sys.executable, "-c", f"from db.store import Store; Store({str(tmp_path)!r})"],
+            capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+        assert other.returncode != 0 and "already using" in other.stderr
+    Store(tmp_path).close()  # released with the first
+
+
+def test_a_damaged_file_is_reported_not_silently_emptied(tmp_path):
+    (tmp_path / "roster.json").write_text("{ not json", encoding="utf-8")
+    with Store(tmp_path) as store:
+        with pytest.raises(StoreError, match="not valid JSON"):
+            store.table("roster", "people").all()
