@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 from app import commands
+from app.demo import run_demo
 from app.service import open_service
 from core.clock import Clock, parse_instant
 from core.config import load_config
 from core.errors import AuditMailError
 
 DEFAULT_CONFIG = "config.toml"
+READ_ONLY_COMMANDS = {"status"}  # these work while the daemon holds the store
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     roster_sub = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
     roster_import = roster_sub.add_parser("import", help="replace the roster with a checked CSV (all or nothing)")
     roster_import.add_argument("csv", type=Path)
+    issue = sub.add_parser("issue", help="issue a month's audits from an allocations CSV (re-running sends nothing twice)")
+    issue.add_argument("--month", required=True, help="the audit month, YYYY-MM")
+    issue.add_argument("--allocations", required=True, type=Path, help="CSV: auditor_email,case_ref,audit_type[,team_manager_email]")
+    status = sub.add_parser("status", help="the month at a glance: per service and overall")
+    status.add_argument("--month", help="YYYY-MM (default: the latest month issued)")
+    demo = sub.add_parser("demo", help="play a month of a fictional council through the real daemon (default DIR: ./demo)")
+    demo.add_argument("dir", nargs="?", type=Path, default=Path("demo"))
     sub.add_parser("once", help="one intake pass plus whatever scheduled work is due")
     sub.add_parser("run", help="the daemon: poll the mailbox until stopped (SIGTERM/SIGINT)")
     return parser
@@ -51,15 +60,28 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {line}")
             print(f"next: python main.py --config {args.dir / 'config.toml'} once")
             return 0
+        if args.command == "demo":
+            sent = run_demo(args.dir, print)
+            print(f"\nEvery letter the service sent is a complete email in {sent}/new "
+                  "(open one in any mail client); the mailbox and store are in "
+                  f"{args.dir}, and `python main.py --config {args.dir / 'config.toml'} status` shows the month again.")
+            return 0
         config = load_config(args.config)
         _configure_logging(config.log_level)
         if args.command == "roster":
             count = commands.import_roster(config.store_path, args.csv)
             print(f"roster imported: {count} people")
             return 0
-        service = open_service(config, clock, dry_run_output=print if args.dry_run else None)
+        service = open_service(config, clock, dry_run_output=print if args.dry_run else None,
+                               read_only=args.command in READ_ONLY_COMMANDS)
         try:
-            if args.command == "once":
+            if args.command == "issue":
+                counts = commands.issue(service, args.month, args.allocations)
+                print(f"{counts['new']} allocation(s) issued in {counts['letters']} letter(s); "
+                      f"{counts['already_issued']} already issued, not sent again")
+            elif args.command == "status":
+                print(commands.status(service, args.month))
+            elif args.command == "once":
                 counts = commands.once(service)
                 print(f"{counts['handled']} message(s) handled, {counts['sent']} sent"
                       + (" (dry run: nothing was changed or sent)" if args.dry_run else ""))

@@ -3,7 +3,9 @@ from importlib import resources
 from pathlib import Path
 
 from app.daemon import Daemon, one_pass
+from app.cycle.issue import issue_month
 from app.files import read_csv
+from app.status import month_status
 from app.service import Service
 from core.errors import AuditMailError, InputFileError
 from db.roster import RosterRepo
@@ -22,12 +24,14 @@ def init(folder: Path) -> list[str]:
     sample = resources.files("app.sample")
     config.write_text(sample.joinpath("config.toml").read_text(encoding="utf-8"), encoding="utf-8")
     roster = folder / "roster.csv"
-    if not roster.exists():
-        roster.write_text(sample.joinpath("roster.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("roster.csv", "allocations.csv"):
+        if not (folder / name).exists():
+            (folder / name).write_text(sample.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
     for name in FOLDERS:
         make_maildir(folder / "mailbox" / name)
     people = import_roster(folder / "data", roster)
-    return [str(config), f"{roster} ({people} people, imported)", str(folder / "mailbox") + "/{inbox,processed,failed,sent}"]
+    return [str(config), f"{roster} ({people} people, imported)", f"{folder / 'allocations.csv'} (a sample month's audits)",
+            str(folder / "mailbox") + "/{inbox,processed,failed,sent}"]
 
 
 def import_roster(store_path: Path, csv_path: Path, store: Store | None = None) -> int:
@@ -47,6 +51,18 @@ def import_roster(store_path: Path, csv_path: Path, store: Store | None = None) 
         if own:
             store.close()
     return len(people)
+
+
+def issue(service: Service, month: str, csv_path: Path) -> dict:
+    """Issue a month's allocations and send the letters (what is already issued is skipped)."""
+    counts = issue_month(service, month, csv_path)
+    service.postman.deliver_pending()
+    return counts
+
+
+def status(service: Service, month: str | None) -> str:
+    """The month's status table."""
+    return month_status(service, month)
 
 
 def once(service: Service) -> dict:

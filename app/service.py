@@ -1,6 +1,7 @@
 """The service: configuration, clock, store, mailbox, composer and router, built once and passed around."""
 import logging
 import shutil
+from email import message_from_bytes, policy
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +55,12 @@ class Service:
             shutil.rmtree(self._cleanup, ignore_errors=True)
 
 
-def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str], None] | None = None) -> Service:
-    """Build the service from its configuration; with `dry_run_output`, nothing is changed or sent."""
+def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str], None] | None = None,
+                 read_only: bool = False) -> Service:
+    """Build the service from its configuration; with `dry_run_output`, nothing is changed or sent.
+
+    `read_only` (for `status` and `report`) takes no lock, so it works while the daemon runs.
+    """
     mailbox = MaildirMailbox(config.maildir_path)
     reader: MailboxReader = mailbox
     sender: MailSender = mailbox
@@ -69,7 +74,7 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
             shutil.copytree(config.store_path, store_path, ignore=shutil.ignore_patterns("daemon.lock"))
         reader = _ReadOnlyMailbox(mailbox)
         sender = _PrintingSender(dry_run_output)
-    store = Store(store_path)
+    store = Store(store_path, writer=not read_only)
     composer = Composer(config.letterhead, config.mailbox_address, config.mailbox_name)
     postman = Postman(store, composer, sender, clock, config.max_answers_per_sender_per_day)
     roster, ledger = RosterRepo(store), Ledger(store)
@@ -77,13 +82,16 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
     router = Router(fallback=not_automated)
     register_defaults(router)
     service = Service(config, clock, store, reader, postman, classifier, router, _cleanup=cleanup)
-    for register in WORKFLOWS:
+    for register in _workflows():
         register(service)
     return service
 
 
-# Each workflow module adds a `register(service)` here: its recognisers, handlers and scheduled jobs.
-WORKFLOWS: list[Callable[[Service], None]] = []
+def _workflows() -> list[Callable[[Service], None]]:
+    """Each workflow's `register(service)`: its recognisers, handlers and scheduled jobs."""
+    from app import cycle  # imported here: the workflows build on the service, not the other way round
+
+    return [cycle.register]
 
 
 class _ReadOnlyMailbox:
@@ -109,8 +117,6 @@ class _PrintingSender:
         self._output = output
 
     def send(self, raw: bytes, message_id: str, recipients: list[str]) -> None:
-        from email import message_from_bytes, policy
-
         message = message_from_bytes(raw, policy=policy.default)
         body = message.get_body(("plain",))
         self._output(f"--- would send {message_id} to {', '.join(recipients)}\n"

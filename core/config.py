@@ -5,6 +5,7 @@ Secrets (passwords, tokens) are never read from the file, only from environment 
 """
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -35,6 +36,11 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
         "path": (str, "mailbox"),
     },
     "store": {"path": (str, "data")},
+    "cycle": {
+        "reminder_working_days": (tuple, (10, 5, 0)),
+        "reminder_hour": (int, 9),
+        "closure_days": (list, []),
+    },
     "daemon": {
         "poll_seconds": (int, 60),
         "max_answers_per_sender_per_day": (int, 10),
@@ -54,6 +60,9 @@ class Config:
     mailbox_name: str
     maildir_path: Path
     store_path: Path
+    reminder_working_days: tuple[int, ...]
+    reminder_hour: int
+    closure_days: tuple[date, ...]
     poll_seconds: int
     max_answers_per_sender_per_day: int
     log_level: str
@@ -102,6 +111,10 @@ def _value(section: str, name: str, kind: type, default: object, given: dict):
             raise ConfigError("is required but missing", key=key)
         return default
     value = given[name]
+    if kind is tuple:  # a list of whole numbers
+        if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+            raise ConfigError(f"must be a list of whole numbers like [10, 5, 0], not {value!r}", key=key)
+        return tuple(value)
     # TOML booleans are ints in Python; a poll interval of `true` is still wrong.
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ConfigError(f"must be {_describe(kind)}, not {value!r}", key=key)
@@ -129,6 +142,18 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         raise ConfigError("must be between 1 and 1000", key="daemon.max_answers_per_sender_per_day")
     if daemon["log_level"].upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("must be one of DEBUG, INFO, WARNING, ERROR", key="daemon.log_level")
+    cycle = v["cycle"]
+    if not cycle["reminder_working_days"] or any(not 0 <= n <= 20 for n in cycle["reminder_working_days"]):
+        raise ConfigError("must list between one and a few numbers of working days from 0 to 20",
+                          key="cycle.reminder_working_days")
+    if not 6 <= cycle["reminder_hour"] <= 18:
+        raise ConfigError("must be an hour of the working day, 6 to 18", key="cycle.reminder_hour")
+    closures = []
+    for text in cycle["closure_days"]:
+        try:
+            closures.append(date.fromisoformat(text))
+        except ValueError:
+            raise ConfigError(f"must be dates like \"2026-12-29\", not {text!r}", key="cycle.closure_days") from None
     org, director = v["organisation"], v["director"]
     letterhead = Letterhead(
         organisation=org["name"], department=org["department"], director_name=director["name"],
@@ -141,6 +166,8 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         source=source, letterhead=letterhead, transport=mailbox["transport"],
         mailbox_address=mailbox["address"].strip().lower(), mailbox_name=mailbox["display_name"],
         maildir_path=base / mailbox["path"], store_path=base / v["store"]["path"],
+        reminder_working_days=tuple(sorted(set(cycle["reminder_working_days"]), reverse=True)),
+        reminder_hour=cycle["reminder_hour"], closure_days=tuple(closures),
         poll_seconds=daemon["poll_seconds"], max_answers_per_sender_per_day=daemon["max_answers_per_sender_per_day"],
         log_level=daemon["log_level"].upper(),
     )

@@ -19,8 +19,9 @@ JOURNAL_NAME = "journal.json"
 class Journal:
     """Collects the writes of one transaction and commits them as one."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, read_only: bool = False):
         self.path = folder / JOURNAL_NAME
+        self.read_only = read_only
         self.active = False
         self._staged: dict[Path, str] = {}
         self._storages: list["JournaledStorage"] = []
@@ -109,6 +110,8 @@ class JournaledStorage(Storage):
         return None if self._current is None else json.loads(self._current)
 
     def write(self, data) -> None:
+        if self._journal.read_only:
+            raise StoreError("this store was opened read-only (another process may be writing it)")
         text = dump(data)
         self._current = text
         if self._journal.active:

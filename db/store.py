@@ -28,7 +28,7 @@ class Store:
         self._lock = FolderLock(self.folder) if writer else None
         if self._lock:
             self._lock.acquire()
-        self._journal = Journal(self.folder)
+        self._journal = Journal(self.folder, read_only=not writer)
         self._dbs: dict[str, TinyDB] = {}
         if writer:
             self._journal.replay()

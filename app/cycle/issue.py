@@ -1,0 +1,72 @@
+"""`issue --month YYYY-MM --allocations CSV`: allocations stored and one letter per auditor, in one write."""
+from collections import defaultdict
+from pathlib import Path
+
+from app.cycle.letters import allocation_row, bracketed
+from app.files import read_csv
+from core.errors import AuditMailError, InputFileError
+from db.months import MonthRepo
+from mailer.compose import OutgoingAttachment
+from mailer.ics import deadline_event
+from mailer.outbox import Letter
+from workflows.allocations import check_allocations, reference
+from workflows.calendar import month_deadline, month_name
+
+
+def issue_month(service, month: str, csv_path: Path) -> dict:
+    """Issue the new rows of an allocations file; returns counts of new, already issued and letters."""
+    try:
+        deadline = month_deadline(month)
+    except ValueError as exc:
+        raise AuditMailError(f"--month: {exc}") from None
+    now = service.clock.now()
+    if now > deadline:
+        raise AuditMailError(f"the deadline for {month_name(month)} has passed; audits for it cannot be issued now")
+    header, rows = read_csv(csv_path)
+    checked, problems = check_allocations(header, rows, service.roster.get)
+    if problems:
+        raise InputFileError(str(csv_path), problems)
+    repo = MonthRepo(service.store, month)
+    issued = {(a["auditor"], a["case_ref"], a["audit_type"]) for a in repo.allocations()}
+    new = [row for row in checked if row.key not in issued]
+    letters = 0
+    if new:
+        with service.store.transaction():
+            numbers = repo.take_numbers(len(new), now.isoformat())
+            records = [_record(service, month, number, row, now) for number, row in zip(numbers, new)]
+            repo.add_allocations(records)
+            by_auditor = defaultdict(list)
+            for record in records:
+                by_auditor[record["auditor"]].append(record)
+            for auditor, items in by_auditor.items():
+                service.postman.post(_letter(service, month, deadline, auditor, items))
+                letters += 1
+    return {"new": len(new), "already_issued": len(checked) - len(new), "letters": letters}
+
+
+def _record(service, month: str, number: int, row, now) -> dict:
+    person = service.roster.get(row.auditor)
+    return {
+        "reference": reference(month, number), "month": month, "auditor": row.auditor,
+        "auditor_name": person.name, "service": person.service, "head_of_service": person.head_of_service,
+        "case_ref": row.case_ref, "audit_type": row.audit_type, "team_manager": row.team_manager,
+        "issued_at": now.isoformat(), "exempt": False, "deadline": None,
+    }
+
+
+def _letter(service, month: str, deadline, auditor: str, items: list[dict]) -> Letter:
+    person = service.roster.get(auditor)
+    refs = [a["reference"] for a in items]
+    ics = deadline_event(
+        # One diary entry per auditor and month: a later letter for added audits updates it.
+        uid=f"audits-{month}-{auditor}@{service.config.mailbox_domain}",
+        summary=f"QA audits due ({month_name(month)})",
+        description=f"Audits {', '.join(refs)} are due by 23:59. Reply to the allocation letter with the grade.",
+        deadline=deadline, now=service.clock.now(), organiser=service.config.mailbox_address)
+    return Letter(
+        template="cycle/allocation", to=[auditor], kind="allocation", refs=refs,
+        subject=f"{bracketed(refs)} Your audits for {month_name(month)}",
+        context={"person_name": person.first_name, "month_name": month_name(month),
+                 "allocations": [allocation_row(a) for a in items], "deadline": deadline},
+        attachments=[OutgoingAttachment("audit-deadline.ics", "text/calendar; method=PUBLISH", ics)],
+    )

@@ -1,0 +1,84 @@
+"""The scheduled job: reminders before the deadline, notices after it, each sent once.
+
+Derived from the stored month and the ledger of what was done; run at every pass, it sends what is
+due and not yet done, so downtime delays a reminder but never doubles it.
+"""
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from app.cycle.letters import allocation_row, bracketed
+from db.months import MonthRepo, stored_months
+from mailer.dates import long_weekday_date
+from mailer.outbox import Letter
+from workflows.calendar import WorkingCalendar, month_deadline, month_name
+from workflows.figures import tally
+from workflows.reminders import Due, due_reminders, notices_after_deadline
+
+log = logging.getLogger("auditmail.cycle")
+# Months whose deadline passed longer ago than this get no more notices (a daemon down for weeks
+# should not send month-old news).
+NOTICE_WINDOW = timedelta(days=14)
+
+
+def send_due_letters(service) -> int:
+    """Send every reminder and notice due now and not yet sent; returns how many letters were stored."""
+    now, config = service.clock.now(), service.config
+    calendar = WorkingCalendar(config.closure_days)
+    stored = 0
+    for month in stored_months(service.store):
+        if now > month_deadline(month) + NOTICE_WINDOW:
+            continue
+        repo = MonthRepo(service.store, month)
+        allocations = repo.allocations()
+        submissions = defaultdict(list)
+        for submission in repo.submissions():
+            submissions[submission["reference"]].append(submission)
+        due = due_reminders(month, now, calendar, allocations, submissions,
+                            ladder=config.reminder_working_days, hour=config.reminder_hour)
+        due += notices_after_deadline(month, now, calendar, allocations, submissions, hour=config.reminder_hour)
+        for item in due:
+            if service.ledger.was_done(month, item.key):
+                continue
+            with service.store.transaction():
+                service.postman.post(_letter(service, month, item, allocations, submissions))
+                service.ledger.mark_done(month, item.key, now)
+            log.info("%s sent for %s to %s", item.step, month, item.to)
+            stored += 1
+    return stored
+
+
+def _letter(service, month: str, due: Due, allocations, submissions) -> Letter:
+    person = service.roster.get(due.to)
+    name = person.first_name if person else "Colleague"
+    refs = [a["reference"] for a in due.allocations]
+    deadline = month_deadline(month)
+    common = {"person_name": name, "month_name": month_name(month), "deadline": deadline}
+    if due.step == "hos-not-counted":
+        return _hos_letter(service, month, due, allocations, submissions, common)
+    if due.step == "not-counted":
+        return Letter(template="cycle/not_counted", to=[due.to], kind="not-counted", refs=refs,
+                      subject=f"{bracketed(refs)} Not counted: your audits for {month_name(month)}",
+                      context={**common, "items": [{**allocation_row(a), "status": a["status"]} for a in due.allocations]})
+    when = "today" if due.step == "last-day" else f"by {long_weekday_date(deadline)}"
+    return Letter(template="cycle/reminder", to=[due.to], kind=f"reminder-{due.step}", refs=refs,
+                  subject=f"{bracketed(refs)} Reminder: audits due {when}",
+                  context={**common, "step": due.step, "working_days_left": due.working_days_left,
+                           "outstanding": [allocation_row(a) for a in due.allocations]})
+
+
+def _hos_letter(service, month, due: Due, allocations, submissions, common) -> Letter:
+    staff = defaultdict(list)
+    for item in due.allocations:
+        staff[item["auditor"]].append({**allocation_row(item), "status": item["status"]})
+    names = {a["auditor"]: a.get("auditor_name", a["auditor"]) for a in allocations}
+    theirs = [a for a in allocations if a.get("head_of_service") == due.to]
+    _, overall = tally(theirs, submissions)
+    service_name = (service.roster.get(due.to).service if service.roster.get(due.to) else "") or "your service"
+    return Letter(
+        template="cycle/hos_not_counted", to=[due.to], kind="hos-not-counted",
+        subject=f"Audits not completed by the deadline: {service_name}, {month_name(month)}",
+        context={**common, "service": service_name,
+                 "staff": [{"name": names[a], "email": a, "items": items} for a, items in sorted(staff.items())],
+                 "completion": {"allocated": overall.allocated, "exempt": overall.counts["exempt"],
+                                "on_time": overall.counts["on_time"], "rate_percent": overall.rate}})

@@ -1,0 +1,87 @@
+"""An audit submission by email: grades recorded, a receipt that says whether each counts, alerts raised.
+
+Runs inside the message's transaction: the submissions, the receipt, any remedial-action alert and
+the handled mark are written together.
+"""
+from app.cycle.letters import bracketed, qa_team
+from app.handlers import answer
+from app.router import Decision
+from db.months import MonthRepo
+from inbox.classify import Classification
+from inbox.parse import ParsedMail
+from inbox.reply import newest_text
+from mailer.outbox import Letter
+from workflows.allocations import month_of_reference
+from workflows.calendar import month_name
+from workflows.grades import read_submission
+from workflows.submissions import Recorded, assess
+
+
+def handle_submission(mail: ParsedMail, c: Classification, service) -> Decision:
+    """Record the grades in one email, answer with a receipt and/or what is missing, raise remedial alerts."""
+    refs = [r for r in c.references if r.startswith("AUD-")]
+    text = read_submission(newest_text(mail.text), refs, [a.filename for a in mail.attachments])
+    repos = {ref: MonthRepo(service.store, month_of_reference(ref)) for ref in text.grades}
+    allocations = {ref: repo.allocation(ref) for ref, repo in repos.items()}
+    previous = {ref: repo.submissions(ref) for ref, repo in repos.items()}
+    outcome = assess(c.person, mail.received_at, text, allocations, previous)
+    attachments = [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+                   for a in mail.attachments]
+    for item in outcome.recorded:
+        repos[item.reference].add_submission({
+            "reference": item.reference, "received_at": mail.received_at.isoformat(), "message_id": mail.message_id,
+            "from": mail.from_addr, "grade": item.grade, "counts": item.counts, "replaces_earlier": item.replaced,
+            "remedial_needed": bool(item.remedial and item.remedial.needed),
+            "remedial_details": item.remedial.details if item.remedial else "",
+            "attachments": attachments,
+        })
+    alerts = [_remedial_alert(service, mail, allocations[i.reference], i) for i in outcome.recorded
+              if i.remedial and i.remedial.needed]
+    letters = []
+    if outcome.recorded:
+        letters.append(_receipt(mail, c, outcome.recorded, allocations, [a.refs[0] for a in alerts]))
+    if outcome.problems:
+        letters.append(_incomplete(mail, c, refs, outcome.problems, outcome.recorded))
+    recorded_refs = tuple(i.reference for i in outcome.recorded)
+    late = [i.reference for i in outcome.recorded if not i.counts]
+    result = "recorded" if outcome.recorded and not outcome.problems else "partly-recorded" if outcome.recorded else "incomplete"
+    triage = [f"late submission (not counted): {', '.join(late)}"] if late else []
+    return Decision(outcome=f"submission-{result}", letters=letters + alerts, triage=triage,
+                    refs=recorded_refs or tuple(refs))
+
+
+def _receipt(mail, c, recorded: list[Recorded], allocations, remedial_refs) -> Letter:
+    items = [{"reference": i.reference, "case_ref": allocations[i.reference]["case_ref"], "grade": i.grade,
+              "counts": i.counts, "replaced": i.replaced, "deadline": i.deadline, "extended": i.extended}
+             for i in recorded]
+    refs = [i.reference for i in recorded]
+    counted = all(i.counts for i in recorded)
+    month = month_name(allocations[refs[0]]["month"])
+    subject = (f"{bracketed(refs)} Received: your audit counts for {month}" if counted else
+               f"{bracketed(refs)} Received after the deadline: not counted for {month}")
+    return answer(mail, template="cycle/receipt", kind="receipt", subject=subject, refs=refs, context={
+        "person_name": c.person.first_name, "received_at": mail.received_at, "items": items,
+        "remedial_raised": list(remedial_refs)})
+
+
+def _incomplete(mail, c, refs, problems, recorded) -> Letter:
+    return answer(mail, template="cycle/incomplete", kind="incomplete", refs=refs,
+                  subject=f"{bracketed(refs) + ' ' if refs else ''}Your audit could not be recorded: details needed",
+                  context={"person_name": c.person.first_name, "received_at": mail.received_at,
+                           "problems": problems, "examples": refs,
+                           "recorded": [{"reference": i.reference, "grade": i.grade} for i in recorded]})
+
+
+def _remedial_alert(service, mail, allocation: dict, item: Recorded) -> Letter:
+    # Raised at once, to the people who can act on it; the child is known only by the case reference.
+    to = [a for a in (allocation.get("team_manager"), allocation.get("head_of_service")) if a]
+    qa = qa_team(service)
+    to = list(dict.fromkeys(to or qa))
+    auditor = service.roster.get(allocation["auditor"])
+    return Letter(
+        template="cycle/remedial_alert", to=to, cc=[a for a in qa if a not in to], kind="remedial-alert",
+        refs=[item.reference], subject=f"[{item.reference}] Remedial action needed: please act now",
+        context={"reference": item.reference, "case_ref": allocation["case_ref"],
+                 "auditor_name": auditor.name if auditor else allocation["auditor"],
+                 "auditor_service": allocation.get("service", ""), "details": item.remedial.details,
+                 "received_at": mail.received_at, "grade": item.grade, "salutation": "Colleagues"})
