@@ -80,8 +80,8 @@ def site(tmp_path) -> Site:
 
 
 def text_of(message) -> str:
-    """The plain-text part of a sent message."""
-    return message.get_body(("plain",)).get_content()
+    """The plain-text part of a sent message, with line wrapping folded into single spaces."""
+    return " ".join(message.get_body(("plain",)).get_content().split())
 
 
 def new_mail(*, sender: str, subject: str, body: str, message_id: str | None = "<m1@mail.wexcombe.example>",
@@ -94,3 +94,21 @@ def new_mail(*, sender: str, subject: str, body: str, message_id: str | None = "
         lines.append(f"Message-ID: {message_id}")
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode("utf-8")
+
+
+def issue(site: Site, month: str, csv_text: str, now: datetime) -> dict:
+    """Issue a month's audits from CSV text at the instant `now`, as `main.py issue` would."""
+    path = site.folder / f"allocations-{month}.csv"
+    path.write_text(csv_text, encoding="utf-8")
+    with freeze_time(now):
+        service = site.open()
+        try:
+            return commands.issue(service, month, path)
+        finally:
+            service.close()
+
+
+def letters_to(site: Site, address: str, subject_part: str = "") -> list:
+    """Sent letters addressed to `address` (To or Cc) whose subject contains `subject_part`."""
+    return [m for m in site.sent()
+            if address in (m["To"] or "") + (m["Cc"] or "") and subject_part in m["Subject"]]

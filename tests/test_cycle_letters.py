@@ -67,7 +67,7 @@ def contexts() -> dict[str, dict]:
                                auditor_service="Safeguarding East", grade="Inadequate",
                                details="yes - the plan has no contingency.\nPlease review it <b>this week</b>.",
                                received_at=LATE_ARRIVAL),
-        "reminder": dict(person_name="Sam", step="10wd", working_days_left=10, outstanding=[A1, A2],
+        "reminder": dict(person_name="Sam", step="10wd", working_days_left=10, outstanding=[A1, A2], deadline_is_today=True,
                          deadline=DEADLINE, month_name="December 2026"),
         "not_counted": dict(person_name="Sam", month_name="December 2026", deadline=DEADLINE,
                             items=[dict(A1, status="late"), dict(A2, status="missing")]),

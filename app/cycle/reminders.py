@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from app.cycle.letters import allocation_row, bracketed
+from core.clock import LONDON
 from db.months import MonthRepo, stored_months
 from mailer.dates import long_weekday_date
 from mailer.outbox import Letter
@@ -60,10 +61,12 @@ def _letter(service, month: str, due: Due, allocations, submissions) -> Letter:
         return Letter(template="cycle/not_counted", to=[due.to], kind="not-counted", refs=refs,
                       subject=f"{bracketed(refs)} Not counted: your audits for {month_name(month)}",
                       context={**common, "items": [{**allocation_row(a), "status": a["status"]} for a in due.allocations]})
-    when = "today" if due.step == "last-day" else f"by {long_weekday_date(deadline)}"
+    today = service.clock.london_today() == deadline.astimezone(LONDON).date()
+    when = "today" if today else f"by {long_weekday_date(deadline)}"
     return Letter(template="cycle/reminder", to=[due.to], kind=f"reminder-{due.step}", refs=refs,
                   subject=f"{bracketed(refs)} Reminder: audits due {when}",
                   context={**common, "step": due.step, "working_days_left": due.working_days_left,
+                           "deadline_is_today": today,
                            "outstanding": [allocation_row(a) for a in due.allocations]})
 
 
