@@ -20,7 +20,8 @@ log = logging.getLogger("auditmail.daemon")
 def one_pass(service: Service, should_stop=lambda: False) -> dict:
     """Send what is waiting, handle the inbox, run due scheduled work, send again; returns counts."""
     sent = service.postman.deliver_pending()  # mail a crash left unsent goes first
-    handled = intake_pass(service, should_stop)
+    handled, answered = intake_pass(service, should_stop)
+    sent += answered
     for job in service.scheduled:
         if should_stop():
             break

@@ -20,15 +20,17 @@ log = logging.getLogger("auditmail.intake")
 MAX_ATTEMPTS = 3
 
 
-def intake_pass(service: Service, should_stop: Callable[[], bool] = lambda: False) -> int:
-    """Handle every message waiting in the inbox; returns how many were dealt with."""
-    count = 0
+def intake_pass(service: Service, should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
+    """Handle every message waiting in the inbox; returns how many were dealt with and how many letters sent."""
+    handled = sent = 0
     for incoming in service.reader.waiting():
         if should_stop():
             break
         handle_one(service, incoming)
-        count += 1
-    return count
+        # Send its answers now: the outbox stays small, and nobody waits for the rest of the pass.
+        sent += service.postman.deliver_pending()
+        handled += 1
+    return handled, sent
 
 
 def handle_one(service: Service, incoming: Incoming) -> None:

@@ -23,7 +23,7 @@ class Journal:
         self.path = folder / JOURNAL_NAME
         self.read_only = read_only
         self.active = False
-        self._staged: dict[Path, str] = {}
+        self._staged: dict[Path, "JournaledStorage"] = {}
         self._storages: list["JournaledStorage"] = []
 
     def attach(self, storage: "JournaledStorage") -> None:
@@ -36,13 +36,14 @@ class Journal:
             raise StoreError("a store transaction is already open; transactions do not nest")
         self.active, self._staged = True, {}
 
-    def stage(self, path: Path, text: str) -> None:
-        """Remember the new content of one file until commit."""
-        self._staged[path] = text
+    def stage(self, storage: "JournaledStorage") -> None:
+        """Remember that a file changed; its text is made once, at commit, however often it changed."""
+        self._staged[storage.path] = storage
 
     def commit(self) -> None:
         """Make every staged write durable together."""
-        staged, self._staged, self.active = self._staged, {}, False
+        staged = {path: storage.text() for path, storage in self._staged.items()}
+        self._staged, self.active = {}, False
         try:
             if len(staged) == 1:
                 # One file is already atomic on its own; no journal needed.
@@ -88,47 +89,50 @@ class JournaledStorage(Storage):
     def __init__(self, path: Path, journal: Journal):
         self.path = path
         self._journal = journal
-        self._disk: str | None = self._load()
-        self._current = self._disk
+        self._disk, self._current = self._load()
         journal.attach(self)
 
-    def _load(self) -> str | None:
+    def _load(self) -> tuple[str | None, dict | None]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return None
+            return None, None
         except OSError as exc:
             raise StoreError(f"cannot read {self.path}: {exc}") from None
         try:
-            json.loads(text)
+            return text, json.loads(text)
         except ValueError:
             raise StoreError(f"{self.path} is not valid JSON; ask IT to restore it from backup") from None
-        return text
 
     def read(self):
-        # A fresh object every time, so TinyDB's in-place edits never touch the committed state.
-        return None if self._current is None else json.loads(self._current)
+        # The parsed data itself, not a copy: re-parsing a month's file on every query made each
+        # message cost grow with the month. TinyDB edits it in place only on its way to write(), and
+        # a rollback re-parses the committed text, so the committed state is never lost.
+        return self._current
 
     def write(self, data) -> None:
         if self._journal.read_only:
             raise StoreError("this store was opened read-only (another process may be writing it)")
-        text = dump(data)
-        self._current = text
+        self._current = data
         if self._journal.active:
-            self._journal.stage(self.path, text)
+            self._journal.stage(self)
         else:
+            text = self.text()
             write_atomic(self.path, text)
             self._disk = text
+
+    def text(self) -> str:
+        """The current content as the file's text."""
+        return dump(self._current)
 
     def committed(self, text: str | None) -> None:
         """Called by the journal after commit."""
         if text is not None:
             self._disk = text
-        self._current = self._disk
 
     def discard(self) -> None:
         """Called by the journal on rollback."""
-        self._current = self._disk
+        self._current = None if self._disk is None else json.loads(self._disk)
 
     def close(self) -> None:
         pass

@@ -120,3 +120,30 @@ def test_the_daemon_handles_mail_and_stops_cleanly_on_sigterm(site):
         _, err = daemon.communicate(timeout=30)
     assert daemon.returncode == 0
     assert "daemon stopped" in err and "Traceback" not in err
+
+
+def test_status_works_while_the_daemon_holds_the_store(site, capsys):
+    from conftest import issue
+    from db.store import Store
+
+    issue(site, "2026-12", "auditor_email,case_ref,audit_type\naisha.patel@wexcombe.example,CR-40117,monthly\n"
+          "laura.penrose@wexcombe.example,CR-42301,monthly\n", utc(2026, 12, 1, 9))
+    with Store(site.folder / "data"):
+        code, out, err = run_main("--config", site.config_path, "--now", "2026-12-02T10:00", "status", capsys=capsys)
+    assert code == 0, err
+    assert "December 2026: deadline 23:59 on Thursday 31st December 2026" in out
+    rows = {line.split("  ")[0]: line.split() for line in out.splitlines() if line.endswith("%")}
+    assert rows["Children in Care"][-6:] == ["1", "0", "0", "1", "0", "0.0%"]
+    assert rows["All services"][-6:] == ["2", "0", "0", "2", "0", "0.0%"]
+
+
+def test_issue_from_the_command_line_says_what_it_did(site, capsys):
+    argv = ["--config", site.config_path, "--now", "2026-12-01T08:30", "issue", "--month", "2026-12",
+            "--allocations", site.folder / "allocations.csv"]
+    code, out, _ = run_main(*argv, capsys=capsys)
+    assert code == 0 and "18 allocation(s) issued in 17 letter(s); 0 already issued" in out
+    code, out, _ = run_main(*argv, capsys=capsys)
+    assert "0 allocation(s) issued in 0 letter(s); 18 already issued, not sent again" in out
+    code, _, err = run_main("--config", site.config_path, "--now", "2027-01-01T00:00", "issue", "--month", "2026-12",
+                            "--allocations", site.folder / "allocations.csv", capsys=capsys)
+    assert code == 1 and "deadline for December 2026 has passed" in err

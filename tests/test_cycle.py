@@ -125,9 +125,10 @@ def test_an_invalid_grade_or_unknown_reference_records_nothing_and_says_what_is_
     site.receive(new_email(f"Ben Hartley <{BEN}>", MAILBOX, "[AUD-2026-12-099] done", utc(2026, 12, 3, 11), "Good"),
                  at=utc(2026, 12, 3, 11, 0))
     site.once(utc(2026, 12, 3, 11, 0))
-    first, second = letters_to(site, BEN, "could not be recorded")
-    assert "'Grade: Excellent' is not one of Outstanding, Good, Requires improvement, Inadequate" in text_of(first)
-    assert "AUD-2026-12-099 is not a reference" in text_of(second)
+    answers = " | ".join(text_of(m) for m in letters_to(site, BEN, "could not be recorded"))
+    assert answers.count("Dear Ben") == 2
+    assert "'Grade: Excellent' is not one of Outstanding, Good, Requires improvement, Inadequate" in answers
+    assert "AUD-2026-12-099 is not a reference" in answers
     service = site.open(utc(2026, 12, 3, 12))
     from app.status import month_status
     overall = month_status(service, "2026-12").splitlines()[-3].split()

@@ -61,10 +61,16 @@ def test_several_audits_in_one_email():
     assert result.problems == []
 
 
-def test_a_reference_with_no_grade_is_named():
+def test_one_audit_of_a_letter_listing_two_is_a_submission_of_that_one():
     result = read_submission("AUD-2026-11-004: Good", ["AUD-2026-11-004", "AUD-2026-11-005"])
     assert result.grades == {"AUD-2026-11-004": Grade.GOOD}
-    assert result.problems == ["no grade was found for AUD-2026-11-005"]
+    assert result.problems == []
+
+
+def test_a_reference_with_no_grade_is_named():
+    result = read_submission("Done, thanks", ["AUD-2026-11-004", "AUD-2026-11-005"])
+    assert result.grades == {}
+    assert result.problems == ["no grade was found for AUD-2026-11-004", "no grade was found for AUD-2026-11-005"]
 
 
 def test_a_grade_without_a_reference_when_several_audits_are_named():
@@ -166,3 +172,10 @@ def test_remedial_action_written_as_a_sentence_is_taken_as_needed(line):
 def test_a_sentence_saying_no_remedial_action_raises_nothing(line):
     result = read_submission(f"Grade: Good\n{line}", [REF])
     assert REF not in result.remedial or not result.remedial[REF].needed
+
+
+def test_several_audits_one_per_attachment_name():
+    names = ["AUD-2026-12-012 Good.docx", "AUD-2026-12-013 - Requires improvement.docx", "signature.png"]
+    result = read_submission("Please find my two audits attached.", ["AUD-2026-12-012", "AUD-2026-12-013"], names)
+    assert result.grades == {"AUD-2026-12-012": Grade.GOOD, "AUD-2026-12-013": Grade.REQUIRES_IMPROVEMENT}
+    assert result.problems == []

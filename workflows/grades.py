@@ -91,7 +91,9 @@ def read_submission(text: str, references: Sequence[str],
     found: list[GradeLine] = []
     remedial_lines: list[tuple[str | None, Remedial]] = []
     attempted: set[str | None] = set()  # targets that had an unreadable grade, so "no grade" is not said twice
-    for raw in text.replace("\r\n", "\n").split("\n"):
+    # An attachment named "AUD-2026-11-004 Good.docx" is read like a line "AUD-2026-11-004 Good".
+    named = [n.rsplit(".", 1)[0] for n in attachment_names if AUDIT_REF.search(n)]
+    for raw in text.replace("\r\n", "\n").split("\n") + named:
         line = BULLET.sub("", raw.strip()).strip()
         if not line:
             continue
@@ -115,9 +117,12 @@ def read_submission(text: str, references: Sequence[str],
     remedial = _tie_remedial(remedial_lines, target, problems)
     if None in attempted and target:
         attempted.add(target)
-    for ref in audits or ([target] if target else []):
-        if ref not in grades and ref not in attempted | conflicted:
-            problems.append(f"no grade was found for {ref}")
+    # Replying to a letter that lists several audits with the grade of one is a submission of that
+    # one; the others are simply not done yet. Only an email with no grade at all lacks one.
+    if not grades:
+        for ref in audits or ([target] if target else []):
+            if ref not in attempted | conflicted:
+                problems.append(f"no grade was found for {ref}")
     if not audits and not target and not found and not attempted:
         problems.append("no grade was found")
     return SubmissionText(grades, remedial, problems)

@@ -1,0 +1,91 @@
+"""Measures the demo's wall time and the intake cost per message, with and without years of history."""
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import commands  # noqa: E402
+from app.daemon import one_pass  # noqa: E402
+from app.demo import run_demo  # noqa: E402
+from app.demo_mail import gmail_reply  # noqa: E402
+from app.service import open_service  # noqa: E402
+from core.clock import Clock  # noqa: E402
+from core.config import load_config  # noqa: E402
+from db.months import MonthRepo  # noqa: E402
+from inbox.maildir import deliver  # noqa: E402
+
+AUDITOR = "aisha.patel@wexcombe.example"
+
+
+def demo_seconds(folder: Path) -> float:
+    start = time.perf_counter()
+    run_demo(folder / "demo", lambda line: None)
+    return time.perf_counter() - start
+
+
+def site_with_month(folder: Path, month: str, count: int):
+    commands.init(folder)
+    config = load_config(folder / "config.toml")
+    rows = "auditor_email,case_ref,audit_type\n" + "".join(f"{AUDITOR},CR-{50000 + n},monthly\n" for n in range(count))
+    (folder / f"alloc-{month}.csv").write_text(rows)
+    service = open_service(config, Clock(datetime.fromisoformat(f"{month}-01T08:00+00:00")))
+    commands.issue(service, month, folder / f"alloc-{month}.csv")
+    service.close()
+    return config
+
+
+def intake_per_message(config, folder: Path, month: str, count: int) -> tuple[float, int]:
+    """Seconds per message for `count` submissions handled in one pass, and the peak memory in bytes."""
+    at = datetime.fromisoformat(f"{month}-10T10:00+00:00")
+    letter_path = sorted((folder / "mailbox" / "sent" / "new").iterdir())[-1]
+    import email
+    from email import policy
+    letter = email.message_from_bytes(letter_path.read_bytes(), policy=policy.default)
+    for n in range(count):
+        raw = gmail_reply(f"Aisha Patel <{AUDITOR}>", "qa-audits@wexcombe.example", letter, at,
+                          f"AUD-{month}-{n + 1:03d} Grade: Good")
+        deliver(folder / "mailbox" / "inbox", raw, received_at=at + timedelta(seconds=n))
+    service = open_service(config, Clock(at + timedelta(hours=1)))
+    config_limit = service.postman._max_answers
+    service.postman._max_answers = 10_000  # the storm brake would otherwise hold back most receipts
+    tracemalloc.start()
+    start = time.perf_counter()
+    one_pass(service)
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    service.postman._max_answers = config_limit
+    service.close()
+    return elapsed / count, peak
+
+
+def add_history(config, months: int) -> None:
+    service = open_service(config, Clock(datetime(2028, 1, 1, tzinfo=timezone.utc)))
+    with service.store.transaction():
+        for i in range(months):
+            month = f"{2024 + i // 12}-{i % 12 + 1:02d}"
+            MonthRepo(service.store, month).add_allocations(
+                [{"reference": f"AUD-{month}-{n:03d}", "month": month, "auditor": AUDITOR, "case_ref": "CR-1",
+                  "audit_type": "monthly", "exempt": False, "deadline": None} for n in range(1, 120)])
+    service.close()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print(f"demo: {demo_seconds(tmp):.2f} s (goal < 30 s)")
+        config = site_with_month(tmp / "fresh", "2026-12", 300)
+        per, peak = intake_per_message(config, tmp / "fresh", "2026-12", 300)
+        print(f"intake, empty history: {per * 1000:.1f} ms per submission; peak {peak / 1e6:.1f} MB")
+        config = site_with_month(tmp / "old", "2026-12", 300)
+        add_history(config, 24)
+        per, peak = intake_per_message(config, tmp / "old", "2026-12", 300)
+        print(f"intake, 24 months of history: {per * 1000:.1f} ms per submission; peak {peak / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
