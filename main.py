@@ -69,14 +69,18 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         _configure_logging(config.log_level)
         if args.command == "roster":
-            count = commands.import_roster(config.store_path, args.csv)
-            print(f"roster imported: {count} people")
+            count = commands.import_roster(config.store_path, args.csv, dry_run=args.dry_run)
+            print(f"roster checked: {count} people; dry run, nothing imported" if args.dry_run
+                  else f"roster imported: {count} people")
             return 0
-        service = open_service(config, clock, dry_run_output=print if args.dry_run else None,
-                               read_only=args.command in READ_ONLY_COMMANDS)
+        output = print if args.dry_run else None
+        if args.command == "run":
+            commands.run(lambda: open_service(config, clock, dry_run_output=output), config)
+            return 0
+        service = open_service(config, clock, dry_run_output=output, read_only=args.command in READ_ONLY_COMMANDS)
         try:
             if args.command == "issue":
-                counts = commands.issue(service, args.month, args.allocations)
+                counts = commands.issue(service, args.month.strip(), args.allocations)
                 print(f"{counts['new']} allocation(s) issued in {counts['letters']} letter(s); "
                       f"{counts['already_issued']} already issued, not sent again")
             elif args.command == "status":
@@ -85,8 +89,6 @@ def main(argv: list[str] | None = None) -> int:
                 counts = commands.once(service)
                 print(f"{counts['handled']} message(s) handled, {counts['sent']} sent"
                       + (" (dry run: nothing was changed or sent)" if args.dry_run else ""))
-            elif args.command == "run":
-                commands.run(service)
         finally:
             service.close()
     except AuditMailError as exc:

@@ -1,12 +1,13 @@
 """What each command does, in terms of the service; main.py only parses arguments and prints."""
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 from app.daemon import Daemon, one_pass
 from app.cycle.issue import issue_month
 from app.files import read_csv
 from app.status import month_status
-from app.service import Service
+from app.service import WAIT_FOR_STORE_SECONDS, Service
 from core.errors import AuditMailError, InputFileError
 from db.roster import RosterRepo
 from db.store import Store
@@ -34,16 +35,21 @@ def init(folder: Path) -> list[str]:
             str(folder / "mailbox") + "/{inbox,processed,failed,sent}"]
 
 
-def import_roster(store_path: Path, csv_path: Path, store: Store | None = None) -> int:
-    """Check a roster CSV and replace the stored roster with it, all or nothing; returns how many people."""
+def import_roster(store_path: Path, csv_path: Path, store: Store | None = None, *, dry_run: bool = False) -> int:
+    """Check a roster CSV and replace the stored roster with it, all or nothing; returns how many people.
+
+    With `dry_run` the file is only checked.
+    """
     header, rows = read_csv(csv_path)
     people, problems = check_roster(header, rows)
     if problems:
         raise InputFileError(str(csv_path), problems)
     if not people:
         raise InputFileError(str(csv_path), ["the file has no people in it"])
+    if dry_run:
+        return len(people)
     own = store is None
-    store = store or Store(store_path)
+    store = store or Store(store_path, wait_seconds=WAIT_FOR_STORE_SECONDS)
     try:
         with store.transaction():
             RosterRepo(store).replace(people)
@@ -70,6 +76,6 @@ def once(service: Service) -> dict:
     return one_pass(service)
 
 
-def run(service: Service) -> None:
-    """The daemon, until SIGTERM or SIGINT."""
-    Daemon(service).run()
+def run(open_pass: Callable[[], Service], config) -> None:
+    """The daemon, until SIGTERM or SIGINT; `open_pass` opens the service for one pass."""
+    Daemon(open_pass, config).run()

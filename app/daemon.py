@@ -7,12 +7,15 @@ when it comes back, never twice. SIGTERM and SIGINT let the current message fini
 import logging
 import signal
 import threading
+from typing import Callable
 
 import schedule
 
 from app.intake import intake_pass
 from app.service import Service
+from core.config import Config
 from core.errors import StoreError, TransportError
+from db.lock import FolderLock
 
 log = logging.getLogger("auditmail.daemon")
 
@@ -31,13 +34,18 @@ def one_pass(service: Service, should_stop=lambda: False) -> dict:
 
 
 class Daemon:
-    """Runs passes every `poll_seconds` until stopped by a signal or `stop()`."""
+    """Runs a pass every `poll_seconds` until stopped by a signal or `stop()`.
 
-    def __init__(self, service: Service):
-        self.service = service
+    The store is opened for each pass and closed after it, so between passes the QA team can run
+    `issue` or `roster import`; the daemon lock keeps a second daemon from starting at all.
+    """
+
+    def __init__(self, open_pass: Callable[[], Service], config: Config):
+        self._open_pass = open_pass
+        self._config = config
         self._stop = threading.Event()
         self._scheduler = schedule.Scheduler()
-        self._scheduler.every(service.config.poll_seconds).seconds.do(self._guarded_pass)
+        self._scheduler.every(config.poll_seconds).seconds.do(self._guarded_pass)
 
     def stop(self, *_signal_args) -> None:
         """Ask the loop to finish the current message and stop."""
@@ -47,8 +55,10 @@ class Daemon:
 
     def run(self) -> None:
         """Loop until stopped; the first pass runs at once."""
+        lock = FolderLock(self._config.store_path, "daemon.lock")
+        lock.acquire()
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        log.info("daemon started; polling every %d s", self.service.config.poll_seconds)
+        log.info("daemon started; polling every %d s", self._config.poll_seconds)
         try:
             self._guarded_pass()
             while not self._stop.is_set():
@@ -57,13 +67,18 @@ class Daemon:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            lock.release()
             log.info("daemon stopped")
 
     def _guarded_pass(self) -> None:
         # `schedule` lets a job's exception escape and kill the loop; a pass that fails on the store
         # or the transport is logged and tried again at the next poll instead.
         try:
-            counts = one_pass(self.service, self._stop.is_set)
+            service = self._open_pass()
+            try:
+                counts = one_pass(service, self._stop.is_set)
+            finally:
+                service.close()
         except (StoreError, TransportError) as exc:
             log.error("pass stopped: %s; retrying at the next poll", exc.message)
             return

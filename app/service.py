@@ -55,8 +55,12 @@ class Service:
             shutil.rmtree(self._cleanup, ignore_errors=True)
 
 
+# How long a command waits for the daemon's current pass (or another command) to finish writing.
+WAIT_FOR_STORE_SECONDS = 60
+
+
 def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str], None] | None = None,
-                 read_only: bool = False) -> Service:
+                 read_only: bool = False, wait_seconds: float = WAIT_FOR_STORE_SECONDS) -> Service:
     """Build the service from its configuration; with `dry_run_output`, nothing is changed or sent.
 
     `read_only` (for `status` and `report`) takes no lock, so it works while the daemon runs.
@@ -74,7 +78,7 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
             shutil.copytree(config.store_path, store_path, ignore=shutil.ignore_patterns("daemon.lock"))
         reader = _ReadOnlyMailbox(mailbox)
         sender = _PrintingSender(dry_run_output)
-    store = Store(store_path, writer=not read_only)
+    store = Store(store_path, writer=not read_only, wait_seconds=wait_seconds)
     composer = Composer(config.letterhead, config.mailbox_address, config.mailbox_name)
     postman = Postman(store, composer, sender, clock, config.max_answers_per_sender_per_day)
     roster, ledger = RosterRepo(store), Ledger(store)
@@ -89,9 +93,9 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
 
 def _workflows() -> list[Callable[[Service], None]]:
     """Each workflow's `register(service)`: its recognisers, handlers and scheduled jobs."""
-    from app import cycle  # imported here: the workflows build on the service, not the other way round
+    from app import cycle, requests  # imported here: the workflows build on the service, not the reverse
 
-    return [cycle.register]
+    return [cycle.register, requests.register]
 
 
 class _ReadOnlyMailbox:

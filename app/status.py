@@ -1,6 +1,7 @@
 """`status`: the month at a glance, per service and overall, as a plain-text table."""
 from collections import defaultdict
 
+from app.cycle.issue import checked_month
 from db.months import MonthRepo, stored_months
 from workflows.calendar import month_deadline, month_name
 from mailer.dates import deadline_words
@@ -16,6 +17,8 @@ def month_status(service, month: str | None) -> str:
         if not months:
             return "No audit month has been issued yet (use `issue --month YYYY-MM --allocations CSV`)."
         month = months[-1]
+    checked_month(month)
+    month = month.strip()
     repo = MonthRepo(service.store, month)
     allocations = repo.allocations()
     if not allocations:

@@ -41,6 +41,10 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
         "reminder_hour": (int, 9),
         "closure_days": (list, []),
     },
+    "approvals": {
+        "remind_after_working_days": (int, 2),
+        "escalate_after_working_days": (int, 4),
+    },
     "daemon": {
         "poll_seconds": (int, 60),
         "max_answers_per_sender_per_day": (int, 10),
@@ -63,6 +67,9 @@ class Config:
     reminder_working_days: tuple[int, ...]
     reminder_hour: int
     closure_days: tuple[date, ...]
+    remind_after_working_days: int
+    escalate_after_working_days: int
+    delegates: dict
     poll_seconds: int
     max_answers_per_sender_per_day: int
     log_level: str
@@ -89,7 +96,7 @@ def load_config(path: str | Path) -> Config:
 
 
 def _checked(raw: dict) -> dict[str, dict]:
-    unknown = sorted(set(raw) - set(SCHEMA))
+    unknown = sorted(set(raw) - set(SCHEMA) - {"delegates"})
     if unknown:
         raise ConfigError(f"unknown section (expected one of {', '.join(SCHEMA)})", key=unknown[0])
     out: dict[str, dict] = {}
@@ -101,7 +108,25 @@ def _checked(raw: dict) -> dict[str, dict]:
         if extra:
             raise ConfigError(f"unknown key (expected one of {', '.join(keys)})", key=f"{section}.{extra[0]}")
         out[section] = {name: _value(section, name, kind, default, given) for name, (kind, default) in keys.items()}
+    out["delegates"] = _delegates(raw.get("delegates", {}))
     return out
+
+
+def _delegates(given) -> dict[str, str]:
+    # [delegates] maps an approver's address to the address of who stands in for them.
+    if not isinstance(given, dict):
+        raise ConfigError("must be a [delegates] section of \"approver\" = \"delegate\" lines", key="delegates")
+    out = {}
+    for approver, delegate in given.items():
+        if not isinstance(delegate, str) or not _is_address(approver) or not _is_address(delegate):
+            raise ConfigError(f"must be \"approver@…\" = \"delegate@…\", not {approver!r} = {delegate!r}",
+                              key=f"delegates.{approver}")
+        out[approver.strip().lower()] = delegate.strip().lower()
+    return out
+
+
+def _is_address(text: str) -> bool:
+    return text.count("@") == 1 and " " not in text.strip() and "." in text.rsplit("@", 1)[1]
 
 
 def _value(section: str, name: str, kind: type, default: object, given: dict):
@@ -134,7 +159,7 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
     if mailbox["transport"] not in TRANSPORTS:
         raise ConfigError(f"must be one of {', '.join(TRANSPORTS)}, not {mailbox['transport']!r}", key="mailbox.transport")
     for key, address in (("mailbox.address", mailbox["address"]), ("director.email", v["director"]["email"])):
-        if address.count("@") != 1 or " " in address.strip() or "." not in address.rsplit("@", 1)[1]:
+        if not _is_address(address):
             raise ConfigError(f"must be an email address like name@council.gov.uk, not {address!r}", key=key)
     if not 5 <= daemon["poll_seconds"] <= 3600:
         raise ConfigError("must be between 5 and 3600 seconds", key="daemon.poll_seconds")
@@ -154,6 +179,10 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
             closures.append(date.fromisoformat(text))
         except ValueError:
             raise ConfigError(f"must be dates like \"2026-12-29\", not {text!r}", key="cycle.closure_days") from None
+    approvals = v["approvals"]
+    if not 1 <= approvals["remind_after_working_days"] < approvals["escalate_after_working_days"] <= 20:
+        raise ConfigError("must be at least 1 and less than approvals.escalate_after_working_days (at most 20)",
+                          key="approvals.remind_after_working_days")
     org, director = v["organisation"], v["director"]
     letterhead = Letterhead(
         organisation=org["name"], department=org["department"], director_name=director["name"],
@@ -168,6 +197,8 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         maildir_path=base / mailbox["path"], store_path=base / v["store"]["path"],
         reminder_working_days=tuple(sorted(set(cycle["reminder_working_days"]), reverse=True)),
         reminder_hour=cycle["reminder_hour"], closure_days=tuple(closures),
+        remind_after_working_days=approvals["remind_after_working_days"],
+        escalate_after_working_days=approvals["escalate_after_working_days"], delegates=v["delegates"],
         poll_seconds=daemon["poll_seconds"], max_answers_per_sender_per_day=daemon["max_answers_per_sender_per_day"],
         log_level=daemon["log_level"].upper(),
     )

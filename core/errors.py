@@ -32,6 +32,12 @@ class InputFileError(AuditMailError):
         self.problems = problems
 
 
+class UsageError(AuditMailError):
+    """A command-line value is wrong (a month that is not YYYY-MM, a folder that may not be used)."""
+
+    exit_code = 2
+
+
 class StoreError(AuditMailError):
     """The durable store could not be read or written; the current pass stops and nothing is lost."""
 

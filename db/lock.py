@@ -1,5 +1,14 @@
-"""One process per data folder: TinyDB has no locking of its own, so a second daemon must refuse to start."""
+"""One writer per data folder at a time, and one daemon per data folder at all.
+
+TinyDB has no locking of its own. Two locks, each an OS lock on a file (released by the kernel when
+the process ends, even by a crash):
+  store.lock   held by whoever is writing the store: the daemon during a pass, or a command such
+               as `issue`; others wait their turn for a while, so the QA team can issue a month
+               while the daemon runs;
+  daemon.lock  held by `run` for its whole life, so a second daemon refuses to start.
+"""
 import os
+import time
 from pathlib import Path
 
 from core.errors import StoreLocked
@@ -12,30 +21,27 @@ except ImportError:  # Windows
 
 
 class FolderLock:
-    """An exclusive lock on `folder/daemon.lock`, released when the process ends, even by a crash."""
+    """An exclusive lock on one file in the data folder."""
 
-    def __init__(self, folder: Path):
-        self.path = folder / "daemon.lock"
+    def __init__(self, folder: Path, name: str = "store.lock"):
+        self.path = Path(folder) / name
         self._handle = None
 
-    def acquire(self) -> None:
-        """Take the lock or raise StoreLocked naming the process that holds it."""
+    def acquire(self, wait_seconds: float = 0) -> None:
+        """Take the lock, waiting up to `wait_seconds` for its holder; else raise StoreLocked naming it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")
-        try:
-            if fcntl:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            else:
+        deadline = time.monotonic() + wait_seconds
+        while not _try_lock(handle):
+            if time.monotonic() >= deadline:
                 handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            raise StoreLocked(
-                f"another audit mailbox process (pid {holder}) is already using {self.path.parent}; "
-                "stop it first, or point this one at a different store.path"
-            ) from None
+                holder = handle.read().strip() or "unknown"
+                handle.close()
+                what = "audit mailbox daemon" if "daemon" in self.path.name else "audit mailbox process"
+                raise StoreLocked(f"another {what} (pid {holder}) is using {self.path.parent}"
+                                  + (f" and did not finish within {wait_seconds:g} s" if wait_seconds else "")
+                                  + "; stop it first, or point this one at a different store.path")
+            time.sleep(0.2)
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -43,7 +49,21 @@ class FolderLock:
         self._handle = handle
 
     def release(self) -> None:
-        """Let another process use the folder."""
+        """Let the next process in."""
         if self._handle:
+            self._handle.seek(0)
+            self._handle.truncate()  # no stale pid left behind to puzzle whoever looks
             self._handle.close()
             self._handle = None
+
+
+def _try_lock(handle) -> bool:
+    try:
+        if fcntl:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        return True
+    except OSError:
+        return False

@@ -42,8 +42,10 @@ class Journal:
 
     def commit(self) -> None:
         """Make every staged write durable together."""
-        staged = {path: storage.text() for path, storage in self._staged.items()}
-        self._staged, self.active = {}, False
+        try:
+            staged = {path: storage.text() for path, storage in self._staged.items()}
+        finally:
+            self._staged, self.active = {}, False
         try:
             if len(staged) == 1:
                 # One file is already atomic on its own; no journal needed.
@@ -54,7 +56,7 @@ class Journal:
                 self._apply(staged)
                 remove_durably(self.path)
         except OSError as exc:
-            # What reached the journal is replayed when the store is next opened.
+            # The caller reloads from disk; what reached the journal is replayed then.
             raise StoreError(f"could not write the store ({exc}); the pass stopped and no mail was lost") from None
         for storage in self._storages:
             storage.committed(staged.get(storage.path))

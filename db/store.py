@@ -23,11 +23,11 @@ from db.storage import Journal, JournaledStorage
 class Store:
     """The data folder: opens files on demand, replays an interrupted commit, holds the one-writer lock."""
 
-    def __init__(self, folder: Path, *, writer: bool = True):
+    def __init__(self, folder: Path, *, writer: bool = True, wait_seconds: float = 0):
         self.folder = Path(folder)
         self._lock = FolderLock(self.folder) if writer else None
         if self._lock:
-            self._lock.acquire()
+            self._lock.acquire(wait_seconds)
         self._journal = Journal(self.folder, read_only=not writer)
         self._dbs: dict[str, TinyDB] = {}
         if writer:
@@ -51,16 +51,31 @@ class Store:
         """Everything written inside the block becomes durable together, or not at all."""
         if self._lock is None:
             raise StoreError("this store was opened read-only")
+        if self._journal.path.exists():
+            # A commit that failed part-way left its journal: finish it before anything newer is
+            # written, or replaying it later would overwrite the newer writes.
+            self._reload()
         self._journal.begin()
         try:
             yield self
+            self._journal.commit()
         except BaseException:
             self._journal.rollback()
-            # TinyDB tables cache query results and ids; forget them with the rolled-back data.
-            self._dbs.clear()
-            self._journal = Journal(self.folder)
+            try:
+                self._reload()
+            except StoreError:
+                pass  # the disk is still failing: the journal stays, and is finished at the next open
             raise
-        self._journal.commit()
+
+    def _reload(self) -> None:
+        """Forget every cached file and read the truth from disk, finishing a half-done commit first.
+
+        After a failed commit the memory may hold writes the disk does not (or the reverse); TinyDB's
+        tables also cache query results and ids. Re-reading is the one way to be sure.
+        """
+        self._dbs.clear()
+        self._journal = Journal(self.folder)
+        self._journal.replay()
 
     def close(self) -> None:
         """Release the writer lock."""

@@ -12,6 +12,7 @@ from typing import Callable
 
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
+from workflows.grades import has_grade_line
 from workflows.roster import Person
 
 
@@ -35,7 +36,8 @@ BOUNCE_SUBJECT = re.compile(r"^(undeliverable|undelivered mail|delivery status n
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 PRECEDENCE_AUTO = {"bulk", "junk", "list", "auto_reply"}
 EXEMPTION_WORDS = re.compile(r"\bexempt(ion)?s?\b", re.I)
-GRADE_WORD = re.compile(r"^\s*grade\s*[:\-]", re.I | re.M)
+# Letters a reply to which is a submission (the kind recorded in the sent ledger starts with one).
+SUBMISSION_THREADS = ("allocation", "reminder", "incomplete")
 SLIPPAGE_WORDS = re.compile(r"\bslippage\b|\b(may|might|will|won'?t|cannot|can'?t)( not)? (make|meet|be able to meet) "
                             r"the (audit )?deadline\b", re.I)
 
@@ -101,6 +103,10 @@ class Classifier:
         """Decide what kind of email `mail` is."""
         person = self._find_person(mail.from_addr)
         gate = self._gate(mail, person)
+        if gate is Kind.AUTO_REPLY and person:
+            # An out-of-office from someone we asked to decide matters to that request.
+            facts = self._facts(mail, person)
+            return Classification(gate, person, facts.references, facts.thread)
         if gate:
             return Classification(gate, person)
         facts = self._facts(mail, person)
@@ -177,15 +183,23 @@ def _slippage(mail: ParsedMail, facts: Facts) -> Kind | None:
 
 
 def _submission(mail: ParsedMail, facts: Facts) -> Kind | None:
-    # A reference in the thread or the subject marks a submission; one only mentioned in the text
-    # ("I was allocated AUD-… but the case closed") does so only alongside a grade.
-    thread_refs = (facts.thread or {}).get("refs", [])
-    named = references_in(" ".join(thread_refs), mail.subject)
-    if any(r.startswith("AUD") for r in named):
+    # A reply to an allocation letter, a reminder or a "details needed" answer is a submission;
+    # so is any mail naming an audit (thread, subject or text) with a grade line. A "thank you" in
+    # reply to a receipt or an alert is not: it names an audit but gives no grade.
+    thread = facts.thread or {}
+    if any(r.startswith("AUD") for r in thread.get("refs", [])) and thread.get("kind", "").startswith(SUBMISSION_THREADS):
         return Kind.SUBMISSION
-    if any(r.startswith("AUD") for r in facts.references) and GRADE_WORD.search(facts.newest):
+    if any(r.startswith("AUD") for r in facts.references) and has_grade_line(facts.newest):
+        return Kind.SUBMISSION
+    if not thread and any(r.startswith("AUD") for r in references_in(mail.subject)):
         return Kind.SUBMISSION
     return None
+
+
+def _reply_to_our_mail(mail: ParsedMail, facts: Facts) -> Kind | None:
+    # Any other reply to something we sent (a thank-you for a receipt, a note on an alert): filed
+    # for the QA team, never answered with "we could not understand you".
+    return Kind.REPLY if facts.thread else None
 
 
 def _opening(text: str, lines: int = 3) -> str:
@@ -204,4 +218,5 @@ def unclear_reasons(mail: ParsedMail, facts: Facts) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-DEFAULT_RECOGNISERS: tuple[Recogniser, ...] = (_reply_about_item, _exemption, _slippage, _submission)
+DEFAULT_RECOGNISERS: tuple[Recogniser, ...] = (_reply_about_item, _exemption, _slippage, _submission,
+                                               _reply_to_our_mail)

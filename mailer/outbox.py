@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from core.clock import Clock
+from core.clock import Clock, month_of
 from core.errors import TransportError
 from db.ledger import Ledger
 from db.outbox import OutboxRepo
@@ -53,10 +53,18 @@ class Postman:
             if self._ledger.answers_today(letter.answer_to, day) >= self._max_answers:
                 # A correspondent (or a loop with another robot) must not be able to start a mail storm.
                 log.warning("answer held back: daily limit of %d reached for %s", self._max_answers, letter.answer_to)
+                self._ledger.add_triage(month_of(now), {
+                    "at": now.isoformat(), "key": letter.kind,
+                    "note": f"a {letter.kind} letter to {letter.answer_to} about {', '.join(letter.refs) or 'their email'} "
+                            f"was held back: they already had {self._max_answers} automatic answers today"})
                 return None
             self._ledger.count_answer(letter.answer_to, day)
+        context = letter.context
+        if letter.refs and "our_ref" not in context:
+            # "Our Ref: IT/qa/AUD-2026-12-004", as a council letter about one matter carries.
+            context = {"our_ref": self._composer.letterhead.our_ref(letter.refs[0]), **context}
         message = self._composer.letter(
-            letter.template, to=letter.to, subject=letter.subject, context=letter.context, now=now, cc=letter.cc,
+            letter.template, to=letter.to, subject=letter.subject, context=context, now=now, cc=letter.cc,
             in_reply_to=letter.in_reply_to, references=letter.references, attachments=letter.attachments,
         )
         message_id = message["Message-ID"]

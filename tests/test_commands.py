@@ -87,14 +87,31 @@ def test_a_bad_roster_is_rejected_whole_with_every_bad_line(site, capsys, tmp_pa
     assert site.sent() == []
 
 
-def test_a_second_process_on_the_same_data_refuses_to_start(site):
+def test_a_second_daemon_on_the_same_data_refuses_to_start(site):
+    from db.lock import FolderLock
+
+    running = FolderLock(site.folder / "data", "daemon.lock")
+    running.acquire()
+    try:
+        other = subprocess.run([sys.executable, "main.py", "--config", str(site.config_path), "run"],
+                               capture_output=True, text=True, cwd=ROOT, timeout=60)
+    finally:
+        running.release()
+    assert other.returncode == 3
+    assert "another audit mailbox daemon" in other.stderr and "Traceback" not in other.stderr
+
+
+def test_a_command_waits_for_the_daemons_pass_to_finish_instead_of_failing(site, capsys):
+    import threading
+
     from db.store import Store
 
-    with Store(site.folder / "data"):
-        other = subprocess.run([sys.executable, "main.py", "--config", str(site.config_path), "once"],
-                               capture_output=True, text=True, cwd=ROOT)
-    assert other.returncode == 3
-    assert "already using" in other.stderr and "Traceback" not in other.stderr
+    pass_in_progress = Store(site.folder / "data")
+    threading.Timer(1.0, pass_in_progress.close).start()
+    code, out, err = run_main("--config", site.config_path, "--now", "2026-12-01T08:30", "issue", "--month", "2026-12",
+                              "--allocations", site.folder / "allocations.csv", capsys=capsys)
+    assert code == 0, err
+    assert "18 allocation(s) issued" in out
 
 
 def test_once_with_a_fixed_clock_and_dry_run_from_the_command_line(site, capsys):

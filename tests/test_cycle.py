@@ -168,3 +168,52 @@ def test_submission_samples_from_real_clients_reach_a_receipt(site):
     receipts = [m for m in site.sent() if "Received" in m["Subject"]]
     assert len(receipts) == len(names)
     assert all("counts" in m["Subject"] for m in receipts)
+
+
+def test_a_thank_you_for_a_receipt_is_filed_not_answered(site):
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
+    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Grade: Good", utc(2026, 12, 3, 10, 0))
+    site.once(utc(2026, 12, 3, 10, 0))
+    [receipt] = letters_to(site, BEN, "Received")
+    site.receive(gmail_reply(f"Ben Hartley <{BEN}>", MAILBOX, receipt, utc(2026, 12, 3, 11), "Thank you!"),
+                 at=utc(2026, 12, 3, 11, 0))
+    site.once(utc(2026, 12, 3, 11, 0))
+    assert len(letters_to(site, BEN)) == 2  # the allocation letter and the receipt; nothing more
+    assert len(site.files("processed")) == 2
+
+
+def test_a_fresh_email_with_one_reference_and_grade_per_line_is_a_submission(site):
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
+    body = "Hi both done\n\nAUD-2026-12-001 Good\nAUD-2026-12-003 Requires improvement\n\nAisha"
+    site.receive(new_email(f"Aisha Patel <{AISHA}>", MAILBOX, "my audits", utc(2026, 12, 3, 10), body),
+                 at=utc(2026, 12, 3, 10, 0))
+    site.once(utc(2026, 12, 3, 10, 0))
+    [receipt] = letters_to(site, AISHA, "Received")
+    assert receipt["Subject"].startswith("[AUD-2026-12-001] [AUD-2026-12-003] Received")
+
+
+def test_a_correction_after_the_deadline_does_not_un_count_an_audit_done_on_time(site):
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
+    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Good", utc(2026, 12, 30, 10, 0))
+    site.once(utc(2026, 12, 30, 10, 0))
+    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Grade: Outstanding", utc(2027, 1, 2, 10, 0))
+    site.once(utc(2027, 1, 2, 10, 0))
+    correction = letters_to(site, BEN, "Received")[-1]
+    assert "counts" in correction["Subject"] and "replaces" in text_of(correction)
+
+
+def test_answers_held_back_by_the_daily_limit_are_listed_for_the_qa_team(site):
+    from db.ledger import Ledger
+    from db.store import Store
+
+    rows = "auditor_email,case_ref,audit_type\n" + "".join(f"{BEN},CR-{40200 + n},monthly\n" for n in range(12))
+    issue(site, "2026-12", rows, utc(2026, 12, 1, 8, 30))
+    [letter] = letters_to(site, BEN, "Your audits")
+    for n in range(12):
+        site.receive(gmail_reply(f"Ben Hartley <{BEN}>", MAILBOX, letter, utc(2026, 12, 3, 10, n),
+                                 f"AUD-2026-12-{n + 1:03d} Good"), at=utc(2026, 12, 3, 10, n))
+    site.once(utc(2026, 12, 3, 11, 0))
+    assert len(letters_to(site, BEN, "Received")) == 10
+    with Store(site.folder / "data") as store:
+        held = [t for t in Ledger(store).triage("2026-12") if "held back" in t["note"]]
+    assert len(held) == 2 and "AUD-2026-12-011" in held[0]["note"]

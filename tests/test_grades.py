@@ -179,3 +179,18 @@ def test_several_audits_one_per_attachment_name():
     result = read_submission("Please find my two audits attached.", ["AUD-2026-12-012", "AUD-2026-12-013"], names)
     assert result.grades == {"AUD-2026-12-012": Grade.GOOD, "AUD-2026-12-013": Grade.REQUIRES_IMPROVEMENT}
     assert result.problems == []
+
+
+@pytest.mark.parametrize("line", ["Remedial actions: no", "Remedial action: nil", "Remedial action: Not at this time",
+                                  "Any remedial action? No"])
+def test_plain_negative_remedial_answers_raise_nothing(line):
+    result = read_submission(f"Grade: Good\n{line}", [REF])
+    assert REF not in result.remedial or not result.remedial[REF].needed
+
+
+def test_a_remedial_yes_naming_no_audit_among_several_is_raised_for_each():
+    text = ("AUD-2026-12-012 Good\nAUD-2026-12-013 Inadequate\n"
+            "Remedial action: yes - the child has not been seen since October")
+    result = read_submission(text, ["AUD-2026-12-012", "AUD-2026-12-013"])
+    assert all(result.remedial[r].needed for r in ("AUD-2026-12-012", "AUD-2026-12-013"))
+    assert result.problems == []

@@ -86,3 +86,11 @@ def test_after_the_deadline_auditors_and_heads_of_service_are_told_once_on_the_n
     [hos] = [m for m in site.sent() if m["To"] == HOS and "not completed" in m["Subject"]]
     assert "Ben Hartley" in text_of(hos) and "Aisha Patel" in text_of(hos)
     assert "No reminder" not in text_of(hos)
+
+
+def test_a_month_issued_on_a_reminder_day_gets_no_reminder_the_same_day(site):
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 15, 10, 0))   # after the 10-day step's 09:00
+    site.once(utc(2026, 12, 15, 10, 1))
+    assert reminders(site) == []
+    site.once(utc(2026, 12, 22, 9, 0))
+    assert len(reminders(site)) == 2

@@ -61,15 +61,16 @@ LEAD_REF = re.compile(rf"^\[?(?P<ref>AUD-\d{{4}}-\d{{2}}-\d{{3,}})\]?\s*(?:[:,]|
 # The label needs a colon or dash before a value we cannot read, so "Grade is hard to call" is prose.
 LABEL = re.compile(rf"^(?:(?:overall|final|audit)\s+)?grade\b\s*(?P<sep>:|{DASH}|=)?\s*", re.I)
 REMEDIAL = re.compile(
-    rf"^remedial(?:\s+action)?(?:\s+(?:needed|required))?\s*(?::|{DASH})?\s*"
-    rf"(?P<answer>yes|no|none|not needed|not required|n/?a)\b\s*(?:[:,;.]|{DASH})?\s*(?P<details>.*)$",
+    rf"^(?:any\s+)?remedial(?:\s+actions?)?(?:\s+(?:needed|required))?\s*(?::|\?|{DASH})?\s*"
+    rf"(?P<answer>yes|no|none|nil|not needed|not required|not at this time|not at present|not currently|n/?a)"
+    rf"\b\s*(?:[:,;.]|{DASH})?\s*(?P<details>.*)$",
     re.I)
 # "Sorry - Grade: Outstanding": a labelled grade later in a line still names the grade.
 INLINE_LABEL = re.compile(rf"\bgrade\s*(?::|{DASH}|=)\s*", re.I)
 # A sentence about remedial action in any other shape is taken as a "yes": a needless alert costs
 # a person a minute, a missed one can cost a child. Only a plain negative is let go.
 REMEDIAL_MENTION = re.compile(r"\bremedial\b", re.I)
-REMEDIAL_NEGATIVE = re.compile(r"\b(no|not any)\s+(\w+\s+){0,2}remedial\b|"
+REMEDIAL_NEGATIVE = re.compile(r"\b(no|not any)\s+(\w+\s+){0,2}remedial\b|\bremedial\b[^.?]*\?\s*(no|none|nil)\b|"
                                r"\bremedial(\s+action)?\s+((is|was|are)\s+)?(not|none|unnecessary)\b", re.I)
 BULLET = re.compile(r"^(?:[-*\u2022]\s+)+")
 # "Grade: Good - child seen" keeps its grade; the words after the first separator are commentary.
@@ -114,7 +115,7 @@ def read_submission(text: str, references: Sequence[str],
     audits = list(dict.fromkeys(r.upper() for r in references if AUDIT_REF.fullmatch(r)))
     target = _single_target(audits, attachment_names)
     grades, conflicted = _tie_grades(found, target, len(audits) > 1, problems)
-    remedial = _tie_remedial(remedial_lines, target, problems)
+    remedial = _tie_remedial(remedial_lines, target, list(grades), problems)
     if None in attempted and target:
         attempted.add(target)
     # Replying to a letter that lists several audits with the grade of one is a submission of that
@@ -126,6 +127,17 @@ def read_submission(text: str, references: Sequence[str],
     if not audits and not target and not found and not attempted:
         problems.append("no grade was found")
     return SubmissionText(grades, remedial, problems)
+
+
+def has_grade_line(text: str) -> bool:
+    """Whether any line of the text gives a grade (readable or not), as a submission would."""
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        line = BULLET.sub("", raw.strip()).strip()
+        if line and not REMEDIAL.match(_lead_reference(line)[1]):
+            grade, unreadable = _grade_of(_lead_reference(line)[1])
+            if grade or unreadable:
+                return True
+    return False
 
 
 def _lead_reference(line: str) -> tuple[str | None, str]:
@@ -191,19 +203,26 @@ def _tie_grades(found: list[GradeLine], target: str | None, several: bool,
     return grades, conflicted
 
 
-def _tie_remedial(lines: list[tuple[str | None, Remedial]], target: str | None,
+def _tie_remedial(lines: list[tuple[str | None, Remedial]], target: str | None, graded: list[str],
                   problems: list[str]) -> dict[str, Remedial]:
     remedial: dict[str, Remedial] = {}
     for ref, answer in lines:
-        ref = ref or target
-        if ref is None:
+        refs = [ref or target] if (ref or target) else list(graded)
+        if not refs:
             problems.append("a remedial action line does not say which audit it is for; "
                             "please put the reference in front of it")
-        elif ref in remedial:
-            # Two answers about one child: any "yes" wins, and every detail given is kept.
-            before = remedial[ref]
-            details = "; ".join(d for d in (before.details, answer.details) if d)
-            remedial[ref] = Remedial(before.needed or answer.needed, details)
-        else:
-            remedial[ref] = answer
+        for ref in refs:
+            # A "yes" that names no audit among several is raised for each of them: a needless
+            # alert costs a person a minute, a missed one can cost a child.
+            _add_remedial(remedial, ref, answer)
     return remedial
+
+
+def _add_remedial(remedial: dict[str, Remedial], ref: str, answer: Remedial) -> None:
+    if ref in remedial:
+        # Two answers about one child: any "yes" wins, and every detail given is kept.
+        before = remedial[ref]
+        details = "; ".join(d for d in (before.details, answer.details) if d)
+        remedial[ref] = Remedial(before.needed or answer.needed, details)
+    else:
+        remedial[ref] = answer

@@ -50,6 +50,8 @@ def due_reminders(month: str, now: datetime, calendar: WorkingCalendar, allocati
     for allocation in allocations:
         if allocation.get("deadline"):
             continue  # an agreed later date: the QA team follows it, not the ladder
+        if allocation.get("issued_at") and datetime.fromisoformat(allocation["issued_at"]).astimezone(LONDON).date() >= day:
+            continue  # issued on or after this step's day: the allocation letter itself is the reminder
         if allocation_state(allocation, submissions.get(allocation["reference"], [])) == "outstanding":
             outstanding[allocation["auditor"]].append(allocation)
     return [Due(f"reminder:{step}:{auditor}", step, auditor, tuple(items), left)
@@ -71,6 +73,13 @@ def notices_after_deadline(month: str, now: datetime, calendar: WorkingCalendar,
             by_auditor[allocation["auditor"]].append(item)
             if allocation.get("head_of_service"):
                 by_hos[allocation["head_of_service"]].append(item)
-    notices = [Due(f"not-counted:{a}", "not-counted", a, tuple(items)) for a, items in sorted(by_auditor.items())]
-    notices += [Due(f"hos-not-counted:{h}", "hos-not-counted", h, tuple(items)) for h, items in sorted(by_hos.items())]
+    # Keyed by the allocations too: one whose agreed later date passes afterwards brings a new notice.
+    notices = [Due(f"not-counted:{a}:{_refs(items)}", "not-counted", a, tuple(items))
+               for a, items in sorted(by_auditor.items())]
+    notices += [Due(f"hos-not-counted:{h}:{_refs(items)}", "hos-not-counted", h, tuple(items))
+                for h, items in sorted(by_hos.items())]
     return notices
+
+
+def _refs(items) -> str:
+    return ",".join(sorted(item["reference"] for item in items))

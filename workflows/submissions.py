@@ -64,8 +64,11 @@ def assess(sender: Person, received_at: datetime, text: SubmissionText,
                             "from them, their Head of Service or the QA team")
             continue
         deadline, extended = deadline_of(allocation)
+        # An audit completed on time stays completed on time: a later correction of its grade is
+        # recorded and replaces the grade, but cannot un-count it.
+        on_time_before = any(p["counts"] for p in previous.get(reference, []))
         recorded.append(Recorded(
-            reference=reference, grade=grade.value, counts=counts_by(received_at, deadline),
+            reference=reference, grade=grade.value, counts=on_time_before or counts_by(received_at, deadline),
             replaced=bool(previous.get(reference)), deadline=deadline, extended=extended,
             remedial=text.remedial.get(reference),
         ))

@@ -1,10 +1,11 @@
 """`issue --month YYYY-MM --allocations CSV`: allocations stored and one letter per auditor, in one write."""
+import hashlib
 from collections import defaultdict
 from pathlib import Path
 
 from app.cycle.letters import allocation_row, bracketed
 from app.files import read_csv
-from core.errors import AuditMailError, InputFileError
+from core.errors import AuditMailError, InputFileError, UsageError
 from db.months import MonthRepo
 from mailer.compose import OutgoingAttachment
 from mailer.ics import deadline_event
@@ -15,10 +16,7 @@ from workflows.calendar import month_deadline, month_name
 
 def issue_month(service, month: str, csv_path: Path) -> dict:
     """Issue the new rows of an allocations file; returns counts of new, already issued and letters."""
-    try:
-        deadline = month_deadline(month)
-    except ValueError as exc:
-        raise AuditMailError(f"--month: {exc}") from None
+    deadline = checked_month(month)
     now = service.clock.now()
     if now > deadline:
         raise AuditMailError(f"the deadline for {month_name(month)} has passed; audits for it cannot be issued now")
@@ -44,6 +42,14 @@ def issue_month(service, month: str, csv_path: Path) -> dict:
     return {"new": len(new), "already_issued": len(checked) - len(new), "letters": letters}
 
 
+def checked_month(month: str):
+    """The deadline of a month given on the command line; UsageError if it is not YYYY-MM."""
+    try:
+        return month_deadline(month.strip())
+    except ValueError as exc:
+        raise UsageError(f"--month: {exc}") from None
+
+
 def _record(service, month: str, number: int, row, now) -> dict:
     person = service.roster.get(row.auditor)
     return {
@@ -59,9 +65,10 @@ def _letter(service, month: str, deadline, auditor: str, items: list[dict]) -> L
     refs = [a["reference"] for a in items]
     ics = deadline_event(
         # One diary entry per auditor and month: a later letter for added audits updates it.
-        uid=f"audits-{month}-{auditor}@{service.config.mailbox_domain}",
+        uid=f"audits-{month}-{hashlib.sha256(auditor.encode()).hexdigest()[:16]}@{service.config.mailbox_domain}",
         summary=f"QA audits due ({month_name(month)})",
-        description=f"Audits {', '.join(refs)} are due by 23:59. Reply to the allocation letter with the grade.",
+        description=f"{'Audits' if len(refs) > 1 else 'Audit'} {', '.join(refs)} due by 23:59. "
+                    "Reply to the allocation letter with the grade.",
         deadline=deadline, now=service.clock.now(), organiser=service.config.mailbox_address)
     return Letter(
         template="cycle/allocation", to=[auditor], kind="allocation", refs=refs,

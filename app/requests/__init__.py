@@ -1,0 +1,15 @@
+"""Exemption requests and slippage notices, decided by reply: wired into the router and the schedule."""
+from app.requests.decisions import handle_auto_reply, handle_reply
+from app.requests.exemption import handle_exemption
+from app.requests.slippage import handle_slippage
+from app.requests.waiting import chase_waiting_approvers
+from inbox.classify import Kind
+
+
+def register(service) -> None:
+    """Claim exemption requests, slippage notices, replies about them, and approvers' out-of-office."""
+    service.router.register(Kind.EXEMPTION, handle_exemption)
+    service.router.register(Kind.SLIPPAGE, handle_slippage)
+    service.router.register(Kind.REPLY, handle_reply)
+    service.router.register(Kind.AUTO_REPLY, handle_auto_reply)
+    service.scheduled.append(chase_waiting_approvers)

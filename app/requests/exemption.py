@@ -1,0 +1,112 @@
+"""A new exemption request by email: placed against the letter's examples, acknowledged, routed.
+
+It goes to the requester's Head of Service (or, when a Head of Service asks on a staff member's
+behalf, or the requester's Head of Service is the Director, straight to the Director).
+"""
+import re
+from dataclasses import replace
+from datetime import datetime
+
+from app.handlers import answer
+from app.requests.people import director, first_name, month_names, name_of, rows
+from app.router import Decision
+from core.clock import month_of
+from db.months import MonthRepo
+from db.requests import RequestRepo
+from inbox.classify import Classification
+from inbox.parse import ParsedMail
+from inbox.reply import newest_text
+from mailer.outbox import Letter
+from workflows import exemptions
+from workflows.exemptions import State
+from workflows.roster import Person
+
+ASK = {State.AWAITING_HOS: "exemption/to_hos", State.AWAITING_DIRECTOR: "exemption/to_director"}
+MAX_REASON = 2000  # the requester's words as passed on; a whole pasted history helps no approver
+
+
+def handle_exemption(mail: ParsedMail, c: Classification, service) -> Decision:
+    """Record the request, acknowledge it, and ask the first approver."""
+    words = newest_text(mail.text)[:MAX_REASON]
+    sender = c.person
+    requester = _on_behalf_of(service, sender, words) or sender
+    on_behalf = requester is not sender
+    month = month_of(mail.received_at)
+    category, label, outside = exemptions.place_reason(f"{mail.subject}\n{words}")
+    months = exemptions.months_named(f"{mail.subject}\n{words}", month)
+    state = exemptions.first_state(requester.head_of_service, director(service), on_behalf)
+    approver = director(service) if state is State.AWAITING_DIRECTOR else requester.head_of_service
+    repo = RequestRepo(service.store)
+    reference = repo.next_reference("EXM", month)
+    record = {
+        "reference": reference, "month": month, "requester": requester.email, "requested_by": sender.email,
+        "on_behalf": on_behalf, "hos": requester.head_of_service, "reason": words, "reason_category": category,
+        "reason_label": label, "outside_examples": outside, "months": months,
+        "timing": exemptions.timing(mail.received_at, month, MonthRepo(service.store, month).issued_at()),
+        "received_at": mail.received_at.isoformat(), "message_id": mail.message_id, "state": state.value,
+        "approver": approver, "waiting_since": mail.received_at.isoformat(), "hos_comment": "",
+        "history": [{"at": mail.received_at.isoformat(), "by": sender.email, "action": "requested",
+                     "message_id": mail.message_id, "comment": ""}],
+    }
+    if on_behalf:
+        record["history"].append({"at": mail.received_at.isoformat(), "by": sender.email, "action": "supported",
+                                  "message_id": mail.message_id, "comment": "asked on the staff member's behalf"})
+    repo.add(record)
+    letters = [_acknowledgement(service, mail, record, requester), ask_letter(service, record, approver)]
+    triage = [f"{reference}: reason outside the letter's examples"] if outside else []
+    return Decision(outcome=f"exemption-{state.value}", letters=letters, triage=triage, refs=(reference,))
+
+
+def _on_behalf_of(service, sender: Person, words: str) -> Person | None:
+    """The staff member a Head of Service is asking for, when the request names exactly one of theirs."""
+    if not sender.has("head_of_service"):
+        return None
+    staff = [p for p in service.roster.all() if p.head_of_service == sender.email and p.email != sender.email]
+    named = [p for p in staff if p.email in words.lower()
+             or re.search(rf"\b{re.escape(p.name)}\b", words, re.I)]
+    return named[0] if len(named) == 1 else None
+
+
+def affected_allocations(service, record: dict) -> list[dict]:
+    """The requester's allocations in the months the request covers (those already issued)."""
+    return [a for m in record["months"] for a in MonthRepo(service.store, m).allocations()
+            if a["auditor"] == record["requester"]]
+
+
+def ask_letter(service, record: dict, approver: str, delegate_for: str = "") -> Letter:
+    """The letter asking an approver (or their delegate) to decide, in the request's thread."""
+    state = State(record["state"])
+    context = {
+        "person_name": first_name(service, approver), "reference": record["reference"],
+        "requester_name": name_of(service, record["requester"]),
+        "requester_service": (service.roster.get(record["requester"]) or Person("", "", (), "", "")).service,
+        "reason": record["reason"], "reason_label": record["reason_label"],
+        "outside_examples": record["outside_examples"], "months": month_names(record["months"]),
+        "timing": record["timing"], "allocations": rows(affected_allocations(service, record)),
+        "received_at": datetime.fromisoformat(record["received_at"]), "delegate_for": delegate_for,
+    }
+    if state is State.AWAITING_DIRECTOR:
+        context |= {"hos_name": name_of(service, record["hos"]), "hos_comment": record["hos_comment"],
+                    "on_behalf": record["on_behalf"]}
+    options = exemptions.OPTIONS[state]
+    return Letter(template=ASK[state], to=[approver], kind=f"exemption-ask:{state.value}",
+                  refs=[record["reference"]], context=context,
+                  subject=f"[{record['reference']}] Exemption request from {context['requester_name']}: "
+                          f"please reply {options}")
+
+
+def _acknowledgement(service, mail: ParsedMail, record: dict, requester: Person) -> Letter:
+    letter = answer(mail, template="exemption/acknowledgement", kind="exemption-ack", refs=[record["reference"]],
+                    subject=f"[{record['reference']}] Your exemption request has been received", context={
+                        "person_name": first_name(service, mail.from_addr), "reference": record["reference"],
+                        "reason_label": record["reason_label"], "outside_examples": record["outside_examples"],
+                        "months": month_names(record["months"]),
+                        "next_step": "director" if record["state"] == State.AWAITING_DIRECTOR else "hos",
+                        "hos_name": name_of(service, record["hos"]) if record["hos"] else "",
+                        "on_behalf_of": requester.name if record["on_behalf"] else "", "timing": record["timing"],
+                        "received_at": mail.received_at})
+    if record["on_behalf"]:
+        # The staff member hears of a request made for them.
+        return replace(letter, cc=[requester.email])
+    return letter
+

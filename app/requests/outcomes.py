@@ -1,0 +1,113 @@
+"""What a clear decision, a refusal or an approver's absence does to a request, and who is told."""
+from app.cycle.letters import qa_team
+from app.requests.exemption import affected_allocations, ask_letter
+from app.requests.people import director, month_names, name_of, rows
+from app.router import Decision
+from db.months import MonthRepo
+from db.requests import RequestRepo
+from inbox.intent import Intent, Reading
+from inbox.parse import ParsedMail
+from mailer.outbox import Letter
+from workflows import exemptions, slippage
+from workflows.calendar import month_deadline
+from workflows.exemptions import State
+
+
+def _event(mail: ParsedMail, action: str, comment: str = "") -> dict:
+    return {"at": mail.received_at.isoformat(), "by": mail.from_addr, "action": action,
+            "message_id": mail.message_id, "comment": comment}
+
+
+def exemption_decided(service, mail: ParsedMail, record: dict, reading: Reading) -> Decision:
+    """Move an exemption on after a clear Support/Decline or Approve/Reject."""
+    state = exemptions.decide(State(record["state"]), reading.intent)
+    repo, reference = RequestRepo(service.store), record["reference"]
+    changes = {"state": state.value, "waiting_since": mail.received_at.isoformat()}
+    if state is State.AWAITING_DIRECTOR:
+        changes |= {"approver": director(service), "hos_comment": reading.comment}
+    repo.update(reference, changes, _event(mail, exemptions.VERBS[state], reading.comment))
+    record = repo.get(reference)
+    if state is State.AWAITING_DIRECTOR:
+        letters = [ask_letter(service, record, record["approver"])]
+    elif state is State.DECLINED:
+        letters = [Letter(template="exemption/declined_by_hos", to=[record["requester"]], kind="exemption-declined",
+                          refs=[reference], subject=f"[{reference}] Your exemption request was not supported",
+                          context={"person_name": service.roster.get(record["requester"]).first_name,
+                                   "reference": reference, "hos_name": name_of(service, mail.from_addr),
+                                   "comment": reading.comment,
+                                   "months": month_names(record["months"])})]
+    else:
+        letters = [_decided_letter(service, record, state, mail.from_addr, reading.comment)]
+    return Decision(outcome=f"exemption-{state.value}", letters=letters, refs=(reference,))
+
+
+def _decided_letter(service, record: dict, state: State, decided_by: str, comment: str) -> Letter:
+    exempted = []
+    if state is State.APPROVED:
+        # The allocations leave the completion-rate denominator and their reminders stop.
+        for allocation in affected_allocations(service, record):
+            MonthRepo(service.store, allocation["month"]).update_allocation(
+                allocation["reference"], {"exempt": True, "exempted_by": record["reference"]})
+            exempted.append(allocation)
+    to = list(dict.fromkeys([record["requester"], record["hos"] or record["requested_by"]]))
+    return Letter(template="exemption/decided", to=[a for a in to if a],
+                  cc=[a for a in qa_team(service) if a not in to], kind=f"exemption-{state.value}",
+                  refs=[record["reference"]],
+                  subject=f"[{record['reference']}] Exemption request {exemptions.VERBS[state]}",
+                  context={"salutation": "Colleagues", "reference": record["reference"],
+                           "requester_name": name_of(service, record["requester"]), "decision": state.value,
+                           "decided_by": name_of(service, decided_by), "comment": comment,
+                           "months": month_names(record["months"]), "allocations": rows(exempted)})
+
+
+def slippage_decided(service, mail: ParsedMail, record: dict, reading: Reading, agreed) -> Decision:
+    """Record the QA team's Yes (with a date) or No, and tell the auditor and their Head of Service."""
+    reference = record["reference"]
+    state = slippage.State.AGREED if reading.intent is Intent.YES else slippage.State.REFUSED
+    until = slippage.agreed_deadline(agreed) if agreed else None
+    RequestRepo(service.store).update(reference, {"state": state.value,
+                                                  "agreed_until": until.isoformat() if until else None},
+                                      _event(mail, slippage.VERBS[state], reading.comment))
+    repo = MonthRepo(service.store, record["month"])
+    if until:
+        for ref in record["allocations"]:
+            repo.update_allocation(ref, {"deadline": until.isoformat(), "extended_by": reference})
+    auditor = service.roster.get(record["auditor"])
+    to = [a for a in (record["auditor"], auditor.head_of_service if auditor else "") if a]
+    letter = Letter(template="slippage/outcome", to=to, kind=f"slippage-{state.value}", refs=[reference],
+                    subject=f"[{reference}] Slippage {slippage.VERBS[state]}",
+                    context={"salutation": "Colleagues", "reference": reference,
+                             "auditor_name": name_of(service, record["auditor"]), "agreed": until is not None,
+                             "agreed_until": until, "comment": reading.comment,
+                             "allocations": rows([repo.allocation(r) for r in record["allocations"]]),
+                             "deadline": month_deadline(record["month"]), "decided_by": name_of(service, mail.from_addr)})
+    return Decision(outcome=f"slippage-{state.value}", letters=[letter], refs=(reference,))
+
+
+def refused(service, mail: ParsedMail, record: dict, reason: str) -> Decision:
+    """A decision that may not be taken: nothing changes, the attempt is recorded and the QA team told."""
+    RequestRepo(service.store).update(record["reference"], {}, _event(mail, "refused", reason))
+    letter = Letter(template="approvals/refused", to=qa_team(service), kind="refused", refs=[record["reference"]],
+                    subject=f"[{record['reference']}] A decision was refused: please check",
+                    context={"salutation": "Colleagues", "reference": record["reference"], "from_addr": mail.from_addr,
+                             "reason": reason, "received_at": mail.received_at, "message_id": mail.message_id or mail.key})
+    return Decision(outcome="decision-refused", letters=[letter], refs=(record["reference"],),
+                    triage=[f"{record['reference']}: decision from {mail.from_addr} refused ({reason})"])
+
+
+def approver_away(service, mail: ParsedMail, record: dict) -> Decision:
+    """An approver's out-of-office: noted, and an exemption sent on to their delegate if they have one.
+
+    (Slippage waits on the whole QA team, so one member being away needs nobody else asked.)
+    """
+    repo, reference = RequestRepo(service.store), record["reference"]
+    delegate = service.config.delegates.get(mail.from_addr)
+    already = any(e["action"] == "delegated" and e["by"] == mail.from_addr for e in record["history"])
+    repo.update(reference, {}, _event(mail, "away"))
+    if not delegate or already or reference.startswith("SLP"):
+        return Decision(outcome="approver-away", refs=(reference,),
+                        triage=[f"{reference}: {mail.from_addr} is away" + ("" if delegate else " and has no delegate")])
+    repo.update(reference, {}, _event(mail, "delegated", f"sent to {delegate}"))
+    letter = ask_letter(service, record, delegate, delegate_for=name_of(service, mail.from_addr))
+    return Decision(outcome="sent-to-delegate", letters=[letter], refs=(reference,))
+

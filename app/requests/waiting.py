@@ -1,0 +1,56 @@
+"""The scheduled job: remind a silent approver, then tell the QA team (and the delegate). Never decide."""
+import logging
+from datetime import datetime
+
+from app.cycle.letters import qa_team
+from app.requests.people import approvers_of, first_name, name_of
+from db.requests import RequestRepo
+from mailer.outbox import Letter
+from workflows import exemptions, slippage
+from workflows.approvals import chases_due
+from workflows.calendar import WorkingCalendar
+
+log = logging.getLogger("auditmail.approvals")
+
+
+def chase_waiting_approvers(service) -> int:
+    """Send each reminder and escalation that is due and not yet sent; returns how many."""
+    now, config = service.clock.now(), service.config
+    calendar = WorkingCalendar(config.closure_days)
+    repo, sent = RequestRepo(service.store), 0
+    for record in repo.all("EXM") + repo.all("SLP"):
+        if record["state"] in (exemptions.FINAL | slippage.FINAL):
+            continue
+        for chase in chases_due(record["reference"], record["state"], datetime.fromisoformat(record["waiting_since"]),
+                                now, calendar, remind_after=config.remind_after_working_days,
+                                escalate_after=config.escalate_after_working_days, hour=config.reminder_hour):
+            if service.ledger.was_done(record["month"], chase.key):
+                continue
+            with service.store.transaction():
+                for letter in _letters(service, record, chase):
+                    service.postman.post(letter)
+                service.ledger.mark_done(record["month"], chase.key, now)
+            log.info("%s sent for %s", chase.step, record["reference"])
+            sent += 1
+    return sent
+
+
+def _letters(service, record: dict, chase) -> list[Letter]:
+    reference = record["reference"]
+    is_exemption = reference.startswith("EXM")
+    kind = "exemption" if is_exemption else "slippage"
+    options = exemptions.OPTIONS[exemptions.State(record["state"])] if is_exemption else slippage.OPTIONS
+    requester = record["requester"] if is_exemption else record["auditor"]
+    approvers = approvers_of(service, record)
+    common = {"reference": reference, "kind": kind, "requester_name": name_of(service, requester),
+              "waiting_working_days": chase.waiting_working_days, "options": options}
+    if chase.step == "reminder":
+        return [Letter(template="approvals/reminder", to=[a], kind="approval-reminder", refs=[reference],
+                       subject=f"[{reference}] Reminder: your decision is needed, please reply {options}",
+                       context={**common, "person_name": first_name(service, a)}) for a in approvers]
+    delegates = [service.config.delegates[a] for a in approvers if a in service.config.delegates]
+    to = list(dict.fromkeys(qa_team(service) + delegates))
+    return [Letter(template="approvals/escalation", to=to, kind="approval-escalation", refs=[reference],
+                   subject=f"[{reference}] Still waiting for a decision after {chase.waiting_working_days} working days",
+                   context={**common, "salutation": "Colleagues",
+                            "approver_name": ", ".join(name_of(service, a) for a in approvers)})]

@@ -1,0 +1,251 @@
+"""What an approver (or the QA team) meant by a reply: yes, no or unclear, plus their own words.
+
+People answer from a phone in a few words, so the reading is cautious: only the first lines decide,
+a question, a condition or two opposite answers decide nothing, and an UNCLEAR reading carries a
+short reason the daemon can quote back to the sender. The QA team's slippage answers also carry the
+agreed completion date, written the way people in England write dates.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from inbox.signature import skip_greeting, strip_signature, unwrap
+
+
+class Intent(StrEnum):
+    """The answer a reply gives."""
+
+    YES = "yes"
+    NO = "no"
+    UNCLEAR = "unclear"
+
+
+YES, NO = Intent.YES, Intent.NO
+# Multi-word phrases first, so "no problem" is never read as "no".
+TOKEN = re.compile(
+    r"no\s+objections?|no\s+reason\s+not\s+to|no\s+(?:problems?|issues?|worries|concerns?)|no\s+capacity"
+    r"|not\s+this\s+month|not\s+sure|not\s+certain|not\s+able\s+to|unable\s+to|can\s+not|go\s+ahead"
+    r"|fine\s+by\s+me|can\s+do|as\s+long\s+as|subject\s+to|on\s+(?:the\s+)?condition|[a-z]+(?:['’][a-z]+)*", re.I)
+# Clauses end at punctuation or a spaced dash; hyphens inside words ("ill-health") do not count.
+CLAUSE_END = re.compile(r"([.!?;:,]+(?=\s|$)\s*|\s+[-–—]+\s*|[-–—]+\s+|[–—]\s*)")
+# Unambiguous verbs decide wherever they stand in the deciding lines.
+STRONG = {**dict.fromkeys("approve approved approves approving approval grant granted".split(), YES),
+          **dict.fromkeys("reject rejected rejects rejecting decline declined declines declining refuse "
+                          "refused refuses refusing deny denied".split(), NO)}
+# Everyday words decide only where an answer opens a clause: "Support", "I support this" decide;
+# "she needs support" or "she has agreed to" do not.
+WEAK = {**dict.fromkeys(["yes", "yep", "yeah", "yup", "aye", "ok", "okay", "fine", "fine by me", "happy",
+                         "support", "supported", "supports", "supporting", "agree", "agreed", "agrees",
+                         "accept", "accepted", "accepts", "go ahead", "no objection", "no objections"], YES),
+        **dict.fromkeys(["nope", "nah", "disagree", "disagreed"], NO)}
+CAPACITY_STRONG = {"accommodate": YES, "accommodated": YES, "no capacity": NO, "not this month": NO}
+NEGATORS = frozenset({"not", "never", "cannot", "can not", "unable to", "not able to", "cant", "dont", "wont",
+                      "wouldnt", "couldnt", "shouldnt", "isnt", "doesnt", "didnt", "arent"})
+NEGATION_REACH = 4  # "I don't think I can support" still negates
+NEUTRAL = frozenset({"no problem", "no problems", "no issue", "no issues", "no worries", "no concern",
+                     "no concerns", "no reason not to"})
+OPENERS = NEUTRAL | frozenset(
+    "i i'm im i've ive i'd id i'll we we're we've we'd we'll am are is be it it's its this that that's "
+    "thats there here happy glad pleased content fully very more than also both will would could can do "
+    "hereby actually then so and but well sorry oh ah please to able a from me my have has see think of "
+    "course definitely absolutely really all good just still now in on reflection second wait confirm".split())
+NO_FOLLOWERS = frozenset("from thanks thank sorry i we not to way that's it's".split())
+TAIL = frozenset("this that it one request the exemption from me by please thanks thank you sorry too "
+                 "also then here all".split())
+FILLER = NEUTRAL | TAIL | frozenset("ta cheers course many of on by before".split())
+CONDITIONS = frozenset({"if", "unless", "provided", "providing", "assuming", "as long as", "subject to",
+                        "on condition", "on the condition", "pending"})
+HEDGES = frozenset({"not sure", "not certain", "unsure", "maybe", "perhaps", "possibly", "probably"})
+ASKING = frozenset("should shall can could would do does did is are may will what why how when".split())
+ASKED_OF = frozenset("i we you this it she he they that there".split())
+DECIDING_LINES = 3  # only the first few lines of the newest text can hold the decision
+MONTHS = {name: number for number, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+MONTH = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+         r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+# Dates and weekdays in a clause are not comment on their own ("Yes, by Friday 8 January").
+DATE_TEXT = re.compile(rf"\d+(?:st|nd|rd|th)?|[/.]|\b{MONTH}\b|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.I)
+# Read in this order; a later pattern never rereads text an earlier one took. Numbers are day-first (UK).
+DATE_PATTERNS = [
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "ymd"),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+{MONTH}(?:,?\s+(\d{{4}}))?\b", re.I), "dmy"),
+    (re.compile(rf"\b{MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I), "mdy"),
+    (re.compile(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?\b"), "dmy"),
+]
+CHANGE_OF_MIND = re.compile(r"^\W*(actually|wait|sorry|scratch that|ignore|correction|on (second|reflection))", re.I)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reply's answer, the sender's own words besides it, and why it was unclear (if it was)."""
+
+    intent: Intent
+    comment: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Line:
+    hits: tuple[Intent, ...]
+    flags: frozenset[str]
+    comment: str
+
+
+def read_decision(text: str) -> Reading:
+    """Read an approver's reply (the newest text of it) as approve, decline or unclear."""
+    return _read(text, STRONG)[0]
+
+
+def read_capacity(text: str, today: date) -> tuple[Reading, date | None]:
+    """Read the QA team's answer to a slippage request; a yes must carry the agreed completion date."""
+    reading, zone_text, body = _read(text, {**STRONG, **CAPACITY_STRONG})
+    if reading.intent is not YES:
+        return reading, None
+    found = find_dates(zone_text, today) or find_dates(body, today)
+    reason = ("no date was given for the agreed completion" if not found
+              else "more than one date was given" if len(set(found)) > 1
+              else "the date given has already passed" if found[0] < today else "")
+    return (Reading(Intent.UNCLEAR, body, reason), None) if reason else (reading, found[0])
+
+
+def find_dates(text: str, today: date) -> list[date]:
+    """Every date written in text, in order; a date without a year is its next occurrence from today."""
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, date]] = []
+    for pattern, order in DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue  # "8 January 2027" was already read; do not read "8" or "January 2027" again
+            taken.append(match.span())
+            fields = dict(zip(order, match.groups()))
+            month = int(fields["m"]) if fields["m"].isdigit() else MONTHS[fields["m"][:3].lower()]
+            year = int(fields["y"]) + (2000 if len(fields["y"]) == 2 else 0) if fields["y"] else None
+            value = _calendar_date(int(fields["d"]), month, year, today)
+            if value:
+                found.append((match.start(), value))
+    return [value for _, value in sorted(found)]
+
+
+def _read(text: str, strong: dict[str, Intent]) -> tuple[Reading, str, str]:
+    """The reading, the text of the deciding lines, and the whole answer without greeting or signature."""
+    body = unwrap(skip_greeting(strip_signature(text)))
+    lines = body.split("\n")
+    zone = _deciding_lines(lines, strong)
+    hits = [hit for line in zone.values() for hit in line.hits]
+    flags = {flag for line in zone.values() for flag in line.flags}
+    zone_text = "\n".join(lines[i] for i in zone)
+    reason = ("the decision was asked as a question" if "question" in flags
+              else "the decision depended on a condition" if "condition" in flags
+              else "the decision was not definite" if "hedge" in flags
+              else "both an approval and a refusal were found" if len(set(hits)) > 1
+              else "no decision word was found" if not hits else "")
+    if reason:
+        return Reading(Intent.UNCLEAR, body, reason), zone_text, body
+    comment = "\n".join(zone[i].comment if i in zone else line.strip() for i, line in enumerate(lines))
+    return Reading(hits[0], re.sub(r"\n{3,}", "\n\n", comment).strip()), zone_text, body
+
+
+def _deciding_lines(lines: list[str], strong: dict[str, Intent]) -> dict[int, _Line]:
+    """The first paragraph's lines, read; later lines among the first few join only while nothing is
+    decided, or when they change the answer ("Actually no, reject"), so a later comment never decides."""
+    content = [i for i, line in enumerate(lines) if line.strip()][:DECIDING_LINES]
+    zone: dict[int, _Line] = {}
+    for n, index in enumerate(content):
+        same_paragraph = n == 0 or (index == content[n - 1] + 1 and content[n - 1] in zone)
+        decided = any(line.hits for line in zone.values())
+        if same_paragraph or not decided or CHANGE_OF_MIND.match(lines[index]):
+            zone[index] = _read_line(lines[index], strong)
+    return zone
+
+
+def _read_line(line: str, strong: dict[str, Intent]) -> _Line:
+    """The answers in one line, what makes them unsafe (question, condition, hedge), and the words left."""
+    hits: list[Intent] = []
+    flags: set[str] = set()
+    kept: list[str] = []
+    sentence: list[str] = []
+    sentence_hits = asked = modal_first = False
+    for text, end in _clauses(line):
+        tokens = [(_word(m.group()), m.start(), m.end()) for m in TOKEN.finditer(text)]
+        words = [word for word, _, _ in tokens]
+        found = _clause_hits(words, strong)
+        hits += [intent for intent, _ in found]
+        sentence += words
+        sentence_hits = sentence_hits or bool(found)
+        asked = asked or bool(found) or any(w in WEAK and p in ("i", "we") for p, w in zip(words, words[1:]))
+        modal_first = modal_first or bool(found and {"would", "could", "might"}.intersection(words[:found[0][1]]))
+        kept.append(_left_over(text, tokens, found, end))
+        if not end or set(end) & set(".!?;-–—"):  # commas and colons do not end a sentence
+            if asked and ("?" in end or (sentence[:1] and sentence[0] in ASKING and sentence[1:2]
+                                         and sentence[1] in ASKED_OF)):
+                flags.add("question")
+            if sentence_hits and (CONDITIONS.intersection(sentence) or (
+                    modal_first and {"but", "however", "although", "though"}.intersection(sentence))):
+                flags.add("condition")
+            if sentence_hits and HEDGES.intersection(sentence):
+                flags.add("hedge")
+            sentence, sentence_hits, asked, modal_first = [], False, False, False
+    comment = re.sub(r"^[\s,.;:!?–—-]+|[\s,;:–—-]+$", "", "".join(kept))
+    return _Line(tuple(hits), frozenset(flags), comment)
+
+
+def _clauses(line: str) -> list[tuple[str, str]]:
+    """(clause, the punctuation or dash that ends it) pairs; the last clause ends with ""."""
+    parts = CLAUSE_END.split(line)
+    return list(zip(parts[::2], parts[1::2] + [""]))
+
+
+def _word(token: str) -> str:
+    """A token as the vocabulary spells it: lower case, one space, straight apostrophes."""
+    return " ".join(token.lower().replace("’", "'").split())
+
+
+def _clause_hits(words: list[str], strong: dict[str, Intent]) -> list[tuple[Intent, int]]:
+    """(answer, word index) for each answer in a clause, with negation applied."""
+    found: list[tuple[Intent, int]] = []
+    opening, negated_until = True, -1
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else None
+        if word in NEGATORS or word.endswith("n't"):
+            negated_until = index + NEGATION_REACH
+            continue
+        intent = strong.get(word) or (WEAK.get(word) if opening else None)
+        # "No." / "No - not supported" / "Actually no, reject" refuse; "no audits outstanding" does not.
+        if word == "no" and opening and (following is None or following in NO_FOLLOWERS
+                                         or following in NEGATORS or strong.get(following) is NO):
+            intent = NO
+        if intent and index <= negated_until:
+            # "can't support" refuses; "wouldn't refuse" is no answer either way.
+            intent = NO if intent is YES else None
+        if intent:
+            found.append((intent, index))
+        elif word not in OPENERS:
+            opening = False
+    return found
+
+
+def _left_over(text: str, tokens: list[tuple[str, int, int]], found: list, end: str) -> str:
+    """The clause without its answer words (and "this", "please" around them), or "" if nothing is left."""
+    rest = text
+    if found:
+        first, last = found[0][1], found[-1][1]
+        while first > 0 and (tokens[first - 1][0] in OPENERS or tokens[first - 1][0] in NEGATORS
+                             or tokens[first - 1][0].endswith("n't")):
+            first -= 1
+        while last + 1 < len(tokens) and tokens[last + 1][0] in TAIL:
+            last += 1
+        rest = text[:tokens[first][1]] + text[tokens[last][2]:]
+    left = [_word(m.group()) for m in TOKEN.finditer(DATE_TEXT.sub(" ", rest))]
+    return "" if all(word in FILLER for word in left) else rest.strip() + end
+
+
+def _calendar_date(day: int, month: int, year: int | None, today: date) -> date | None:
+    """A real calendar date; without a year, the first one on or after today (29 February included)."""
+    for candidate in ([year] if year else range(today.year, today.year + 5)):
+        try:
+            value = date(candidate, month, day)
+        except ValueError:
+            continue
+        if year or value >= today:
+            return value
+    return None

@@ -1,0 +1,57 @@
+"""Decisions by reply: who may make one, whether the mail can be trusted, and chasing a silent approver.
+
+Only the assigned approver (or their configured delegate) decides; the reply's From is what counts,
+never Reply-To. Where the mailbox says the message failed DMARC, or Exchange says it came from
+outside the organisation, a decision in it changes nothing. A waiting approver is reminded after a
+few working days and the QA team (and the delegate) told after a few more; nothing is ever decided
+on a timeout.
+"""
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.clock import LONDON
+from workflows.calendar import WorkingCalendar
+from workflows.reminders import at_hour
+
+DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.I)
+# Exchange stamps mail with how its sender authenticated; "Anonymous" means from outside the tenant.
+EXCHANGE_AUTH = ("x-ms-exchange-organization-authas", "x-ms-exchange-crosstenant-authas")
+
+
+def authentication_problem(headers) -> str | None:
+    """Why a message cannot be trusted to carry a decision, or None. `headers`: name -> values."""
+    for value in headers.get("authentication-results", ()):
+        if DMARC_FAIL.search(value):
+            return "it failed the DMARC check (the sender's address may have been forged)"
+    for name in EXCHANGE_AUTH:
+        for value in headers.get(name, ()):
+            if value.strip().lower() == "anonymous":
+                return "Exchange marked it as coming from outside the organisation"
+    return None
+
+
+def may_decide(sender: str, approvers: list[str], delegates: dict[str, str]) -> bool:
+    """Whether `sender` is one of the assigned approvers or the configured delegate of one."""
+    return sender in approvers or any(delegates.get(a) == sender for a in approvers)
+
+
+@dataclass(frozen=True)
+class Chase:
+    """A reminder to a waiting approver, or an escalation to the QA team."""
+
+    key: str
+    step: str             # "reminder" | "escalation"
+    waiting_working_days: int
+
+
+def chases_due(reference: str, stage: str, waiting_since: datetime, now: datetime, calendar: WorkingCalendar,
+               *, remind_after: int, escalate_after: int, hour: int) -> list[Chase]:
+    """The reminder and escalation due now for one waiting request (each keyed to happen once per stage)."""
+    start = waiting_since.astimezone(LONDON).date()
+    waited = calendar.working_days_between(start, now.astimezone(LONDON).date())
+    due = []
+    for step, after in (("reminder", remind_after), ("escalation", escalate_after)):
+        if now >= at_hour(calendar.add_working_days(start, after), hour):
+            due.append(Chase(f"chase:{step}:{reference}:{stage}", step, waited))
+    return due
