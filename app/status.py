@@ -1,7 +1,13 @@
 """`status`: the month at a glance, per service and overall, as a plain-text table."""
 from collections import defaultdict
+from datetime import datetime
 
 from app.cycle.issue import checked_month
+from app.requests.people import approvers_of, name_of
+from core.clock import LONDON
+from db.requests import RequestRepo
+from workflows import exemptions, slippage
+from workflows.calendar import WorkingCalendar
 from db.months import MonthRepo, stored_months
 from workflows.calendar import month_deadline, month_name
 from mailer.dates import deadline_words
@@ -34,7 +40,37 @@ def month_status(service, month: str | None) -> str:
     rows = [_row(t) for t in services] + [_row(overall)]
     lines += _table(rows, separator_before_last=True)
     lines += ["", "Completion = completed on time / (allocated - exempt). Late audits are recorded, not counted."]
+    lines += _waiting(service) + _triage(service, month)
     return "\n".join(lines)
+
+
+def _waiting(service) -> list[str]:
+    """Exemption requests and slippage notices still waiting, on whom, and for how many working days."""
+    calendar = WorkingCalendar(service.config.closure_days)
+    today = service.clock.london_today()
+    repo, lines = RequestRepo(service.store), []
+    for record in repo.all("EXM") + repo.all("SLP"):
+        if record["state"] in (exemptions.FINAL | slippage.FINAL):
+            continue
+        since = datetime.fromisoformat(record["waiting_since"]).astimezone(LONDON).date()
+        days = calendar.working_days_between(since, today)
+        who = ", ".join(name_of(service, a) for a in approvers_of(service, record)) \
+            if record["reference"].startswith("EXM") else "the QA team"
+        whose = name_of(service, record.get("requester") or record.get("auditor"))
+        lines.append(f"  {record['reference']}  {whose}: waiting on {who} for {days} working day{'s' * (days != 1)}")
+    return ["", "Waiting for a decision:"] + lines if lines else []
+
+
+def _triage(service, month: str) -> list[str]:
+    """What the QA team must look at this month: outsiders, unclear mail, failures, refusals, held answers."""
+    notes = service.ledger.triage(month)
+    if not notes:
+        return []
+    lines = ["", f"For the QA team to look at ({len(notes)}):"]
+    lines += [f"  {datetime.fromisoformat(n['at']).astimezone(LONDON):%d %b %H:%M}  {n['note']}" for n in notes[-20:]]
+    if len(notes) > 20:
+        lines.insert(2, f"  ... {len(notes) - 20} earlier")
+    return lines
 
 
 def _row(t) -> tuple[str, ...]:

@@ -26,7 +26,8 @@ YES, NO = Intent.YES, Intent.NO
 TOKEN = re.compile(
     r"no\s+objections?|no\s+reason\s+not\s+to|no\s+(?:problems?|issues?|worries|concerns?)|no\s+capacity"
     r"|not\s+this\s+month|not\s+sure|not\s+certain|not\s+able\s+to|unable\s+to|can\s+not|go\s+ahead"
-    r"|fine\s+by\s+me|can\s+do|as\s+long\s+as|subject\s+to|on\s+(?:the\s+)?condition|[a-z]+(?:['’][a-z]+)*", re.I)
+    r"|fine\s+by\s+me|can\s+do|as\s+long\s+as|subject\s+to|on\s+(?:the\s+)?condition|not\s+at\s+all|not\s+this\s+time"
+    r"|(?:absolutely|definitely|certainly|unfortunately|afraid|sadly)\s+not|[a-z]+(?:['’][a-z]+)*", re.I)
 # Clauses end at punctuation or a spaced dash; hyphens inside words ("ill-health") do not count.
 CLAUSE_END = re.compile(r"([.!?;:,]+(?=\s|$)\s*|\s+[-–—]+\s*|[-–—]+\s+|[–—]\s*)")
 # Unambiguous verbs decide wherever they stand in the deciding lines.
@@ -38,25 +39,26 @@ STRONG = {**dict.fromkeys("approve approved approves approving approval grant gr
 WEAK = {**dict.fromkeys(["yes", "yep", "yeah", "yup", "aye", "ok", "okay", "fine", "fine by me", "happy",
                          "support", "supported", "supports", "supporting", "agree", "agreed", "agrees",
                          "accept", "accepted", "accepts", "go ahead", "no objection", "no objections"], YES),
-        **dict.fromkeys(["nope", "nah", "disagree", "disagreed"], NO)}
+        **dict.fromkeys(["nope", "nah", "disagree", "disagreed", "not at all", "not this time", "absolutely not",
+                         "definitely not", "certainly not", "unfortunately not", "afraid not", "sadly not"], NO)}
 CAPACITY_STRONG = {"accommodate": YES, "accommodated": YES, "no capacity": NO, "not this month": NO}
 NEGATORS = frozenset({"not", "never", "cannot", "can not", "unable to", "not able to", "cant", "dont", "wont",
                       "wouldnt", "couldnt", "shouldnt", "isnt", "doesnt", "didnt", "arent"})
 NEGATION_REACH = 4  # "I don't think I can support" still negates
 NEUTRAL = frozenset({"no problem", "no problems", "no issue", "no issues", "no worries", "no concern",
                      "no concerns", "no reason not to"})
-OPENERS = NEUTRAL | frozenset(
+HEDGES = frozenset({"not sure", "not certain", "unsure", "maybe", "perhaps", "possibly", "probably"})
+OPENERS = NEUTRAL | HEDGES | frozenset(
     "i i'm im i've ive i'd id i'll we we're we've we'd we'll am are is be it it's its this that that's "
     "thats there here happy glad pleased content fully very more than also both will would could can do "
     "hereby actually then so and but well sorry oh ah please to able a from me my have has see think of "
     "course definitely absolutely really all good just still now in on reflection second wait confirm".split())
 NO_FOLLOWERS = frozenset("from thanks thank sorry i we not to way that's it's".split())
 TAIL = frozenset("this that it one request the exemption from me by please thanks thank you sorry too "
-                 "also then here all".split())
-FILLER = NEUTRAL | TAIL | frozenset("ta cheers course many of on by before".split())
+                 "also then here all pls thx".split())
+FILLER = NEUTRAL | TAIL | frozenset("ta cheers course many sure of on by before".split())
 CONDITIONS = frozenset({"if", "unless", "provided", "providing", "assuming", "as long as", "subject to",
                         "on condition", "on the condition", "pending"})
-HEDGES = frozenset({"not sure", "not certain", "unsure", "maybe", "perhaps", "possibly", "probably"})
 ASKING = frozenset("should shall can could would do does did is are may will what why how when".split())
 ASKED_OF = frozenset("i we you this it she he they that there".split())
 DECIDING_LINES = 3  # only the first few lines of the newest text can hold the decision
@@ -208,6 +210,9 @@ def _clause_hits(words: list[str], strong: dict[str, Intent]) -> list[tuple[Inte
         following = words[index + 1] if index + 1 < len(words) else None
         if word in NEGATORS or word.endswith("n't"):
             negated_until = index + NEGATION_REACH
+            continue
+        if word in ("and", "so", "but"):  # "I have spoken to her and I am happy to support" opens anew
+            opening, negated_until = True, -1
             continue
         intent = strong.get(word) or (WEAK.get(word) if opening else None)
         # "No." / "No - not supported" / "Actually no, reject" refuse; "no audits outstanding" does not.

@@ -7,6 +7,7 @@ from app.cycle.letters import allocation_row, bracketed
 from app.files import read_csv
 from core.errors import AuditMailError, InputFileError, UsageError
 from db.months import MonthRepo
+from db.requests import RequestRepo
 from mailer.compose import OutgoingAttachment
 from mailer.ics import deadline_event
 from mailer.outbox import Letter
@@ -32,14 +33,26 @@ def issue_month(service, month: str, csv_path: Path) -> dict:
         with service.store.transaction():
             numbers = repo.take_numbers(len(new), now.isoformat())
             records = [_record(service, month, number, row, now) for number, row in zip(numbers, new)]
+            exempt = _approved_exemptions(service, month)
+            for record in records:
+                if record["auditor"] in exempt:
+                    # An exemption approved earlier for this month (a long absence): recorded, not sent.
+                    record |= {"exempt": True, "exempted_by": exempt[record["auditor"]]}
             repo.add_allocations(records)
             by_auditor = defaultdict(list)
             for record in records:
-                by_auditor[record["auditor"]].append(record)
+                if not record["exempt"]:
+                    by_auditor[record["auditor"]].append(record)
             for auditor, items in by_auditor.items():
                 service.postman.post(_letter(service, month, deadline, auditor, items))
                 letters += 1
     return {"new": len(new), "already_issued": len(checked) - len(new), "letters": letters}
+
+
+def _approved_exemptions(service, month: str) -> dict[str, str]:
+    """auditor -> the reference of an approved exemption that covers `month`."""
+    return {r["requester"]: r["reference"] for r in RequestRepo(service.store).all("EXM")
+            if r["state"] == "approved" and month in r["months"]}
 
 
 def checked_month(month: str):

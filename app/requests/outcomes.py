@@ -1,4 +1,6 @@
 """What a clear decision, a refusal or an approver's absence does to a request, and who is told."""
+from dataclasses import replace
+
 from app.cycle.letters import qa_team
 from app.requests.exemption import affected_allocations, ask_letter
 from app.requests.people import director, month_names, name_of, rows
@@ -7,6 +9,8 @@ from db.months import MonthRepo
 from db.requests import RequestRepo
 from inbox.intent import Intent, Reading
 from inbox.parse import ParsedMail
+from inbox.reply import newest_text
+from inbox.signature import strip_signature
 from mailer.outbox import Letter
 from workflows import exemptions, slippage
 from workflows.calendar import month_deadline
@@ -63,6 +67,10 @@ def _decided_letter(service, record: dict, state: State, decided_by: str, commen
 def slippage_decided(service, mail: ParsedMail, record: dict, reading: Reading, agreed) -> Decision:
     """Record the QA team's Yes (with a date) or No, and tell the auditor and their Head of Service."""
     reference = record["reference"]
+    # "Sorry, no capacity this month" is all decision and no comment, yet it is what the auditor
+    # should read: pass on the QA team's own words whenever they said more than yes or no.
+    words = strip_signature(newest_text(mail.text))
+    reading = replace(reading, comment=reading.comment or (words if len(words.split()) > 2 else ""))
     state = slippage.State.AGREED if reading.intent is Intent.YES else slippage.State.REFUSED
     until = slippage.agreed_deadline(agreed) if agreed else None
     RequestRepo(service.store).update(reference, {"state": state.value,

@@ -1,0 +1,211 @@
+"""Exemptions decided by reply, as a Head of Service and the Director do it from Outlook."""
+import pytest
+
+from app.demo_mail import apple_reply, gmail_reply, new_email, outlook_mobile_reply, outlook_reply, out_of_office
+from conftest import MAILBOX, issue, letters_to, text_of, utc
+from db.months import MonthRepo
+from db.requests import RequestRepo
+
+AISHA = "Aisha Patel <aisha.patel@wexcombe.example>"
+MARCUS = "Marcus Ellery <marcus.ellery@wexcombe.example>"
+DIRECTOR = "Imogen Thackeray <imogen.thackeray@wexcombe.example>"
+FIONA = "Fiona Blackwood <fiona.blackwood@wexcombe.example>"
+DANIEL = "Daniel Okafor <daniel.okafor@wexcombe.example>"
+QA = "priya.ramsden@wexcombe.example"
+REF = "EXM-2026-12-001"
+ALLOCATIONS = "auditor_email,case_ref,audit_type\naisha.patel@wexcombe.example,CR-40117,monthly\n" \
+              "ben.hartley@wexcombe.example,CR-40133,monthly\n"
+
+
+def address(person: str) -> str:
+    return person.split("<")[1].rstrip(">")
+
+
+def request(site, at, words="I have been signed off sick until the end of January after surgery.", sender=AISHA):
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
+    site.receive(new_email(sender, MAILBOX, "Exemption request", at, words), at=at)
+    site.once(at)
+
+
+def answer_letter(site, person, subject_part, words, at, shape=outlook_reply, headers=None):
+    """`person` replies to the newest letter to them whose subject has `subject_part`."""
+    letter = letters_to(site, address(person), subject_part)[-1]
+    raw = shape(person, MAILBOX, letter, at, words)
+    if headers:
+        raw = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + raw
+    site.receive(raw, at=at)
+    site.once(at)
+
+
+def state(site) -> str:
+    service = site.open(utc(2027, 1, 1))
+    try:
+        return RequestRepo(service.store).get(REF)["state"]
+    finally:
+        service.close()
+
+
+def test_supported_then_approved_leaves_the_figures_and_stops_reminders(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    [ack] = letters_to(site, "aisha.patel@wexcombe.example", "received")
+    assert ack["Subject"] == f"[{REF}] Your exemption request has been received"
+    [ask] = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")
+    assert "Prolonged absence" in text_of(ask) and "signed off sick" in text_of(ask) and "CR-40117" in text_of(ask)
+    answer_letter(site, MARCUS, "Support or Decline", "Support - she is having surgery next week", utc(2026, 12, 2, 11, 0))
+    [to_director] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
+    assert "she is having surgery next week" in text_of(to_director)
+    answer_letter(site, DIRECTOR, "Approve or Reject", "Yes, approve", utc(2026, 12, 2, 18, 0), shape=apple_reply)
+    [decided] = letters_to(site, "aisha.patel@wexcombe.example", "approved")
+    assert "marcus.ellery@wexcombe.example" in decided["To"] and QA in decided["Cc"]
+    assert state(site) == "approved"
+    site.once(utc(2026, 12, 15, 9, 0))
+    assert letters_to(site, "aisha.patel@wexcombe.example", "Reminder") == []
+    service = site.open(utc(2026, 12, 15, 10))
+    [aisha] = [a for a in MonthRepo(service.store, "2026-12").allocations() if a["auditor"].startswith("aisha")]
+    history = RequestRepo(service.store).get(REF)["history"]
+    service.close()
+    assert aisha["exempt"] is True
+    assert [(e["action"], e["by"]) for e in history] == [
+        ("requested", "aisha.patel@wexcombe.example"), ("supported", "marcus.ellery@wexcombe.example"),
+        ("approved", "imogen.thackeray@wexcombe.example")]
+    assert all(e["message_id"] for e in history)
+    # "until the end of January": January's audits, issued later, are exempt from the start.
+    issue(site, "2027-01", "auditor_email,case_ref,audit_type\naisha.patel@wexcombe.example,CR-40999,monthly\n",
+          utc(2027, 1, 4, 8, 0))
+    assert letters_to(site, "aisha.patel@wexcombe.example", "January 2027") == []
+
+
+def test_supported_then_rejected_keeps_the_deadline(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    answer_letter(site, MARCUS, "Support or Decline", "Happy to support", utc(2026, 12, 2, 11, 0), shape=gmail_reply)
+    answer_letter(site, DIRECTOR, "Approve or Reject", "Reject - see comments.\nThis is not exceptional.",
+                  utc(2026, 12, 3, 9, 0))
+    [decided] = letters_to(site, "aisha.patel@wexcombe.example", "rejected")
+    assert "This is not exceptional" in text_of(decided)
+    assert state(site) == "rejected"
+    site.once(utc(2026, 12, 15, 9, 0))
+    assert len(letters_to(site, "aisha.patel@wexcombe.example", "Reminder")) == 1
+
+
+def test_declined_by_the_head_of_service_never_reaches_the_director(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    answer_letter(site, MARCUS, "Support or Decline", "No - not supported, she has no audits outstanding",
+                  utc(2026, 12, 2, 11, 0), shape=outlook_mobile_reply)
+    [declined] = letters_to(site, "aisha.patel@wexcombe.example", "not supported")
+    assert "she has no audits outstanding" in text_of(declined)
+    assert letters_to(site, "imogen.thackeray@wexcombe.example") == []
+    assert state(site) == "declined"
+
+
+def test_a_head_of_service_asking_for_a_staff_member_goes_straight_to_the_director(site):
+    request(site, utc(2026, 12, 2, 9, 0), sender=MARCUS,
+            words="Exemption request for Ben Hartley: he is giving evidence at a final care proceedings hearing all week.")
+    [ack] = letters_to(site, "marcus.ellery@wexcombe.example", "received")
+    assert "ben.hartley@wexcombe.example" in ack["Cc"]
+    [ask] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
+    assert "Ben Hartley" in ask["Subject"] and "statutory" in text_of(ask).lower()
+    answer_letter(site, DIRECTOR, "Approve or Reject", "Approved", utc(2026, 12, 2, 12, 0))
+    service = site.open(utc(2026, 12, 3))
+    [ben] = [a for a in MonthRepo(service.store, "2026-12").allocations() if a["auditor"].startswith("ben")]
+    service.close()
+    assert ben["exempt"] is True
+
+
+@pytest.mark.parametrize("who, how, headers", [
+    (FIONA, "another Head of Service answers the letter", None),
+    (DIRECTOR, "the Director at the Head of Service's stage", None),
+    (FIONA, "via Reply-To", {"Reply-To": "marcus.ellery@wexcombe.example"}),
+    (MARCUS, "with dmarc=fail", {"Authentication-Results": "mx.wexcombe.example; dkim=none; dmarc=fail action=none"}),
+    (MARCUS, "from outside Exchange", {"X-MS-Exchange-Organization-AuthAs": "Anonymous"}),
+])
+def test_a_decision_from_anyone_but_the_approver_changes_nothing_and_is_reported(site, who, how, headers):
+    request(site, utc(2026, 12, 2, 9, 0))
+    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
+    raw = outlook_reply(who, MAILBOX, ask, utc(2026, 12, 2, 11, 0), "Support")
+    if headers:
+        raw = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + raw
+    site.receive(raw, at=utc(2026, 12, 2, 11, 0))
+    site.once(utc(2026, 12, 2, 11, 0))
+    assert state(site) == "awaiting_hos", how
+    [report] = letters_to(site, QA, "refused")
+    assert REF in report["Subject"] and address(who) in text_of(report)
+    assert letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject") == []
+
+
+def test_a_replay_after_the_decision_changes_nothing_and_says_who_decided(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    answer_letter(site, MARCUS, "Support or Decline", "Supported", utc(2026, 12, 2, 11, 0))
+    # Marcus answers his old letter again, the other way, after the request moved on.
+    answer_letter(site, MARCUS, "Support or Decline", "Actually, declined", utc(2026, 12, 2, 12, 0))
+    [already] = letters_to(site, "marcus.ellery@wexcombe.example", "Already decided")
+    assert "Marcus Ellery" in text_of(already) and "2nd December 2026" in text_of(already)
+    assert state(site) == "awaiting_director"
+    answer_letter(site, DIRECTOR, "Approve or Reject", "Approved", utc(2026, 12, 2, 13, 0))
+    answer_letter(site, DIRECTOR, "Approve or Reject", "Reject", utc(2026, 12, 2, 14, 0))
+    assert state(site) == "approved"
+    assert len(letters_to(site, "imogen.thackeray@wexcombe.example", "Already decided")) == 1
+
+
+@pytest.mark.parametrize("words", ["approve?", "Can you tell me more before I decide?", "Thanks, will look later"])
+def test_an_unclear_answer_decides_nothing_and_asks_again(site, words):
+    request(site, utc(2026, 12, 2, 9, 0))
+    answer_letter(site, MARCUS, "Support or Decline", words, utc(2026, 12, 2, 11, 0))
+    assert state(site) == "awaiting_hos"
+    [again] = letters_to(site, "marcus.ellery@wexcombe.example", "Nothing decided yet")
+    assert "Support or Decline" in again["Subject"]
+
+
+def test_an_approver_away_sends_the_request_to_their_delegate_who_may_decide(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
+    site.receive(out_of_office(MARCUS, MAILBOX, ask, utc(2026, 12, 2, 9, 1)), at=utc(2026, 12, 2, 9, 1))
+    site.once(utc(2026, 12, 2, 9, 1))
+    [delegated] = letters_to(site, "daniel.okafor@wexcombe.example", "Support or Decline")
+    assert "Marcus Ellery" in text_of(delegated)
+    answer_letter(site, DANIEL, "Support or Decline", "Support", utc(2026, 12, 2, 10, 0))
+    assert state(site) == "awaiting_director"
+
+
+def test_a_request_in_the_last_week_is_flagged_to_the_approvers(site):
+    request(site, utc(2026, 12, 28, 10, 0), words="Exemption please: a multi-agency audit for the partnership.")
+    [ask] = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")
+    assert "last week" in text_of(ask)
+    assert "Other quality assurance activity" in text_of(ask)
+
+
+def test_a_reason_outside_the_examples_is_allowed_but_flagged(site):
+    request(site, utc(2026, 12, 2, 9, 0), words="I would like an exemption because I am very busy this month.")
+    [ask] = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")
+    assert "outside" in text_of(ask)
+
+
+def test_approvers_are_reminded_then_escalated_across_christmas_and_nothing_is_decided(site):
+    # Asked on Wednesday 23rd. Working days after: Thu 24 (1), Tue 29 (2), Wed 30 (3), Thu 31 (4);
+    # Friday 25th and Monday 28th are bank holidays, and the weekend between.
+    request(site, utc(2026, 12, 23, 10, 0))
+    for day in (24, 25, 26, 27, 28):
+        site.once(utc(2026, 12, day, 9, 30))
+    assert letters_to(site, "marcus.ellery@wexcombe.example", "Reminder: your decision") == []
+    site.once(utc(2026, 12, 29, 9, 0))
+    site.once(utc(2026, 12, 29, 15, 0))
+    assert len(letters_to(site, "marcus.ellery@wexcombe.example", "Reminder: your decision")) == 1
+    site.once(utc(2026, 12, 30, 9, 0))
+    assert letters_to(site, QA, "Still waiting") == []
+    site.once(utc(2026, 12, 31, 9, 0))
+    [escalation] = letters_to(site, QA, "Still waiting")
+    assert "daniel.okafor@wexcombe.example" in escalation["To"]     # Marcus's delegate
+    site.once(utc(2027, 1, 15, 9, 0))
+    assert state(site) == "awaiting_hos"
+    assert len(letters_to(site, QA, "Still waiting")) == 1
+
+
+def test_status_lists_what_is_waiting_and_on_whom(site):
+    from app.status import month_status
+
+    request(site, utc(2026, 12, 2, 9, 0))
+    service = site.open(utc(2026, 12, 7, 12, 0))
+    try:
+        text = month_status(service, "2026-12")
+    finally:
+        service.close()
+    assert f"{REF}  Aisha Patel: waiting on Marcus Ellery for 3 working days" in text
