@@ -6,6 +6,7 @@ short reason the daemon can quote back to the sender. The QA team's slippage ans
 agreed completion date, written the way people in England write dates.
 """
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -26,7 +27,7 @@ YES, NO = Intent.YES, Intent.NO
 TOKEN = re.compile(
     r"no\s+objections?|no\s+reason\s+not\s+to|no\s+(?:problems?|issues?|worries|concerns?)|no\s+capacity"
     r"|not\s+this\s+month|not\s+sure|not\s+certain|not\s+able\s+to|unable\s+to|can\s+not|go\s+ahead"
-    r"|fine\s+by\s+me|can\s+do|as\s+long\s+as|subject\s+to|on\s+(?:the\s+)?condition|not\s+at\s+all|not\s+this\s+time"
+    r"|fine\s+by\s+me|can\s+do|as\s+long\s+as|subject\s+to|on\s+condition|not\s+at\s+all|not\s+this\s+time"
     r"|(?:absolutely|definitely|certainly|unfortunately|afraid|sadly)\s+not|[a-z]+(?:['’][a-z]+)*", re.I)
 # Clauses end at punctuation or a spaced dash; hyphens inside words ("ill-health") do not count.
 CLAUSE_END = re.compile(r"([.!?;:,]+(?=\s|$)\s*|\s+[-–—]+\s*|[-–—]+\s+|[–—]\s*)")
@@ -41,24 +42,22 @@ WEAK = {**dict.fromkeys(["yes", "yep", "yeah", "yup", "aye", "ok", "okay", "fine
                          "accept", "accepted", "accepts", "go ahead", "no objection", "no objections"], YES),
         **dict.fromkeys(["nope", "nah", "disagree", "disagreed", "not at all", "not this time", "absolutely not",
                          "definitely not", "certainly not", "unfortunately not", "afraid not", "sadly not"], NO)}
-CAPACITY_STRONG = {"accommodate": YES, "accommodated": YES, "no capacity": NO, "not this month": NO}
+CAPACITY_STRONG = {"accommodate": YES, "can do": YES, "no capacity": NO, "not this month": NO}
 NEGATORS = frozenset({"not", "never", "cannot", "can not", "unable to", "not able to", "cant", "dont", "wont",
                       "wouldnt", "couldnt", "shouldnt", "isnt", "doesnt", "didnt", "arent"})
 NEGATION_REACH = 4  # "I don't think I can support" still negates
-NEUTRAL = frozenset({"no problem", "no problems", "no issue", "no issues", "no worries", "no concern",
-                     "no concerns", "no reason not to"})
+NEUTRAL = frozenset({"no reason not to", *(f"no {w}" for w in "problem problems issue issues worries concerns".split())})
 HEDGES = frozenset({"not sure", "not certain", "unsure", "maybe", "perhaps", "possibly", "probably"})
-OPENERS = NEUTRAL | HEDGES | frozenset(
+OPENERS = NEUTRAL | HEDGES | NEGATORS | frozenset(
     "i i'm im i've ive i'd id i'll we we're we've we'd we'll am are is be it it's its this that that's "
     "thats there here happy glad pleased content fully very more than also both will would could can do "
     "hereby actually then so and but well sorry oh ah please to able a from me my have has see think of "
     "course definitely absolutely really all good just still now in on reflection second wait confirm".split())
-NO_FOLLOWERS = frozenset("from thanks thank sorry i we not to way that's it's".split())
+NO_FOLLOWERS = NEGATORS | frozenset("from thanks thank sorry i we to way that's it's".split())
 TAIL = frozenset("this that it one request the exemption from me by please thanks thank you sorry too "
                  "also then here all pls thx".split())
 FILLER = NEUTRAL | TAIL | frozenset("ta cheers course many sure of on by before".split())
-CONDITIONS = frozenset({"if", "unless", "provided", "providing", "assuming", "as long as", "subject to",
-                        "on condition", "on the condition", "pending"})
+CONDITIONS = frozenset({"as long as", "subject to", "on condition", *"if unless provided providing assuming".split()})
 ASKING = frozenset("should shall can could would do does did is are may will what why how when".split())
 ASKED_OF = frozenset("i we you this it she he they that there".split())
 DECIDING_LINES = 3  # only the first few lines of the newest text can hold the decision
@@ -216,8 +215,7 @@ def _clause_hits(words: list[str], strong: dict[str, Intent]) -> list[tuple[Inte
             continue
         intent = strong.get(word) or (WEAK.get(word) if opening else None)
         # "No." / "No - not supported" / "Actually no, reject" refuse; "no audits outstanding" does not.
-        if word == "no" and opening and (following is None or following in NO_FOLLOWERS
-                                         or following in NEGATORS or strong.get(following) is NO):
+        if word == "no" and opening and (following is None or following in NO_FOLLOWERS or strong.get(following) is NO):
             intent = NO
         if intent and index <= negated_until:
             # "can't support" refuses; "wouldn't refuse" is no answer either way.
@@ -234,8 +232,7 @@ def _left_over(text: str, tokens: list[tuple[str, int, int]], found: list, end: 
     rest = text
     if found:
         first, last = found[0][1], found[-1][1]
-        while first > 0 and (tokens[first - 1][0] in OPENERS or tokens[first - 1][0] in NEGATORS
-                             or tokens[first - 1][0].endswith("n't")):
+        while first > 0 and (tokens[first - 1][0] in OPENERS or tokens[first - 1][0].endswith("n't")):
             first -= 1
         while last + 1 < len(tokens) and tokens[last + 1][0] in TAIL:
             last += 1
@@ -247,10 +244,7 @@ def _left_over(text: str, tokens: list[tuple[str, int, int]], found: list, end: 
 def _calendar_date(day: int, month: int, year: int | None, today: date) -> date | None:
     """A real calendar date; without a year, the first one on or after today (29 February included)."""
     for candidate in ([year] if year else range(today.year, today.year + 5)):
-        try:
-            value = date(candidate, month, day)
-        except ValueError:
-            continue
-        if year or value >= today:
-            return value
+        with suppress(ValueError):  # 31/11 or 29 February in a common year is no date
+            if year or date(candidate, month, day) >= today:
+                return date(candidate, month, day)
     return None

@@ -15,7 +15,12 @@ def test_the_demo_plays_december_and_ends_with_the_status(tmp_path, capsys):
     for event in ("out-of-office answers her reminder", "someone outside the council writes in"):
         after = lines[lines.index(next(l for l in lines if event in l)) + 1]
         assert "->" not in after
-    assert "All services" in out and "38.9%" in out
+    assert "[EXM-2026-12-001] Exemption request approved" in out
+    assert "[SLP-2026-12-001] Slippage agreed" in out
+    assert "Tariq submits within his agreed date" in out
+    assert "tariq.mahmood@wexcombe.example: [AUD-2026-12-017] Received: your audit counts" in out
+    overall = next(line for line in lines if line.startswith("All services")).split()
+    assert overall[2:] == ["18", "8", "1", "8", "1", "47.1%"]  # allocated, on time, late, outstanding, exempt
     sent = list((tmp_path / "demo" / "mailbox" / "sent" / "new").iterdir())
     assert len(sent) > 60
     assert str(tmp_path / "demo" / "mailbox" / "sent") in out
