@@ -12,9 +12,10 @@ HISTORY_MARKERS = [
     re.compile(r"^_{10,}\s*$"),
     re.compile(r"^On\b.{0,200}\bwrote:\s*$", re.I | re.S),
     re.compile(r"^Le\b.{0,200}\ba écrit\s*:\s*$", re.I),
-    re.compile(r"^(From|De|Von):\s.+", re.I),
+    # Outlook's header block, in English, French, German and Welsh; "*From:*" is bold in plain text.
+    re.compile(r"^\*?(From|De|Von|Oddi wrth)\*?:\*?\s.+", re.I),
     re.compile(r"^>"),
-    re.compile(r"^Sent from my (iPhone|iPad|phone|Android|Samsung)", re.I),
+    re.compile(r"^Sent from (my |Mail for |Yahoo Mail|Outlook)", re.I),
     re.compile(r"^Get Outlook for (iOS|Android)", re.I),
     re.compile(r"^Begin forwarded message:", re.I),
 ]

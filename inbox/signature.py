@@ -18,13 +18,13 @@ SIGN_OFF = re.compile(
 SIGNATURE_START = re.compile(
     r"^(?:--\s*|sent\s+from\s+(?:my\s+|mail\s+for\s+|outlook|yahoo|samsung).*|get\s+outlook\s+for\s+.*)$", re.I)
 
-# Lines of a signature block or a corporate footer. Single letters ("T:", "M:") only with a colon,
-# so a sentence starting "E.g." survives.
+# Lines of a signature block or a corporate footer. Single letters ("T:", "M:") only with a colon, so
+# "E.g." survives; "No" only as a number ("Reg. No. 04512345"), so "the company no longer" survives.
 FOOTER = re.compile(
     r"^(?:(?:tel|telephone|phone|mob|mobile|cell|fax|ext|direct\s+(?:line|dial)|switchboard|email|e-mail"
     r"|web|website)\s*[:.]|[tmew]\s*:|www\.|\[cid:"
-    r"|.*\breg(?:istered)?\.?\s*(?:no|number)\b|.*\bcompany\s+(?:no|number|reg)"
-    r"|.*\bregistered\s+(?:office|in\s+england|address|charity)|.*\b(?:charity|vat)\s+(?:no|number|reg)"
+    r"|.*\b(?:reg(?:istered)?\.?|company|charity|vat)\s*(?:no[.:]|no\s*\d|number|reg\.)"
+    r"|.*\bregistered\s+(?:office|in\s+england|address|charity)"
     r"|(?:disclaimer|confidentiality\s+notice|no\s+liability)\b"
     r"|(?:this|the\s+information\s+in\s+this|the\s+contents\s+of\s+this)\s+(?:e-?mail|message|communication)\b"
     r".*\b(?:confidential|intended|privileged|attachments?)\b"

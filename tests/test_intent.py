@@ -168,8 +168,8 @@ def test_a_reply_that_is_only_a_footer_decides_nothing():
     ("Approved\n-- \nMarcus", "Approved"),
     ("Yes\n\nSent from my iPhone", "Yes"),
     ("No\n\nGet Outlook for Android", "No"),
-    ("Approved\n\nThanks, Marcus", "Approved"),
-    ("Approved\nCheers", "Approved"),
+    ("Approved\n\nThanks, Marcus", "Approved"), ("Approved\nCheers", "Approved"),
+    ("Approved - the company no longer needs her", "Approved - the company no longer needs her"),
     ("Happy to support\n\nFiona Blackwood\nHead of Service\nWexcombe County Council\nTel: 01632 960771",
      "Happy to support"),
     ("OK\nMob: 07700 900461", "OK"),
@@ -248,3 +248,12 @@ def test_capacity_no_is_a_refusal_with_its_reason(text, comment):
 def test_the_qa_teams_outlook_reply_agrees_a_date_across_the_year_end():
     reading, when = read_capacity(newest("decision_capacity_outlook_yes.eml"), TODAY)
     assert (reading.intent, when) == (YES, date(2027, 1, 7))
+
+
+@pytest.mark.parametrize("marker", ["*From:* QA Audits <qa-audits@wexcombe.example>",
+                                    "Oddi wrth: QA Audits <qa-audits@wexcombe.example>",
+                                    "Sent from my Galaxy", "Sent from Mail for Windows"])
+def test_quoted_history_under_other_client_markers_never_decides(marker):
+    text = f"Approved\n\n{marker}\nSent: 03 December 2026 09:12\n\nPlease reply Approve or Reject. Reject if unsure."
+    assert newest_text(text) == "Approved"
+    assert read_decision(newest_text(text)).intent is Intent.YES
