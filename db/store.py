@@ -8,7 +8,7 @@
 
 A month's file stops changing once its month is over, so the cost of a write never grows with history.
 """
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from tinydb import TinyDB
@@ -61,10 +61,9 @@ class Store:
             self._journal.commit()
         except BaseException:
             self._journal.rollback()
-            try:
+            with suppress(StoreError):
+                # If the disk is still failing, the journal stays and is finished at the next open.
                 self._reload()
-            except StoreError:
-                pass  # the disk is still failing: the journal stays, and is finished at the next open
             raise
 
     def _reload(self) -> None:

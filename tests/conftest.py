@@ -112,3 +112,16 @@ def letters_to(site: Site, address: str, subject_part: str = "") -> list:
     """Sent letters addressed to `address` (To or Cc) whose subject contains `subject_part`."""
     return [m for m in site.sent()
             if address in (m["To"] or "") + (m["Cc"] or "") and subject_part in m["Subject"]]
+
+
+# --- letters ------------------------------------------------------------------------------------
+
+from letters import LETTERHEAD  # noqa: E402  (tests/letters.py: what the letter tests share)
+from mailer.compose import Composer  # noqa: E402
+from mailer.letterhead import Letterhead  # noqa: E402
+
+
+@pytest.fixture
+def composer() -> Composer:
+    """The real Composer with the sample council's letterhead, writing from the shared mailbox."""
+    return Composer(Letterhead(**LETTERHEAD), MAILBOX)

@@ -10,32 +10,15 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pytest
 
+from conftest import MAILBOX
 from mailer.compose import Composer, OutgoingAttachment, reply_subject
 from mailer.dates import deadline_words, london, long_date, long_weekday_date
-from mailer.letterhead import Letterhead
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Europe/London"))
-MAILBOX = "qa-audits@wexcombe.example"
-LETTERHEAD = dict(
-    organisation="Wexcombe County Council",
-    department="Children's Safeguarding and Care",
-    director_name="Imogen Thackeray",
-    director_title="Director of Children's Safeguarding",
-    address_lines=("County Hall", "Market Street", "Wexcombe", "WX1 4AB"),
-    phone="01632 960 418",
-    email="imogen.thackeray@wexcombe.example",
-    please_ask_for="Imogen Thackeray",
-    our_ref_prefix="IT/qa",
-)
 PROBLEMS = [
     "no audit reference such as [AUD-2026-11-004] was found",
     "no line starting Grade: was found",
 ]
-
-
-@pytest.fixture
-def composer() -> Composer:
-    return Composer(Letterhead(**LETTERHEAD), MAILBOX)
 
 
 def unclear_context(**overrides) -> dict:

@@ -2,36 +2,20 @@
 
 Each template is rendered with the real Composer and a fixed, zone-aware clock. Both parts of every
 letter must carry the same words and data; cases appear only as case references, never a child's name.
+What every letter must do (test_every_letter.py) is checked for each template in `contexts()`.
 """
 
 from __future__ import annotations
 
-import html as htmllib
-import re
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import jinja2
 import pytest
-from jinja2 import meta, nodes
 
+from conftest import MAILBOX
+from letters import LONDON, readable, words
+from letters import render as render_letter
 from mailer.compose import Composer
-from mailer.letterhead import Letterhead
-
-LONDON = ZoneInfo("Europe/London")
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)
-MAILBOX = "qa-audits@wexcombe.example"
-LETTERHEAD = dict(
-    organisation="Wexcombe County Council",
-    department="Children's Safeguarding and Care",
-    director_name="Imogen Thackeray",
-    director_title="Director of Children's Safeguarding",
-    address_lines=("County Hall", "Market Street", "Wexcombe", "WX1 4AB"),
-    phone="01632 960 418",
-    email="imogen.thackeray@wexcombe.example",
-    please_ask_for="Imogen Thackeray",
-    our_ref_prefix="IT/qa",
-)
 
 DEADLINE = datetime(2026, 12, 31, 23, 59, 59, tzinfo=LONDON)
 DEADLINE_WORDS = "23:59 on Thursday 31st December 2026"
@@ -80,97 +64,8 @@ def contexts() -> dict[str, dict]:
     }
 
 
-TEMPLATES = sorted(contexts())
-# What the Composer adds to every context, and the paragraph styles base.html.j2 sets.
-SUPPLIED = {"letterhead", "organisation", "mailbox_address", "salutation", "signatory_name",
-            "signatory_title", "our_ref", "letter_date"}
-
-
-@pytest.fixture
-def composer() -> Composer:
-    return Composer(Letterhead(**LETTERHEAD), MAILBOX)
-
-
 def render(composer: Composer, name: str, **overrides) -> tuple[str, str]:
-    return composer.render(f"cycle/{name}", {**contexts()[name], **overrides}, now=NOW)
-
-
-def body(part: str) -> str:
-    """The letter between the salutation and the sign-off."""
-    return part.split("Dear ", 1)[1].split("Yours sincerely", 1)[0]
-
-
-def words(text: str) -> str:
-    """Plain text with whitespace collapsed and typographic quotes made plain."""
-    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
-    return " ".join(text.split())
-
-
-def readable(html: str) -> str:
-    """What a reader sees in the HTML part: block tags break words, inline tags do not."""
-    html = re.sub(r"<li\b[^>]*>", " - ", html)  # the text part writes list items as "  - item"
-    html = re.sub(r"<(?:/?(?:p|li|ul|td|th|tr|table)\b[^>]*|br\s*/?)>", " ", html)
-    html = re.sub(r"<[^>]+>", "", html)
-    return words(htmllib.unescape(html))
-
-
-# --- every letter ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_both_parts_say_the_same_words(composer, name):
-    text, html = render(composer, name)
-    assert words(body(text)) == readable(body(html))
-
-
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_each_template_uses_exactly_the_values_it_is_given(composer, name):
-    given = set(contexts()[name])
-    for ext in ("txt", "html"):
-        path = f"cycle/{name}.{ext}.j2"
-        source = composer.env.loader.get_source(composer.env, path)[0]
-        tree = composer.env.parse(source)
-        # Names the template sets itself at its top level (NB, keep, STATUS) show as undeclared
-        # inside blocks; the paragraph styles s_* come from base.html.j2.
-        own = {a.target.name for a in tree.find_all(nodes.Assign) if isinstance(a.target, nodes.Name)}
-        own |= {m.name for m in tree.find_all(nodes.Macro)}
-        used = {v for v in meta.find_undeclared_variables(tree) if not v.startswith("s_")} - own
-        assert used - SUPPLIED <= given, f"{path} uses values it is not given: {used - SUPPLIED - given}"
-        assert given - {"mailbox_address"} <= used, f"{path} ignores {given - used}"
-
-
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_a_missing_value_is_an_error_not_a_blank(composer, name):
-    for key in set(contexts()[name]) - {"mailbox_address"}:  # the Composer supplies the mailbox address
-        context = contexts()[name]
-        del context[key]
-        # The date filters refuse an undefined value with a TypeError before Jinja can.
-        with pytest.raises((jinja2.UndefinedError, TypeError)):
-            composer.render(f"cycle/{name}", context, now=NOW)
-
-
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_html_is_built_for_outlook(composer, name):
-    _, html = render(composer, name)
-    lowered = html.lower()
-    for forbidden in ("<script", "<style", "<link", "<img", "class="):
-        assert forbidden not in lowered
-    assert re.findall(r"<p(?=[\s>])(?![^>]*style=)", html) == []  # every paragraph carries its own style
-    assert re.findall(r"<t[dh](?=[\s>])(?![^>]*style=)", html) == []
-
-
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_text_prose_is_wrapped(composer, name):
-    text, _ = render(composer, name)
-    assert max(len(line) for line in body(text).splitlines()) <= 80
-
-
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_every_letter_ends_with_how_to_say_something_is_wrong(composer, name):
-    text, html = render(composer, name)
-    html_paragraphs = re.findall(r"<p\b[^>]*>(.*?)</p>", body(html), flags=re.DOTALL)
-    for last in (words(body(text).strip().split("\n\n")[-1]), readable(html_paragraphs[-1])):
-        assert "reply" in last and "say" in last, last
-        assert len(last) < 160, last
+    return render_letter(composer, f"cycle/{name}", contexts()[name], **overrides)
 
 
 # --- allocation ---------------------------------------------------------------------------------
