@@ -58,13 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             for line in commands.init(args.dir):
                 print(f"wrote {line}")
-            print(f"next: python main.py --config {args.dir / 'config.toml'} once")
+            print(f"next: {_me()} --config {args.dir / 'config.toml'} once")
             return 0
         if args.command == "demo":
             sent = run_demo(args.dir, print)
             print(f"\nEvery letter the service sent is a complete email in {sent}/new "
                   "(open one in any mail client); the mailbox and store are in "
-                  f"{args.dir}, and `python main.py --config {args.dir / 'config.toml'} status` shows the month again.")
+                  f"{args.dir}, and `{_me()} --config {args.dir / 'config.toml'} status` shows the month again.")
             return 0
         config = load_config(args.config)
         _configure_logging(config.log_level)
@@ -97,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _me() -> str:
+    """How the person typed this command, so the hints we print can be pasted back as they are."""
+    return "python main.py" if Path(sys.argv[0]).name == "main.py" else sys.argv[0] or "auditmail"
 
 
 def _configure_logging(level: str) -> None:
