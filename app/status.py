@@ -17,31 +17,33 @@ COLUMNS = ("Service", "Allocated", "On time", "Late", "Outstanding", "Exempt", "
 
 
 def month_status(service, month: str | None) -> str:
-    """The status table for `month` (default: the latest month issued)."""
-    months = stored_months(service.store)
+    """The status for `month` (default: the latest month issued), then what waits and the triage list."""
     if month is None:
-        if not months:
-            return "No audit month has been issued yet (use `issue --month YYYY-MM --allocations CSV`)."
-        month = months[-1]
+        # The latest month with audits, not merely the latest file: a request made on 2 January
+        # creates January's file before January's audits are issued.
+        issued = [m for m in stored_months(service.store) if MonthRepo(service.store, m).allocations()]
+        month = issued[-1] if issued else service.clock.london_now().strftime("%Y-%m")
     checked_month(month)
     month = month.strip()
+    return "\n".join(_figures(service, month) + _waiting(service) + _triage(service, month))
+
+
+def _figures(service, month: str) -> list[str]:
     repo = MonthRepo(service.store, month)
     allocations = repo.allocations()
     if not allocations:
-        return f"No audits have been issued for {month_name(month)}."
+        return [f"No audits have been issued for {month_name(month)} "
+                "(use `issue --month YYYY-MM --allocations CSV`)."]
     submissions = defaultdict(list)
     for submission in repo.submissions():
         submissions[submission["reference"]].append(submission)
     services, overall = tally(allocations, submissions)
     deadline = month_deadline(month)
     passed = service.clock.now() > deadline
-    lines = [f"{month_name(month)}: deadline {deadline_words(deadline)}"
-             + (" (passed)" if passed else ""), ""]
-    rows = [_row(t) for t in services] + [_row(overall)]
-    lines += _table(rows, separator_before_last=True)
+    lines = [f"{month_name(month)}: deadline {deadline_words(deadline)}" + (" (passed)" if passed else ""), ""]
+    lines += _table([_row(t) for t in services] + [_row(overall)], separator_before_last=True)
     lines += ["", "Completion = completed on time / (allocated - exempt). Late audits are recorded, not counted."]
-    lines += _waiting(service) + _triage(service, month)
-    return "\n".join(lines)
+    return lines
 
 
 def _waiting(service) -> list[str]:

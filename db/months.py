@@ -57,6 +57,11 @@ class MonthRepo:
         rows = self._submissions.search(Query().reference == reference) if reference else self._submissions.all()
         return sorted(rows, key=lambda s: (s["received_at"], s["message_id"] or ""))
 
+    def update_submission(self, reference: str, received_at: str, changes: dict) -> None:
+        """Change one recorded submission (known by its reference and receipt time)."""
+        q = Query()
+        self._submissions.update(changes, (q.reference == reference) & (q.received_at == received_at))
+
     def add_submission(self, record: dict) -> None:
         """Record one submission; earlier ones for the same reference stay in the history."""
         self._submissions.insert(record)

@@ -37,7 +37,9 @@ STRONG = {**dict.fromkeys("approve approved approves approving approval grant gr
                           "refused refuses refusing deny denied".split(), NO)}
 # Everyday words decide only where an answer opens a clause: "Support", "I support this" decide;
 # "she needs support" or "she has agreed to" do not.
-WEAK = {**dict.fromkeys(["yes", "yep", "yeah", "yup", "aye", "ok", "okay", "fine", "fine by me", "happy",
+# "happy" alone is not among them: "Happy Christmas!" and "Happy to discuss" are not approvals, and
+# "Happy to support" still decides through "support".
+WEAK = {**dict.fromkeys(["yes", "yep", "yeah", "yup", "aye", "ok", "okay", "fine", "fine by me",
                          "support", "supported", "supports", "supporting", "agree", "agreed", "agrees",
                          "accept", "accepted", "accepts", "go ahead", "no objection", "no objections"], YES),
         **dict.fromkeys(["nope", "nah", "disagree", "disagreed", "not at all", "not this time", "absolutely not",
@@ -57,7 +59,13 @@ NO_FOLLOWERS = NEGATORS | frozenset("from thanks thank sorry i we to way that's 
 TAIL = frozenset("this that it one request the exemption from me by please thanks thank you sorry too "
                  "also then here all pls thx".split())
 FILLER = NEUTRAL | TAIL | frozenset("ta cheers course many sure of on by before".split())
-CONDITIONS = frozenset({"as long as", "subject to", "on condition", *"if unless provided providing assuming".split()})
+CONDITIONS = frozenset({"as long as", "subject to", "on condition",
+                        *"if unless provided providing assuming before until once".split()})
+# "OK, I'll look at this tomorrow": an everyday yes-word beside words that put the decision off is
+# an acknowledgement, not a decision. (A plain "Approved" is never put off by a later remark.)
+DEFERRAL = re.compile(r"\b((i['’]?ll|i will|will|let me|i need to|i['’]?d like to|i want to)\s+(have a\s+)?"
+                      r"(look|get back|come back|check|think|discuss|speak|talk|call|read)|call me|"
+                      r"more (info|information|detail)|discuss (it|this) (first|with))", re.I)
 ASKING = frozenset("should shall can could would do does did is are may will what why how when".split())
 ASKED_OF = frozenset("i we you this it she he they that there".split())
 DECIDING_LINES = 3  # only the first few lines of the newest text can hold the decision
@@ -135,8 +143,12 @@ def _read(text: str, strong: dict[str, Intent]) -> tuple[Reading, str, str]:
     hits = [hit for line in zone.values() for hit in line.hits]
     flags = {flag for line in zone.values() for flag in line.flags}
     zone_text = "\n".join(lines[i] for i in zone)
+    strong_word = any(_word(m.group()) in strong for m in TOKEN.finditer(zone_text))
+    if hits and not strong_word and DEFERRAL.search(zone_text):
+        flags.add("deferred")
     reason = ("the decision was asked as a question" if "question" in flags
               else "the decision depended on a condition" if "condition" in flags
+              else "the reply put the decision off rather than making it" if "deferred" in flags
               else "the decision was not definite" if "hedge" in flags
               else "both an approval and a refusal were found" if len(set(hits)) > 1
               else "no decision word was found" if not hits else "")
@@ -242,9 +254,13 @@ def _left_over(text: str, tokens: list[tuple[str, int, int]], found: list, end: 
 
 
 def _calendar_date(day: int, month: int, year: int | None, today: date) -> date | None:
-    """A real calendar date; without a year, the first one on or after today (29 February included)."""
-    for candidate in ([year] if year else range(today.year, today.year + 5)):
+    """A real calendar date; without a year, the occurrence nearest today.
+
+    Nearest, not next: "by 31/12" written on 2 January means the day just gone (and so decides
+    nothing, as a passed date), not a date a year away.
+    """
+    candidates = []
+    for candidate in ([year] if year else range(today.year - 1, today.year + 5)):
         with suppress(ValueError):  # 31/11 or 29 February in a common year is no date
-            if year or date(candidate, month, day) >= today:
-                return date(candidate, month, day)
-    return None
+            candidates.append(date(candidate, month, day))
+    return min(candidates, key=lambda d: (abs((d - today).days), d < today)) if candidates else None

@@ -25,6 +25,9 @@ def test_a_reason_is_placed_against_the_letters_examples(reason, category, outsi
     ("off sick until the end of February", ["2026-12", "2027-01", "2027-02"]),
     ("for December and January", ["2026-12", "2027-01"]),
     ("I had surgery in November and need more time", ["2026-12"]),   # a past month is not covered
+    ("signed off until 15 January", ["2026-12", "2027-01"]),
+    ("I may need surgery", ["2026-12"]),                               # "may" the verb, not the month
+    ("off sick until May", ["2026-12", "2027-01", "2027-02", "2027-03", "2027-04", "2027-05"]),
 ])
 def test_the_months_a_request_covers(text, months):
     assert exemptions.months_named(text, "2026-12") == months
@@ -32,6 +35,12 @@ def test_the_months_a_request_covers(text, months):
 
 def utc(*args):
     return datetime(*args, tzinfo=timezone.utc)
+
+
+def test_a_request_made_in_november_for_december_covers_december_only():
+    assert exemptions.months_named("throughout December", "2026-11") == ["2026-12"]
+    # Judged against December, it is not a last-week-of-November request.
+    assert exemptions.timing(utc(2026, 11, 26, 10, 0), "2026-12", None) == "before-issue"
 
 
 def test_when_a_request_was_made_relative_to_the_issue_and_the_last_week():

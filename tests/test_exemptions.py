@@ -209,3 +209,106 @@ def test_status_lists_what_is_waiting_and_on_whom(site):
     finally:
         service.close()
     assert f"{REF}  Aisha Patel: waiting on Marcus Ellery for 3 working days" in text
+
+
+HANNAH = "Hannah Brightwell <hannah.brightwell@wexcombe.example>"
+
+
+def test_a_delegate_cannot_decide_their_own_request_nor_two_steps_of_one(site):
+    # Fiona is the Director's delegate (sample config) and Hannah's Head of Service.
+    request(site, utc(2026, 12, 2, 9, 0), sender=FIONA, words="I am signed off sick for December.")
+    site.receive(new_email(FIONA, MAILBOX, f"RE: [{REF}] Exemption request", utc(2026, 12, 2, 10), "Approved"),
+                 at=utc(2026, 12, 2, 10, 0))
+    site.once(utc(2026, 12, 2, 10, 0))
+    assert state(site) == "awaiting_director"
+    assert "made the request" in text_of(letters_to(site, QA, "refused")[-1])
+    site.receive(new_email(HANNAH, MAILBOX, "Exemption request", utc(2026, 12, 2, 11), "I am in court all week."),
+                 at=utc(2026, 12, 2, 11, 0))
+    site.once(utc(2026, 12, 2, 11, 0))
+    answer_letter(site, FIONA, "Support or Decline", "Support", utc(2026, 12, 2, 12, 0))
+    site.receive(new_email(FIONA, MAILBOX, "RE: [EXM-2026-12-002] Exemption request", utc(2026, 12, 2, 13), "Approved"),
+                 at=utc(2026, 12, 2, 13, 0))
+    site.once(utc(2026, 12, 2, 13, 0))
+    service = site.open(utc(2026, 12, 3))
+    second = RequestRepo(service.store).get("EXM-2026-12-002")
+    service.close()
+    assert second["state"] == "awaiting_director"
+    assert "already decided an earlier step" in text_of(letters_to(site, QA, "refused")[-1])
+
+
+@pytest.mark.parametrize("words, requester", [
+    ("Exemption request for Ben: he is giving evidence at a final hearing.", "ben.hartley@wexcombe.example"),
+    ("Exemption request on behalf of Aisha Patel, who is off sick.", "aisha.patel@wexcombe.example"),
+    ("Exemption request: I am in court all week; Aisha Patel is covering my duty rota.", "marcus.ellery@wexcombe.example"),
+])
+def test_on_behalf_only_when_the_head_of_service_says_for_whom(site, words, requester):
+    request(site, utc(2026, 12, 2, 9, 0), sender=MARCUS, words=words)
+    service = site.open(utc(2026, 12, 3))
+    record = RequestRepo(service.store).get(REF)
+    service.close()
+    assert record["requester"] == requester
+
+
+def test_a_forged_request_on_someone_s_behalf_implies_no_support(site):
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
+    raw = b"Authentication-Results: mx.wexcombe.example; dmarc=fail\r\n" + new_email(
+        MARCUS, MAILBOX, "Exemption request", utc(2026, 12, 2, 9), "Exemption request for Ben Hartley, in court.")
+    site.receive(raw, at=utc(2026, 12, 2, 9, 0))
+    site.once(utc(2026, 12, 2, 9, 0))
+    service = site.open(utc(2026, 12, 3))
+    record = RequestRepo(service.store).get(REF)
+    service.close()
+    assert record["requester"] == "marcus.ellery@wexcombe.example" and not record["on_behalf"]
+
+
+def test_already_decided_names_who_decided_not_who_was_refused(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
+    owen = "Owen Tranter <owen.tranter@wexcombe.example>"
+    site.receive(outlook_reply(owen, MAILBOX, ask, utc(2026, 12, 2, 9, 30), "Support"), at=utc(2026, 12, 2, 9, 30))
+    site.once(utc(2026, 12, 2, 9, 30))
+    answer_letter(site, MARCUS, "Support or Decline", "Declined", utc(2026, 12, 2, 10, 0))
+    answer_letter(site, MARCUS, "Support or Decline", "Support after all", utc(2026, 12, 2, 11, 0))
+    [already] = letters_to(site, "marcus.ellery@wexcombe.example", "Already decided")
+    assert "Marcus Ellery" in text_of(already) and "Owen" not in text_of(already)
+
+
+def test_a_requester_who_left_the_roster_is_still_told(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    roster = (site.folder / "roster.csv").read_text().splitlines()
+    (site.folder / "roster2.csv").write_text("\n".join(l for l in roster if not l.startswith("aisha")) + "\n")
+    from app import commands
+    commands.import_roster(site.folder / "data", site.folder / "roster2.csv")
+    answer_letter(site, MARCUS, "Support or Decline", "Declined", utc(2026, 12, 2, 11, 0))
+    assert state(site) == "declined" and not site.files("failed")
+
+
+def test_chasing_waits_for_a_working_day_and_sends_only_the_latest_step(site):
+    request(site, utc(2026, 12, 2, 9, 0))          # Wednesday; reminder due Friday 4th, escalation Tuesday 8th
+    site.once(utc(2026, 12, 5, 10, 0))              # the daemon is back on Saturday
+    assert letters_to(site, "marcus.ellery@wexcombe.example", "Reminder: your decision") == []
+    site.once(utc(2026, 12, 9, 10, 0))              # and next runs on Wednesday: only the escalation
+    assert letters_to(site, "marcus.ellery@wexcombe.example", "Reminder: your decision") == []
+    assert len(letters_to(site, QA, "Still waiting")) == 1
+
+
+def test_the_reminder_is_copied_to_the_approver_s_delegate(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    site.once(utc(2026, 12, 4, 9, 0))
+    [reminder] = letters_to(site, "marcus.ellery@wexcombe.example", "Reminder: your decision")
+    assert "daniel.okafor@wexcombe.example" in reminder["Cc"]
+
+
+def test_status_shows_what_waits_even_before_the_month_is_issued(site):
+    from app.status import month_status
+
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
+    site.receive(new_email(AISHA, MAILBOX, "Exemption request", utc(2027, 1, 2, 9), "Off sick in January."),
+                 at=utc(2027, 1, 2, 9, 0))
+    site.once(utc(2027, 1, 2, 9, 0))
+    service = site.open(utc(2027, 1, 4, 12, 0))
+    try:
+        text = month_status(service, None)
+    finally:
+        service.close()
+    assert text.startswith("December 2026") and "EXM-2027-01-001  Aisha Patel: waiting on Marcus Ellery" in text

@@ -215,7 +215,6 @@ def test_a_reply_that_only_asks_is_sent_back_with_the_reason():
     ("Yes, by 7/1/27", date(2027, 1, 7)),
     ("Yes, by 22 December", date(2026, 12, 22)),
     ("Yes, by 20 Dec", date(2026, 12, 20)),
-    ("Yes, by 19 December", date(2027, 12, 19)),
     ("Yes by 29 Feb", date(2028, 2, 29)),
     ("Hi Marcus,\n\nYes, we can accommodate this. By 14 January please.", date(2027, 1, 14)),
 ])
@@ -229,10 +228,12 @@ def test_capacity_yes_carries_the_agreed_date(text, agreed):
     ("Yes, by Friday", "no date was given for the agreed completion"),
     ("Yes, by 7 January or 8 January at the latest", "more than one date was given"),
     ("Yes - 07/01/2025", "the date given has already passed"),
+    # The day before today, not a year ahead: the nearest "19 December" has passed.
+    ("Yes, by 19 December", "the date given has already passed"),
     ("Yes, by 7 January?", "the decision was asked as a question"),
     ("Yes if Owen sends it by 7 January", "the decision depended on a condition"),
 ])
-def test_capacity_answers_without_one_clear_date_decide_nothing(text, reason):
+def test_capacity_answers_without_one_clear_date_decide_nothing(text, reason):  # TODAY is 20 December 2026
     assert read_capacity(text, TODAY) == (Reading(UNCLEAR, text, reason), None)
 
 
@@ -257,3 +258,20 @@ def test_quoted_history_under_other_client_markers_never_decides(marker):
     text = f"Approved\n\n{marker}\nSent: 03 December 2026 09:12\n\nPlease reply Approve or Reject. Reject if unsure."
     assert newest_text(text) == "Approved"
     assert read_decision(newest_text(text)).intent is Intent.YES
+
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("Happy Christmas! I will look at this in the new year.", "no decision word was found"),
+    ("Happy to discuss with Marcus first", "no decision word was found"),
+    ("OK, I'll look at this tomorrow", "the reply put the decision off rather than making it"),
+    ("I need more information before I can approve this", "the decision depended on a condition"),
+    ("Please call me before I approve", "the decision depended on a condition"),
+])
+def test_a_reply_that_puts_the_decision_off_decides_nothing(text, reason):
+    reading = read_decision(text)
+    assert (reading.intent, reading.reason) == (UNCLEAR, reason)
+
+
+def test_a_clear_approval_is_not_undone_by_a_later_remark():
+    assert read_decision("Approved - I will discuss with her tomorrow").intent is YES

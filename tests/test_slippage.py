@@ -81,3 +81,25 @@ def test_a_notice_after_the_deadline_is_too_late_and_the_qa_team_is_told(site):
     [late] = letters_to(site, "ben.hartley@wexcombe.example", "after the deadline")
     assert "CR-40133" in text_of(late)
     assert letters_to(site, "priya.ramsden@wexcombe.example", "Slippage notice after the deadline")
+
+
+def test_a_date_that_is_no_later_than_the_deadline_is_asked_again(site):
+    notice(site, utc(2026, 12, 18, 10, 0))
+    qa_answers(site, "Yes, by 20 December", utc(2026, 12, 18, 14, 0))
+    assert letters_to(site, "ben.hartley@wexcombe.example", "Slippage agreed") == []
+    [again] = letters_to(site, "priya.ramsden@wexcombe.example", "Nothing decided yet")
+    assert "not after the month's deadline" in text_of(again)
+
+
+def test_a_submission_that_came_before_the_agreement_counts_once_the_date_is_agreed(site):
+    notice(site, utc(2026, 12, 30, 10, 0))
+    submit(site, utc(2027, 1, 2, 10, 0))
+    assert "not counted" in letters_to(site, "ben.hartley@wexcombe.example", "Received")[-1]["Subject"]
+    qa_answers(site, "Yes, by 7 January", utc(2027, 1, 4, 11, 0))
+    from app.status import month_status
+    service = site.open(utc(2027, 1, 4, 12))
+    try:
+        overall = month_status(service, "2026-12").split("All services")[1].split()
+    finally:
+        service.close()
+    assert overall[:3] == ["1", "1", "0"]   # allocated, on time, late

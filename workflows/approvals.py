@@ -48,10 +48,12 @@ class Chase:
 def chases_due(reference: str, stage: str, waiting_since: datetime, now: datetime, calendar: WorkingCalendar,
                *, remind_after: int, escalate_after: int, hour: int) -> list[Chase]:
     """The reminder and escalation due now for one waiting request (each keyed to happen once per stage)."""
-    start = waiting_since.astimezone(LONDON).date()
-    waited = calendar.working_days_between(start, now.astimezone(LONDON).date())
-    due = []
-    for step, after in (("reminder", remind_after), ("escalation", escalate_after)):
-        if now >= at_hour(calendar.add_working_days(start, after), hour):
-            due.append(Chase(f"chase:{step}:{reference}:{stage}", step, waited))
-    return due
+    start, today = waiting_since.astimezone(LONDON).date(), now.astimezone(LONDON).date()
+    if not calendar.is_working_day(today):
+        return []  # a daemon back on a Saturday waits for Monday, like the people it writes to
+    waited = calendar.working_days_between(start, today)
+    due = [Chase(f"chase:{step}:{reference}:{stage}", step, waited)
+           for step, after in (("reminder", remind_after), ("escalation", escalate_after))
+           if now >= at_hour(calendar.add_working_days(start, after), hour)]
+    # After downtime only the latest step goes: an escalation makes the reminder moot.
+    return due[-1:]

@@ -19,9 +19,11 @@ MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "
                "october", "november", "december"]
 MONTH_WORD = re.compile(r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
                         r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b(?:\s+(20\d\d))?", re.I)
+# "May" is a month only beside a preposition or a year ("until May", "May 2027"), not "I may need".
+MONTH_CONTEXT = re.compile(r"\b(in|for|until|till|to|through|throughout|during|of|and|end of|from)\s*$", re.I)
 # A month named further ahead than this is more likely a past month ("my surgery in November").
 MAX_MONTHS_AHEAD = 6
-UNTIL = re.compile(r"\b(until|till|to|through|throughout|-)\s*(the end of\s+)?$", re.I)
+UNTIL = re.compile(r"\b(until|till|to|through|-)\s*(the end of\s+|\d{1,2}(st|nd|rd|th)?\s+(of\s+)?)?$", re.I)
 
 
 class State(StrEnum):
@@ -71,17 +73,21 @@ def months_named(text: str, current: str) -> list[str]:
     year, month = int(current[:4]), int(current[5:])
     named = []
     for match in MONTH_WORD.finditer(text):
+        if match.group(1).lower() == "may" and not match.group(2) and not MONTH_CONTEXT.search(text[:match.start()]):
+            continue
         number = _month_number(match.group(1))
         named_year = int(match.group(2)) if match.group(2) else year + (1 if number < month else 0)
         ym = f"{named_year}-{number:02d}"
         if current <= ym <= add_months(current, MAX_MONTHS_AHEAD):
             named.append((ym, bool(UNTIL.search(text[:match.start()]))))
-    months = {current}
+    # Named months are what is asked for ("for December", asked in November); "until February"
+    # runs from now; a request that names no month is for the month it was sent in.
+    months = set()
     for ym, until in named:
         months.add(ym)
         if until:
             months.update(_span(current, ym))
-    return sorted(months)
+    return sorted(months or {current})
 
 
 def _month_number(word: str) -> int:
@@ -105,7 +111,7 @@ def _span(start: str, end: str) -> list[str]:
 def timing(received_at: datetime, month: str, issued_at: str | None) -> str:
     """"before-issue", "after-issue" or "last-week" (the final seven days of the month, London time)."""
     local = received_at.astimezone(LONDON).date()
-    if local > last_day(month) - timedelta(days=7):
+    if local.strftime("%Y-%m") == month and local > last_day(month) - timedelta(days=7):
         return "last-week"
     if issued_at is None or received_at < datetime.fromisoformat(issued_at):
         return "before-issue"

@@ -18,7 +18,11 @@ from inbox.parse import ParsedMail
 from inbox.reply import newest_text
 from mailer.outbox import Letter
 from workflows import exemptions, slippage
+from workflows.calendar import month_deadline
 from workflows.approvals import authentication_problem, may_decide
+
+# The history entries that are decisions (the rest are requests, comments, refusals, absences).
+DECISIONS = {*exemptions.VERBS.values(), *slippage.VERBS.values()}
 
 
 def handle_reply(mail: ParsedMail, c: Classification, service) -> Decision:
@@ -45,13 +49,14 @@ def handle_reply(mail: ParsedMail, c: Classification, service) -> Decision:
             return _comment(repo, mail, record, text)
         return _already_decided(service, mail, record)
     problem = authentication_problem(mail.headers)
-    if problem is None and reading.intent is not Intent.UNCLEAR and \
-            not may_decide(mail.from_addr, approvers_of(service, record), service.config.delegates):
-        problem = f"{name_of(service, mail.from_addr)} is not the person asked to decide it"
+    if problem is None and reading.intent is not Intent.UNCLEAR:
+        problem = _not_theirs_to_decide(service, mail.from_addr, record)
     if problem:
         if reading.intent is Intent.UNCLEAR and not authentication_problem(mail.headers):
             return _comment(repo, mail, record, text)
         return outcomes.refused(service, mail, record, problem)
+    if agreed and slippage.agreed_deadline(agreed) <= month_deadline(record["month"]):
+        reading = Reading(Intent.UNCLEAR, reading.comment, "the date given is not after the month's deadline")
     if reading.intent is Intent.UNCLEAR:
         return _ask_again(service, mail, record, options, reading)
     if is_exemption:
@@ -70,6 +75,18 @@ def handle_auto_reply(mail: ParsedMail, c: Classification, service) -> Decision:
     return outcomes.approver_away(service, mail, record)
 
 
+def _not_theirs_to_decide(service, sender: str, record: dict) -> str | None:
+    """Why `sender` may not decide this request now, or None if they may."""
+    if not may_decide(sender, approvers_of(service, record), service.config.delegates):
+        return f"{name_of(service, sender)} is not the person asked to decide it"
+    # A delegate is still nobody's judge in their own cause, and one person may not take two steps.
+    if sender in (record.get("requester"), record.get("requested_by"), record.get("auditor")):
+        return f"{name_of(service, sender)} made the request and cannot decide it"
+    if any(e["by"] == sender and e["action"] in DECISIONS for e in record["history"]):
+        return f"{name_of(service, sender)} has already decided an earlier step of it"
+    return None
+
+
 def _replies_to_past_step(c: Classification, record: dict) -> bool:
     # Each step's letter is its own thread anchor: a reply to the Head of Service's letter after the
     # request has moved on to the Director is a reply to a step already decided (no replay).
@@ -84,8 +101,7 @@ def _everyone_deciding(service, record: dict) -> set[str]:
 
 
 def _already_decided(service, mail: ParsedMail, record: dict) -> Decision:
-    last = next(e for e in reversed(record["history"]) if e["action"] not in ("requested", "notified", "comment",
-                                                                              "away", "delegated"))
+    last = next(e for e in reversed(record["history"]) if e["action"] in DECISIONS)
     letter = answer(mail, template="approvals/already_decided", kind="already-decided", refs=[record["reference"]],
                     subject=f"[{record['reference']}] Already decided", context={
                         "person_name": first_name(service, mail.from_addr), "reference": record["reference"],
@@ -105,7 +121,7 @@ def _ask_again(service, mail: ParsedMail, record: dict, options: str, reading: R
 def _comment(repo: RequestRepo, mail: ParsedMail, record: dict, text: str) -> Decision:
     # Not a decision (the requester adding a detail, a colleague's question): kept and listed.
     repo.update(record["reference"], {}, {"at": mail.received_at.isoformat(), "by": mail.from_addr,
-                                          "action": "comment", "message_id": mail.message_id, "comment": text[:2000]})
+                                          "action": "comment", "message_id": mail.message_id or mail.key, "comment": text[:2000]})
     return Decision(outcome="comment", refs=(record["reference"],),
                     triage=[f"{record['reference']}: a comment from {mail.from_addr} (no decision)"])
 

@@ -18,6 +18,7 @@ from inbox.parse import ParsedMail
 from inbox.reply import newest_text
 from mailer.outbox import Letter
 from workflows import exemptions
+from workflows.approvals import authentication_problem
 from workflows.exemptions import State
 from workflows.roster import Person
 
@@ -29,7 +30,9 @@ def handle_exemption(mail: ParsedMail, c: Classification, service) -> Decision:
     """Record the request, acknowledge it, and ask the first approver."""
     words = newest_text(mail.text)[:MAX_REASON]
     sender = c.person
-    requester = _on_behalf_of(service, sender, words) or sender
+    forged = authentication_problem(mail.headers)
+    # Asking on someone's behalf implies the Head of Service's support, so it needs a trusted sender.
+    requester = (None if forged else _on_behalf_of(service, sender, f"{mail.subject}\n{words}")) or sender
     on_behalf = requester is not sender
     month = month_of(mail.received_at)
     category, label, outside = exemptions.place_reason(f"{mail.subject}\n{words}")
@@ -42,28 +45,39 @@ def handle_exemption(mail: ParsedMail, c: Classification, service) -> Decision:
         "reference": reference, "month": month, "requester": requester.email, "requested_by": sender.email,
         "on_behalf": on_behalf, "hos": requester.head_of_service, "reason": words, "reason_category": category,
         "reason_label": label, "outside_examples": outside, "months": months,
-        "timing": exemptions.timing(mail.received_at, month, MonthRepo(service.store, month).issued_at()),
-        "received_at": mail.received_at.isoformat(), "message_id": mail.message_id, "state": state.value,
+        # Timing is judged against the first month the request covers, which may be next month.
+        "timing": exemptions.timing(mail.received_at, months[0], MonthRepo(service.store, months[0]).issued_at()),
+        "received_at": mail.received_at.isoformat(), "message_id": mail.message_id or mail.key, "state": state.value,
         "approver": approver, "waiting_since": mail.received_at.isoformat(), "hos_comment": "",
         "history": [{"at": mail.received_at.isoformat(), "by": sender.email, "action": "requested",
-                     "message_id": mail.message_id, "comment": ""}],
+                     "message_id": mail.message_id or mail.key, "comment": ""}],
     }
     if on_behalf:
         record["history"].append({"at": mail.received_at.isoformat(), "by": sender.email, "action": "supported",
-                                  "message_id": mail.message_id, "comment": "asked on the staff member's behalf"})
+                                  "message_id": mail.message_id or mail.key,
+                                  "comment": "asked on the staff member's behalf"})
     repo.add(record)
     letters = [_acknowledgement(service, mail, record, requester), ask_letter(service, record, approver)]
     triage = [f"{reference}: reason outside the letter's examples"] if outside else []
+    if forged:
+        triage.append(f"{reference}: the request {forged}; treated as {sender.email}'s own, with no support implied")
     return Decision(outcome=f"exemption-{state.value}", letters=letters, triage=triage, refs=(reference,))
 
 
-def _on_behalf_of(service, sender: Person, words: str) -> Person | None:
-    """The staff member a Head of Service is asking for, when the request names exactly one of theirs."""
+def _on_behalf_of(service, sender: Person, text: str) -> Person | None:
+    """The staff member a Head of Service asks for ("for Ben", "on behalf of Aisha Patel", their address).
+
+    Only a name after "for" or "on behalf of" counts, so "Aisha is covering my rota" is the Head of
+    Service's own request; a first name shared by two of their staff names nobody.
+    """
     if not sender.has("head_of_service"):
         return None
     staff = [p for p in service.roster.all() if p.head_of_service == sender.email and p.email != sender.email]
-    named = [p for p in staff if p.email in words.lower()
-             or re.search(rf"\b{re.escape(p.name)}\b", words, re.I)]
+    named = []
+    for person in staff:
+        names = "|".join(re.escape(n) for n in (person.name, person.first_name))
+        if person.email in text.lower() or re.search(rf"\b(for|on behalf of)\s+({names})\b", text, re.I):
+            named.append(person)
     return named[0] if len(named) == 1 else None
 
 

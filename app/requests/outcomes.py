@@ -1,9 +1,10 @@
 """What a clear decision, a refusal or an approver's absence does to a request, and who is told."""
 from dataclasses import replace
+from datetime import datetime
 
 from app.cycle.letters import qa_team
 from app.requests.exemption import affected_allocations, ask_letter
-from app.requests.people import director, month_names, name_of, rows
+from app.requests.people import director, first_name, month_names, name_of, rows
 from app.router import Decision
 from db.months import MonthRepo
 from db.requests import RequestRepo
@@ -19,7 +20,7 @@ from workflows.exemptions import State
 
 def _event(mail: ParsedMail, action: str, comment: str = "") -> dict:
     return {"at": mail.received_at.isoformat(), "by": mail.from_addr, "action": action,
-            "message_id": mail.message_id, "comment": comment}
+            "message_id": mail.message_id or mail.key, "comment": comment}
 
 
 def exemption_decided(service, mail: ParsedMail, record: dict, reading: Reading) -> Decision:
@@ -36,7 +37,7 @@ def exemption_decided(service, mail: ParsedMail, record: dict, reading: Reading)
     elif state is State.DECLINED:
         letters = [Letter(template="exemption/declined_by_hos", to=[record["requester"]], kind="exemption-declined",
                           refs=[reference], subject=f"[{reference}] Your exemption request was not supported",
-                          context={"person_name": service.roster.get(record["requester"]).first_name,
+                          context={"person_name": first_name(service, record["requester"]),
                                    "reference": reference, "hos_name": name_of(service, mail.from_addr),
                                    "comment": reading.comment,
                                    "months": month_names(record["months"])})]
@@ -80,6 +81,10 @@ def slippage_decided(service, mail: ParsedMail, record: dict, reading: Reading, 
     if until:
         for ref in record["allocations"]:
             repo.update_allocation(ref, {"deadline": until.isoformat(), "extended_by": reference})
+            # A submission that came after the month's deadline but within the agreed date counts now.
+            for submission in repo.submissions(ref):
+                if not submission["counts"] and datetime.fromisoformat(submission["received_at"]) <= until:
+                    repo.update_submission(ref, submission["received_at"], {"counts": True, "counted_by": reference})
     auditor = service.roster.get(record["auditor"])
     to = [a for a in (record["auditor"], auditor.head_of_service if auditor else "") if a]
     letter = Letter(template="slippage/outcome", to=to, kind=f"slippage-{state.value}", refs=[reference],

@@ -46,10 +46,10 @@ def handle_slippage(mail: ParsedMail, c: Classification, service) -> Decision:
     reference = store.next_reference("SLP", month_of(mail.received_at))
     record = {
         "reference": reference, "month": month, "auditor": auditor.email, "allocations": refs, "words": words,
-        "received_at": mail.received_at.isoformat(), "message_id": mail.message_id, "state": State.AWAITING_QA.value,
+        "received_at": mail.received_at.isoformat(), "message_id": mail.message_id or mail.key, "state": State.AWAITING_QA.value,
         "waiting_since": mail.received_at.isoformat(), "agreed_until": None,
         "history": [{"at": mail.received_at.isoformat(), "by": auditor.email, "action": "notified",
-                     "message_id": mail.message_id, "comment": ""}],
+                     "message_id": mail.message_id or mail.key, "comment": ""}],
     }
     store.add(record)
     common = {"reference": reference, "allocations": rows(allocations), "deadline": deadline}

@@ -45,7 +45,10 @@ def _letters(service, record: dict, chase) -> list[Letter]:
     common = {"reference": reference, "kind": kind, "requester_name": name_of(service, requester),
               "waiting_working_days": chase.waiting_working_days, "options": options}
     if chase.step == "reminder":
-        return [Letter(template="approvals/reminder", to=[a], kind="approval-reminder", refs=[reference],
+        # Copied to the approver's delegate: our mail carries X-Auto-Response-Suppress, so an approver
+        # away on leave usually sends no out-of-office to tell us; the delegate can step in.
+        return [Letter(template="approvals/reminder", to=[a], cc=[d for d in [service.config.delegates.get(a)] if d],
+                       kind="approval-reminder", refs=[reference],
                        subject=f"[{reference}] Reminder: your decision is needed, please reply {options}",
                        context={**common, "person_name": first_name(service, a)}) for a in approvers]
     delegates = [service.config.delegates[a] for a in approvers if a in service.config.delegates]
