@@ -1,10 +1,9 @@
 """Each real client shape is recognised for what it is; machines and outsiders are never answered."""
-from datetime import datetime, timezone
 
 import pytest
 
 from conftest import MAILBOX, new_mail, sample, utc
-from inbox.classify import Classifier, Kind
+from inbox.classify import Kind
 from inbox.parse import parse_message
 
 RECEIVED = utc(2026, 11, 2, 10, 0)

@@ -1,5 +1,4 @@
 """The command line as IT and the QA team use it: clear messages and exit codes, never a traceback."""
-import os
 import signal
 import subprocess
 import sys

@@ -16,7 +16,6 @@ from inbox.classify import Classification
 from inbox.intent import Intent, Reading, read_capacity, read_decision
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
-from mailer.outbox import Letter
 from workflows import exemptions, slippage
 from workflows.calendar import month_deadline
 from workflows.approvals import authentication_problem, may_decide
@@ -132,5 +131,3 @@ def _unknown(mail: ParsedMail, c: Classification, reference: str) -> Decision:
                              "problems": [f"{reference} is not a reference the audit mailbox has issued"]})
     return Decision(outcome="unknown-reference", letters=[letter], triage=[f"unknown reference {reference} from {mail.from_addr}"])
 
-
-__all__ = ["handle_reply", "handle_auto_reply", "Letter"]
