@@ -60,9 +60,14 @@ class Postman:
                 return None
             self._ledger.count_answer(letter.answer_to, day)
         context = letter.context
+        letterhead = self._composer.letterhead
         if letter.refs and "our_ref" not in context:
             # "Our Ref: IT/qa/AUD-2026-12-004", as a council letter about one matter carries.
-            context = {"our_ref": self._composer.letterhead.our_ref(letter.refs[0]), **context}
+            context = {"our_ref": letterhead.our_ref(letter.refs[0]), **context}
+        if letterhead.email.lower() in (a.lower() for a in letter.to):
+            # A letter to the Director is not signed by the Director.
+            context = {"signatory_name": "The Quality Assurance Team", "signatory_title": letterhead.organisation,
+                       **context}
         message = self._composer.letter(
             letter.template, to=letter.to, subject=letter.subject, context=context, now=now, cc=letter.cc,
             in_reply_to=letter.in_reply_to, references=letter.references, attachments=letter.attachments,

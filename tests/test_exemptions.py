@@ -312,3 +312,12 @@ def test_status_shows_what_waits_even_before_the_month_is_issued(site):
     finally:
         service.close()
     assert text.startswith("December 2026") and "EXM-2027-01-001  Aisha Patel: waiting on Marcus Ellery" in text
+
+
+def test_letters_to_the_director_are_signed_by_the_qa_team_not_by_the_director(site):
+    request(site, utc(2026, 12, 2, 9, 0), sender=MARCUS, words="Exemption request for Ben Hartley: in court all week.")
+    [ask] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
+    signed = text_of(ask).split("Yours sincerely")[1]
+    assert "The Quality Assurance Team" in signed and "Imogen Thackeray" not in signed
+    [ack] = letters_to(site, "marcus.ellery@wexcombe.example", "received")
+    assert "Imogen Thackeray" in text_of(ack).split("Yours sincerely")[1]
