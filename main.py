@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
                   else f"roster imported: {count} people")
             return 0
         output = print if args.dry_run else None
+        if args.command == "run" and args.dry_run:
+            # A dry run changes nothing, so a daemon would show the same letters at every poll.
+            print("dry run: one pass only, as `once` would do it")
+            args.command = "once"
         if args.command == "run":
             commands.run(lambda: open_service(config, clock, dry_run_output=output), config)
             return 0

@@ -163,3 +163,10 @@ def test_issue_from_the_command_line_says_what_it_did(site, capsys):
     code, _, err = run_main("--config", site.config_path, "--now", "2027-01-01T00:00", "issue", "--month", "2026-12",
                             "--allocations", site.folder / "allocations.csv", capsys=capsys)
     assert code == 1 and "deadline for December 2026 has passed" in err
+
+
+def test_a_dry_run_of_the_daemon_is_one_pass_that_changes_nothing(site, capsys):
+    site.receive(new_mail(sender="aisha.patel@wexcombe.example", subject="hello", body="?"), at=utc(2026, 11, 2, 9))
+    code, out, _ = run_main("--config", site.config_path, "--now", "2026-11-02T09:30", "--dry-run", "run", capsys=capsys)
+    assert code == 0 and "one pass only" in out and out.count("would send") == 1
+    assert len(site.files("inbox")) == 1 and site.sent() == []
