@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             for line in commands.init(args.dir):
                 print(f"wrote {line}")
-            print(f"next: {_me()} --config {args.dir / 'config.toml'} once")
+            config = args.dir / "config.toml"
+            print(f"next: edit {config} and {args.dir / 'roster.csv'} (then `{_me()} --config {config} roster import "
+                  f"{args.dir / 'roster.csv'}`), issue a month with `{_me()} --config {config} issue --month YYYY-MM "
+                  f"--allocations {args.dir / 'allocations.csv'}`, and start the daemon with `{_me()} --config {config} run`")
             return 0
         if args.command == "demo":
             sent = run_demo(args.dir, print)

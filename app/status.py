@@ -25,7 +25,9 @@ def month_status(service, month: str | None) -> str:
         month = issued[-1] if issued else service.clock.london_now().strftime("%Y-%m")
     checked_month(month)
     month = month.strip()
-    return "\n".join(_figures(service, month) + _waiting(service) + _triage(service, month))
+    this_month = service.clock.london_now().strftime("%Y-%m")
+    triage = _triage(service, month) + (_triage(service, this_month) if this_month != month else [])
+    return "\n".join(_figures(service, month) + _waiting(service) + triage)
 
 
 def _figures(service, month: str) -> list[str]:
@@ -68,7 +70,7 @@ def _triage(service, month: str) -> list[str]:
     notes = service.ledger.triage(month)
     if not notes:
         return []
-    lines = ["", f"For the QA team to look at ({len(notes)}):"]
+    lines = ["", f"For the QA team to look at, {month_name(month)} ({len(notes)}):"]
     lines += [f"  {datetime.fromisoformat(n['at']).astimezone(LONDON):%d %b %H:%M}  {n['note']}" for n in notes[-20:]]
     if len(notes) > 20:
         lines.insert(2, f"  ... {len(notes) - 20} earlier")

@@ -97,6 +97,11 @@ class Ledger:
         """Whether the scheduled job `key` (e.g. "reminder:10wd:ann@x") already ran."""
         return self._table(month, "done").contains(Query().key == key)
 
+    def done_at(self, month: str, key: str) -> datetime | None:
+        """When the scheduled job `key` ran, or None if it has not."""
+        row = self._table(month, "done").get(Query().key == key)
+        return datetime.fromisoformat(row["at"]) if row else None
+
     def mark_done(self, month: str, key: str, at: datetime) -> None:
         """Record that the scheduled job `key` ran, so it never runs twice."""
         self._table(month, "done").insert({"key": key, "at": at.isoformat()})

@@ -100,3 +100,10 @@ def _is_block_line(line: str) -> bool:
 
 def _trim(lines: list[str]) -> str:
     return "\n".join(lines).strip()
+
+
+def without_name_lines(text: str, name: str) -> str:
+    """The text without lines that are only the sender's name or first name (how people sign off)."""
+    names = {name.strip().lower(), name.strip().split(" ")[0].lower()} - {""}
+    kept = [line for line in text.split("\n") if line.strip().strip(",.").lower() not in names]
+    return "\n".join(kept).strip()

@@ -283,13 +283,33 @@ def test_a_requester_who_left_the_roster_is_still_told(site):
     assert state(site) == "declined" and not site.files("failed")
 
 
-def test_chasing_waits_for_a_working_day_and_sends_only_the_latest_step(site):
+def test_after_downtime_the_approver_is_reminded_before_anyone_is_told_and_never_at_a_weekend(site):
     request(site, utc(2026, 12, 2, 9, 0))          # Wednesday; reminder due Friday 4th, escalation Tuesday 8th
-    site.once(utc(2026, 12, 5, 10, 0))              # the daemon is back on Saturday
+    site.once(utc(2026, 12, 5, 10, 0))              # the daemon is back on Saturday: nothing
     assert letters_to(site, "marcus.ellery@wexcombe.example", "Reminder: your decision") == []
-    site.once(utc(2026, 12, 9, 10, 0))              # and next runs on Wednesday: only the escalation
-    assert letters_to(site, "marcus.ellery@wexcombe.example", "Reminder: your decision") == []
+    site.once(utc(2026, 12, 9, 10, 0))              # next run Wednesday: the reminder, not yet the escalation
+    [reminder] = letters_to(site, "marcus.ellery@wexcombe.example", "Reminder: your decision")
+    assert "5 working days" in text_of(reminder)
+    assert letters_to(site, QA, "Still waiting") == []
+    site.once(utc(2026, 12, 9, 15, 0))
+    assert letters_to(site, QA, "Still waiting") == []
+    site.once(utc(2026, 12, 10, 9, 0))              # a working day later: the escalation
     assert len(letters_to(site, QA, "Still waiting")) == 1
+
+
+def test_a_delegate_who_took_an_earlier_step_is_not_invited_to_decide(site):
+    # Fiona supports Hannah's request as her Head of Service; she is also the Director's delegate.
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
+    site.receive(new_email(HANNAH, MAILBOX, "Exemption request", utc(2026, 12, 2, 9), "I am in court all week."),
+                 at=utc(2026, 12, 2, 9, 0))
+    site.once(utc(2026, 12, 2, 9, 0))
+    answer_letter(site, FIONA, "Support or Decline", "Support", utc(2026, 12, 2, 10, 0))
+    for day in (4, 7, 8, 9):
+        site.once(utc(2026, 12, day, 9, 0))
+    [reminder] = letters_to(site, "imogen.thackeray@wexcombe.example", "Reminder: your decision")
+    assert reminder["Cc"] is None
+    [escalation] = letters_to(site, QA, "Still waiting")
+    assert "fiona.blackwood@wexcombe.example" not in escalation["To"]
 
 
 def test_the_reminder_is_copied_to_the_approver_s_delegate(site):
@@ -321,3 +341,29 @@ def test_letters_to_the_director_are_signed_by_the_qa_team_not_by_the_director(s
     assert "The Quality Assurance Team" in signed and "Imogen Thackeray" not in signed
     [ack] = letters_to(site, "marcus.ellery@wexcombe.example", "received")
     assert "Imogen Thackeray" in text_of(ack).split("Yours sincerely")[1]
+
+
+def test_the_head_of_service_s_comment_reaches_the_director_without_their_sign_off(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    answer_letter(site, MARCUS, "Support or Decline", "Support - the surgery is booked.\n\nMarcus", utc(2026, 12, 2, 11, 0),
+                  shape=gmail_reply)
+    [to_director] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
+    words = text_of(to_director)
+    assert "the surgery is booked." in words and "booked. Marcus" not in words
+
+
+def test_status_shows_this_month_s_triage_beside_the_month_it_reports(site):
+    from app.status import month_status
+
+    request(site, utc(2026, 12, 2, 9, 0))
+    owen = "Owen Tranter <owen.tranter@wexcombe.example>"
+    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
+    site.receive(outlook_reply(owen, MAILBOX, ask, utc(2027, 1, 5, 9, 30), "Support"), at=utc(2027, 1, 5, 9, 30))
+    site.once(utc(2027, 1, 5, 9, 30))
+    service = site.open(utc(2027, 1, 5, 12, 0))
+    try:
+        text = month_status(service, None)
+    finally:
+        service.close()
+    assert text.startswith("December 2026")
+    assert "For the QA team to look at, January 2027" in text and "owen.tranter@wexcombe.example refused" in text

@@ -55,8 +55,8 @@ def test_after_downtime_the_latest_step_is_sent_once_and_older_ones_never(site):
     assert sorted(s for _, s in reminders(site)) == sorted(
         ["[AUD-2026-12-001] Reminder: audits due by Thursday 31st December 2026",
          "[AUD-2026-12-002] Reminder: audits due by Thursday 31st December 2026"])
-    assert all("5 working days" in text_of(m) or "five working days" in text_of(m).lower()
-               for m in site.sent() if "Reminder" in m["Subject"])
+    # Sent on the 23rd, the 5-day step says what is true that day: 24, 29, 30 and 31 remain.
+    assert all("only 4 working days left" in text_of(m) for m in site.sent() if "Reminder" in m["Subject"])
     site.once(utc(2026, 12, 23, 14, 1))
     site.once(utc(2026, 12, 24, 9, 0))
     assert len(reminders(site)) == 2
@@ -94,3 +94,19 @@ def test_a_month_issued_on_a_reminder_day_gets_no_reminder_the_same_day(site):
     assert reminders(site) == []
     site.once(utc(2026, 12, 22, 9, 0))
     assert len(reminders(site)) == 2
+
+
+def test_a_head_of_service_s_list_carries_the_same_figures_as_status(site):
+    from app.status import month_status
+
+    issue(site, "2026-12", DECEMBER + f"{HOS},CR-40140,service review\n", utc(2026, 12, 1, 8, 30))
+    submit(site, AISHA, utc(2026, 12, 3, 10, 0))
+    site.once(utc(2027, 1, 4, 9, 0))
+    [hos] = [m for m in site.sent() if m["To"] == HOS and "not completed" in m["Subject"]]
+    service = site.open(utc(2027, 1, 4, 10))
+    try:
+        row = next(l for l in month_status(service, "2026-12").splitlines() if l.startswith("Children in Care")).split()
+    finally:
+        service.close()
+    assert row[3:5] == ["3", "1"]                      # allocated 3 (Marcus's own included), 1 on time
+    assert "33.3%" in text_of(hos) and row[-1] == "33.3%"

@@ -8,11 +8,15 @@ on a timeout.
 """
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from core.clock import LONDON
+from workflows import exemptions, slippage
 from workflows.calendar import WorkingCalendar
 from workflows.reminders import at_hour
+
+# The history entries that are decisions (the rest are requests, comments, refusals, absences).
+DECISIONS = {*exemptions.VERBS.values(), *slippage.VERBS.values()}
 
 DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.I)
 # Exchange stamps mail with how its sender authenticated; "Anonymous" means from outside the tenant.
@@ -36,6 +40,15 @@ def may_decide(sender: str, approvers: list[str], delegates: dict[str, str]) -> 
     return sender in approvers or any(delegates.get(a) == sender for a in approvers)
 
 
+def barred_from_deciding(record: dict) -> set[str]:
+    """Who may not decide a request even as a delegate: whoever made it, and whoever took a step of it.
+
+    Nobody is judge in their own cause, and no one person takes two steps of the same request.
+    """
+    made = {record.get("requester"), record.get("requested_by"), record.get("auditor")} - {None}
+    return made | {e["by"] for e in record["history"] if e["action"] in DECISIONS}
+
+
 @dataclass(frozen=True)
 class Chase:
     """A reminder to a waiting approver, or an escalation to the QA team."""
@@ -46,14 +59,22 @@ class Chase:
 
 
 def chases_due(reference: str, stage: str, waiting_since: datetime, now: datetime, calendar: WorkingCalendar,
-               *, remind_after: int, escalate_after: int, hour: int) -> list[Chase]:
-    """The reminder and escalation due now for one waiting request (each keyed to happen once per stage)."""
+               *, remind_after: int, escalate_after: int, hour: int, reminded_on: date | None) -> list[Chase]:
+    """The one chase due now for a waiting request (each keyed to happen once per stage).
+
+    The reminder comes first; the escalation only on a later working day than the reminder, so after
+    downtime the approver is reminded before anyone is told they did not answer.
+    """
     start, today = waiting_since.astimezone(LONDON).date(), now.astimezone(LONDON).date()
     if not calendar.is_working_day(today):
         return []  # a daemon back on a Saturday waits for Monday, like the people it writes to
     waited = calendar.working_days_between(start, today)
-    due = [Chase(f"chase:{step}:{reference}:{stage}", step, waited)
-           for step, after in (("reminder", remind_after), ("escalation", escalate_after))
-           if now >= at_hour(calendar.add_working_days(start, after), hour)]
-    # After downtime only the latest step goes: an escalation makes the reminder moot.
-    return due[-1:]
+
+    def chase(step: str) -> list[Chase]:
+        return [Chase(f"chase:{step}:{reference}:{stage}", step, waited)]
+
+    if reminded_on is None:
+        return chase("reminder") if now >= at_hour(calendar.add_working_days(start, remind_after), hour) else []
+    if reminded_on < today and now >= at_hour(calendar.add_working_days(start, escalate_after), hour):
+        return chase("escalation")
+    return []

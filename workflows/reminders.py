@@ -45,7 +45,8 @@ def due_reminders(month: str, now: datetime, calendar: WorkingCalendar, allocati
     if not steps:
         return []
     step, day = steps[-1]
-    left = calendar.working_days_between(day, deadline.astimezone(LONDON).date())
+    # Counted from today, not from the step's day: a reminder sent late after downtime tells the truth.
+    left = calendar.working_days_between(now.astimezone(LONDON).date(), deadline.astimezone(LONDON).date())
     outstanding = defaultdict(list)
     for allocation in allocations:
         if allocation.get("deadline"):

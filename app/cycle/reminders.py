@@ -75,9 +75,15 @@ def _hos_letter(service, month, due: Due, allocations, submissions, common) -> L
     for item in due.allocations:
         staff[item["auditor"]].append({**allocation_row(item), "status": item["status"]})
     names = {a["auditor"]: a.get("auditor_name", a["auditor"]) for a in allocations}
-    theirs = [a for a in allocations if a.get("head_of_service") == due.to]
+    # The figures are those `status` shows for their service (their own audits included), and for the
+    # Director, whose list holds the Heads of Service's own audits, those of the whole department.
+    person = service.roster.get(due.to)
+    if person is None or person.has("director") or not person.service:
+        theirs, service_name = allocations, "all services"
+    else:
+        theirs = [a for a in allocations if a.get("service") == person.service]
+        service_name = person.service
     _, overall = tally(theirs, submissions)
-    service_name = (service.roster.get(due.to).service if service.roster.get(due.to) else "") or "your service"
     return Letter(
         template="cycle/hos_not_counted", to=[due.to], kind="hos-not-counted",
         subject=f"Audits not completed by the deadline: {service_name}, {month_name(month)}",

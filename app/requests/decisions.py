@@ -18,10 +18,7 @@ from inbox.parse import ParsedMail
 from inbox.reply import newest_text
 from workflows import exemptions, slippage
 from workflows.calendar import month_deadline
-from workflows.approvals import authentication_problem, may_decide
-
-# The history entries that are decisions (the rest are requests, comments, refusals, absences).
-DECISIONS = {*exemptions.VERBS.values(), *slippage.VERBS.values()}
+from workflows.approvals import DECISIONS, authentication_problem, barred_from_deciding, may_decide
 
 
 def handle_reply(mail: ParsedMail, c: Classification, service) -> Decision:
@@ -78,11 +75,10 @@ def _not_theirs_to_decide(service, sender: str, record: dict) -> str | None:
     """Why `sender` may not decide this request now, or None if they may."""
     if not may_decide(sender, approvers_of(service, record), service.config.delegates):
         return f"{name_of(service, sender)} is not the person asked to decide it"
-    # A delegate is still nobody's judge in their own cause, and one person may not take two steps.
-    if sender in (record.get("requester"), record.get("requested_by"), record.get("auditor")):
-        return f"{name_of(service, sender)} made the request and cannot decide it"
-    if any(e["by"] == sender and e["action"] in DECISIONS for e in record["history"]):
-        return f"{name_of(service, sender)} has already decided an earlier step of it"
+    if sender in barred_from_deciding(record):
+        made = sender in (record.get("requester"), record.get("requested_by"), record.get("auditor"))
+        return f"{name_of(service, sender)} " + ("made the request and cannot decide it" if made
+                                                 else "has already decided an earlier step of it")
     return None
 
 

@@ -16,6 +16,7 @@ from db.requests import RequestRepo
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
+from inbox.signature import strip_signature, unwrap
 from mailer.outbox import Letter
 from workflows import exemptions
 from workflows.approvals import authentication_problem
@@ -28,7 +29,7 @@ MAX_REASON = 2000  # the requester's words as passed on; a whole pasted history 
 
 def handle_exemption(mail: ParsedMail, c: Classification, service) -> Decision:
     """Record the request, acknowledge it, and ask the first approver."""
-    words = newest_text(mail.text)[:MAX_REASON]
+    words = unwrap(strip_signature(newest_text(mail.text)))[:MAX_REASON]
     sender = c.person
     forged = authentication_problem(mail.headers)
     # Asking on someone's behalf implies the Head of Service's support, so it needs a trusted sender.

@@ -11,7 +11,7 @@ from db.requests import RequestRepo
 from inbox.intent import Intent, Reading
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
-from inbox.signature import strip_signature
+from inbox.signature import strip_signature, without_name_lines
 from mailer.outbox import Letter
 from workflows import exemptions, slippage
 from workflows.calendar import month_deadline
@@ -25,6 +25,7 @@ def _event(mail: ParsedMail, action: str, comment: str = "") -> dict:
 
 def exemption_decided(service, mail: ParsedMail, record: dict, reading: Reading) -> Decision:
     """Move an exemption on after a clear Support/Decline or Approve/Reject."""
+    reading = replace(reading, comment=without_name_lines(reading.comment, name_of(service, mail.from_addr)))
     state = exemptions.decide(State(record["state"]), reading.intent)
     repo, reference = RequestRepo(service.store), record["reference"]
     changes = {"state": state.value, "waiting_since": mail.received_at.isoformat()}
@@ -70,8 +71,9 @@ def slippage_decided(service, mail: ParsedMail, record: dict, reading: Reading, 
     reference = record["reference"]
     # "Sorry, no capacity this month" is all decision and no comment, yet it is what the auditor
     # should read: pass on the QA team's own words whenever they said more than yes or no.
-    words = strip_signature(newest_text(mail.text))
-    reading = replace(reading, comment=reading.comment or (words if len(words.split()) > 2 else ""))
+    words = without_name_lines(strip_signature(newest_text(mail.text)), name_of(service, mail.from_addr))
+    comment = without_name_lines(reading.comment, name_of(service, mail.from_addr))
+    reading = replace(reading, comment=comment or (words if len(words.split()) > 2 else ""))
     state = slippage.State.AGREED if reading.intent is Intent.YES else slippage.State.REFUSED
     until = slippage.agreed_deadline(agreed) if agreed else None
     RequestRepo(service.store).update(reference, {"state": state.value,

@@ -15,6 +15,7 @@ from db.requests import RequestRepo
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
+from inbox.signature import strip_signature, unwrap
 from mailer.outbox import Letter
 from workflows import slippage
 from workflows.calendar import month_deadline
@@ -28,7 +29,7 @@ def handle_slippage(mail: ParsedMail, c: Classification, service) -> Decision:
     """Record a slippage notice and pass it on, or say it is too late."""
     auditor = c.person
     month, named, allocations = _slipping(service, c.references, mail, auditor.email)
-    words = newest_text(mail.text)[:MAX_WORDS]
+    words = unwrap(strip_signature(newest_text(mail.text)))[:MAX_WORDS]
     if not allocations:
         letter = answer(mail, template="cycle/incomplete", kind="slippage-nothing", refs=named,
                         subject="Your slippage notice: no outstanding audit found", context={

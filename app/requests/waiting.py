@@ -3,11 +3,12 @@ import logging
 from datetime import datetime
 
 from app.cycle.letters import qa_team
+from core.clock import LONDON
 from app.requests.people import approvers_of, first_name, name_of
 from db.requests import RequestRepo
 from mailer.outbox import Letter
 from workflows import exemptions, slippage
-from workflows.approvals import chases_due
+from workflows.approvals import barred_from_deciding, chases_due
 from workflows.calendar import WorkingCalendar
 
 log = logging.getLogger("auditmail.approvals")
@@ -21,9 +22,11 @@ def chase_waiting_approvers(service) -> int:
     for record in repo.all("EXM") + repo.all("SLP"):
         if record["state"] in (exemptions.FINAL | slippage.FINAL):
             continue
+        reminded = service.ledger.done_at(record["month"], f"chase:reminder:{record['reference']}:{record['state']}")
         for chase in chases_due(record["reference"], record["state"], datetime.fromisoformat(record["waiting_since"]),
                                 now, calendar, remind_after=config.remind_after_working_days,
-                                escalate_after=config.escalate_after_working_days, hour=config.reminder_hour):
+                                escalate_after=config.escalate_after_working_days, hour=config.reminder_hour,
+                                reminded_on=reminded.astimezone(LONDON).date() if reminded else None):
             if service.ledger.was_done(record["month"], chase.key):
                 continue
             with service.store.transaction():
@@ -45,13 +48,17 @@ def _letters(service, record: dict, chase) -> list[Letter]:
     common = {"reference": reference, "kind": kind, "requester_name": name_of(service, requester),
               "waiting_working_days": chase.waiting_working_days, "options": options}
     if chase.step == "reminder":
+        barred = barred_from_deciding(record)
         # Copied to the approver's delegate: our mail carries X-Auto-Response-Suppress, so an approver
         # away on leave usually sends no out-of-office to tell us; the delegate can step in.
-        return [Letter(template="approvals/reminder", to=[a], cc=[d for d in [service.config.delegates.get(a)] if d],
+        return [Letter(template="approvals/reminder", to=[a], cc=[d for d in [service.config.delegates.get(a)] if d and d not in barred],
                        kind="approval-reminder", refs=[reference],
                        subject=f"[{reference}] Reminder: your decision is needed, please reply {options}",
                        context={**common, "person_name": first_name(service, a)}) for a in approvers]
-    delegates = [service.config.delegates[a] for a in approvers if a in service.config.delegates]
+    # A delegate who made the request or took an earlier step of it cannot decide it: not invited.
+    barred = barred_from_deciding(record)
+    delegates = [service.config.delegates[a] for a in approvers
+                 if a in service.config.delegates and service.config.delegates[a] not in barred]
     to = list(dict.fromkeys(qa_team(service) + delegates))
     return [Letter(template="approvals/escalation", to=to, kind="approval-escalation", refs=[reference],
                    subject=f"[{reference}] Still waiting for a decision after {chase.waiting_working_days} working days",
