@@ -63,6 +63,16 @@ class Site:
             finally:
                 service.close()
 
+    def status(self, now: datetime, month: str | None = None) -> str:
+        """What `status [--month]` prints at the instant `now`."""
+        from app.status import month_status
+
+        service = self.open(now, read_only=True)
+        try:
+            return month_status(service, month)
+        finally:
+            service.close()
+
     def files(self, folder: str) -> list[Path]:
         """The message files in one of the Maildirs (inbox, processed, failed, sent)."""
         base = self.mailbox / folder

@@ -200,14 +200,8 @@ def test_approvers_are_reminded_then_escalated_across_christmas_and_nothing_is_d
 
 
 def test_status_lists_what_is_waiting_and_on_whom(site):
-    from app.status import month_status
-
     request(site, utc(2026, 12, 2, 9, 0))
-    service = site.open(utc(2026, 12, 7, 12, 0))
-    try:
-        text = month_status(service, "2026-12")
-    finally:
-        service.close()
+    text = site.status(utc(2026, 12, 7, 12, 0), "2026-12")
     assert f"{REF}  Aisha Patel: waiting on Marcus Ellery for 3 working days" in text
 
 
@@ -320,17 +314,11 @@ def test_the_reminder_is_copied_to_the_approver_s_delegate(site):
 
 
 def test_status_shows_what_waits_even_before_the_month_is_issued(site):
-    from app.status import month_status
-
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
     site.receive(new_email(AISHA, MAILBOX, "Exemption request", utc(2027, 1, 2, 9), "Off sick in January."),
                  at=utc(2027, 1, 2, 9, 0))
     site.once(utc(2027, 1, 2, 9, 0))
-    service = site.open(utc(2027, 1, 4, 12, 0))
-    try:
-        text = month_status(service, None)
-    finally:
-        service.close()
+    text = site.status(utc(2027, 1, 4, 12, 0))
     assert text.startswith("December 2026") and "EXM-2027-01-001  Aisha Patel: waiting on Marcus Ellery" in text
 
 
@@ -353,17 +341,11 @@ def test_the_head_of_service_s_comment_reaches_the_director_without_their_sign_o
 
 
 def test_status_shows_this_month_s_triage_beside_the_month_it_reports(site):
-    from app.status import month_status
-
     request(site, utc(2026, 12, 2, 9, 0))
     owen = "Owen Tranter <owen.tranter@wexcombe.example>"
     ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
     site.receive(outlook_reply(owen, MAILBOX, ask, utc(2027, 1, 5, 9, 30), "Support"), at=utc(2027, 1, 5, 9, 30))
     site.once(utc(2027, 1, 5, 9, 30))
-    service = site.open(utc(2027, 1, 5, 12, 0))
-    try:
-        text = month_status(service, None)
-    finally:
-        service.close()
+    text = site.status(utc(2027, 1, 5, 12, 0))
     assert text.startswith("December 2026")
     assert "For the QA team to look at, January 2027" in text and "owen.tranter@wexcombe.example refused" in text

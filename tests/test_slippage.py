@@ -96,10 +96,5 @@ def test_a_submission_that_came_before_the_agreement_counts_once_the_date_is_agr
     submit(site, utc(2027, 1, 2, 10, 0))
     assert "not counted" in letters_to(site, "ben.hartley@wexcombe.example", "Received")[-1]["Subject"]
     qa_answers(site, "Yes, by 7 January", utc(2027, 1, 4, 11, 0))
-    from app.status import month_status
-    service = site.open(utc(2027, 1, 4, 12))
-    try:
-        overall = month_status(service, "2026-12").split("All services")[1].split()
-    finally:
-        service.close()
+    overall = site.status(utc(2027, 1, 4, 12), "2026-12").split("All services")[1].split()
     assert overall[:3] == ["1", "1", "0"]   # allocated, on time, late
