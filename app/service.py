@@ -9,14 +9,14 @@ from typing import Callable
 
 from app.handlers import not_automated, register_defaults
 from app.router import Router
+from app.transports import open_mailbox
 from core.clock import Clock
 from core.config import Config
 from db.ledger import Ledger
 from db.roster import RosterRepo
 from db.store import Store
 from inbox.classify import Classifier
-from inbox.maildir import MaildirMailbox
-from inbox.mailbox import Incoming, MailboxReader, MailSender
+from inbox.mailbox import Incoming, Mailbox, MailboxReader, MailSender
 from mailer.compose import Composer
 from mailer.outbox import Postman
 
@@ -37,6 +37,7 @@ class Service:
     router: Router
     scheduled: list[ScheduledJob] = field(default_factory=list)
     _cleanup: Path | None = None
+    _mailbox: Mailbox | None = None  # closed with the service when the service opened it
 
     @property
     def roster(self) -> RosterRepo:
@@ -51,6 +52,8 @@ class Service:
     def close(self) -> None:
         """Release the store (and remove a dry run's scratch copy)."""
         self.store.close()
+        if self._mailbox:
+            self._mailbox.close()
         if self._cleanup:
             shutil.rmtree(self._cleanup, ignore_errors=True)
 
@@ -60,12 +63,16 @@ WAIT_FOR_STORE_SECONDS = 60
 
 
 def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str], None] | None = None,
-                 read_only: bool = False, wait_seconds: float = WAIT_FOR_STORE_SECONDS) -> Service:
+                 read_only: bool = False, wait_seconds: float = WAIT_FOR_STORE_SECONDS,
+                 mailbox: Mailbox | None = None) -> Service:
     """Build the service from its configuration; with `dry_run_output`, nothing is changed or sent.
 
     `read_only` (for `status` and `report`) takes no lock, so it works while the daemon runs.
+    `mailbox` is the daemon's long-lived connection; without it the service opens one and closes it.
     """
-    mailbox = MaildirMailbox(config.maildir_path)
+    owns_mailbox = mailbox is None
+    if mailbox is None:
+        mailbox = open_mailbox(config)
     reader: MailboxReader = mailbox
     sender: MailSender = mailbox
     store_path, cleanup = config.store_path, None
@@ -85,7 +92,8 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
     classifier = Classifier(config.mailbox_address, roster.get, ledger.sent_mail)
     router = Router(fallback=not_automated)
     register_defaults(router)
-    service = Service(config, clock, store, reader, postman, classifier, router, _cleanup=cleanup)
+    service = Service(config, clock, store, reader, postman, classifier, router, _cleanup=cleanup,
+                      _mailbox=mailbox if owns_mailbox else None)
     for register in _workflows():
         register(service)
     return service
@@ -101,7 +109,7 @@ def _workflows() -> list[Callable[[Service], None]]:
 class _ReadOnlyMailbox:
     """A dry run's view of the mailbox: reads the inbox, moves nothing."""
 
-    def __init__(self, mailbox: MaildirMailbox):
+    def __init__(self, mailbox: MailboxReader):
         self._mailbox = mailbox
 
     def waiting(self):
@@ -120,8 +128,9 @@ class _PrintingSender:
     def __init__(self, output: Callable[[str], None]):
         self._output = output
 
-    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> None:
+    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> list[str]:
         message = message_from_bytes(raw, policy=policy.default)
         body = message.get_body(("plain",))
         self._output(f"--- would send {message_id} to {', '.join(recipients)}\n"
                      f"Subject: {message['Subject']}\n\n{body.get_content() if body else ''}")
+        return []

@@ -3,15 +3,17 @@
 A wrong value is reported as one ConfigError naming the key, never as a traceback.
 Secrets (passwords, tokens) are never read from the file, only from environment variables.
 """
+import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from core.errors import ConfigError
 from mailer.letterhead import Letterhead
 
-TRANSPORTS = ("maildir",)
+TRANSPORTS = ("maildir", "imap", "ews", "graph")
+SECURITY = ("tls", "starttls", "plain")
 REQUIRED = object()
 
 # section -> key -> (type, default). The one place that says what the file may hold.
@@ -36,6 +38,47 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
         "path": (str, "mailbox"),
     },
     "store": {"path": (str, "data")},
+    # The transports' own sections (DESIGN.md, "Mailbox transports"): read only by the transport in use.
+    "imap": {
+        "host": (str, ""),
+        "port": (int, 993),
+        "security": (str, "tls"),
+        "username": (str, ""),
+        "auth": (str, "password"),
+        "password_env": (str, "AUDITMAIL_IMAP_PASSWORD"),
+        "inbox_folder": (str, "INBOX"),
+        "processed_folder": (str, "Processed"),
+        "failed_folder": (str, "Failed"),
+    },
+    "smtp": {
+        "host": (str, ""),
+        "port": (int, 587),
+        "security": (str, "starttls"),
+        "username": (str, ""),
+        "auth": (str, "password"),
+        "password_env": (str, "AUDITMAIL_SMTP_PASSWORD"),
+    },
+    "ews": {
+        "server": (str, ""),
+        "service_endpoint": (str, ""),
+        "auth": (str, "ntlm"),
+        "username": (str, ""),
+        "password_env": (str, "AUDITMAIL_EWS_PASSWORD"),
+        "access_type": (str, "delegate"),
+        "processed_folder": (str, "Processed"),
+        "failed_folder": (str, "Failed"),
+    },
+    "graph": {
+        "processed_folder": (str, "Processed"),
+        "failed_folder": (str, "Failed"),
+        "endpoint": (str, "https://graph.microsoft.com/v1.0"),
+        "authority": (str, "https://login.microsoftonline.com"),
+    },
+    "oauth": {
+        "tenant_id": (str, ""),
+        "client_id": (str, ""),
+        "client_secret_env": (str, "AUDITMAIL_CLIENT_SECRET"),
+    },
     "cycle": {
         "reminder_working_days": (tuple, (10, 5, 0)),
         "reminder_hour": (int, 9),
@@ -73,6 +116,12 @@ class Config:
     poll_seconds: int
     max_answers_per_sender_per_day: int
     log_level: str
+    # The checked [imap] [smtp] [ews] [graph] [oauth] sections, section -> key -> value.
+    transport_settings: dict = field(default_factory=dict)
+
+    def settings(self, section: str) -> dict:
+        """One transport section's checked values (defaults filled in)."""
+        return self.transport_settings[section]
 
     @property
     def mailbox_domain(self) -> str:
@@ -161,8 +210,9 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
     for key, address in (("mailbox.address", mailbox["address"]), ("director.email", v["director"]["email"])):
         if not _is_address(address):
             raise ConfigError(f"must be an email address like name@council.gov.uk, not {address!r}", key=key)
-    if not 5 <= daemon["poll_seconds"] <= 3600:
-        raise ConfigError("must be between 5 and 3600 seconds", key="daemon.poll_seconds")
+    if not 1 <= daemon["poll_seconds"] <= 3600:
+        raise ConfigError("must be between 1 and 3600 seconds", key="daemon.poll_seconds")
+    _check_transport(mailbox["transport"], v)
     if not 1 <= daemon["max_answers_per_sender_per_day"] <= 1000:
         raise ConfigError("must be between 1 and 1000", key="daemon.max_answers_per_sender_per_day")
     if daemon["log_level"].upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -201,4 +251,60 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         escalate_after_working_days=approvals["escalate_after_working_days"], delegates=v["delegates"],
         poll_seconds=daemon["poll_seconds"], max_answers_per_sender_per_day=daemon["max_answers_per_sender_per_day"],
         log_level=daemon["log_level"].upper(),
+        transport_settings={name: v[name] for name in TRANSPORT_SECTIONS},
     )
+
+
+TRANSPORT_SECTIONS = ("imap", "smtp", "ews", "graph", "oauth")
+# What each transport cannot work without; the rest have defaults.
+NEEDS = {
+    "imap": {"imap": ("host", "username"), "smtp": ("host", "username")},
+    "ews": {"ews": ("username",)},
+    "graph": {"oauth": ("tenant_id", "client_id")},
+}
+CHOICES = {"security": SECURITY, "auth": ("password", "xoauth2"), "access_type": ("delegate", "impersonation")}
+LOOPBACK = ("localhost", "::1")
+
+
+def _check_transport(transport: str, v: dict) -> None:
+    """The settings of the transport in use must be complete and make sense; others are left alone."""
+    for section, keys in NEEDS.get(transport, {}).items():
+        for key in keys:
+            if not v[section][key].strip():
+                raise ConfigError(f"is required when mailbox.transport = {transport!r}", key=f"{section}.{key}")
+    sections = {"imap": ("imap", "smtp"), "ews": ("ews",), "graph": ("graph",)}.get(transport, ())
+    for section in sections:
+        values = v[section]
+        for key, allowed in CHOICES.items():
+            if section == "ews" and key == "auth":
+                allowed = ("ntlm", "basic", "oauth")
+            if key in values and values[key] not in allowed:
+                raise ConfigError(f"must be one of {', '.join(allowed)}, not {values[key]!r}", key=f"{section}.{key}")
+        if "port" in values and not 1 <= values["port"] <= 65535:
+            raise ConfigError("must be a port number, 1 to 65535", key=f"{section}.port")
+        if values.get("security") == "plain" and not _is_loopback(values["host"]):
+            # A password or a child's case reference must never cross a network in clear text.
+            raise ConfigError("plain (unencrypted) is allowed only to a loopback address such as 127.0.0.1; "
+                              "use tls or starttls", key=f"{section}.security")
+    if transport == "ews" and not (v["ews"]["server"].strip() or v["ews"]["service_endpoint"].strip()):
+        raise ConfigError("needs ews.server or ews.service_endpoint", key="ews.server")
+    uses_oauth = transport == "graph" or v["ews"]["auth"] == "oauth" and transport == "ews" or transport == "imap" and \
+        "xoauth2" in (v["imap"]["auth"], v["smtp"]["auth"])
+    if uses_oauth:
+        for key in ("tenant_id", "client_id"):
+            if not v["oauth"][key].strip():
+                raise ConfigError("is required for OAuth (xoauth2, ews oauth, graph)", key=f"oauth.{key}")
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]").lower()
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def secret(env_name: str, key: str) -> str:
+    """A secret from the environment variable the config names; never from the file itself."""
+    value = os.environ.get(env_name, "")
+    if not value:
+        raise ConfigError(f"names the environment variable {env_name}, which is not set (it must hold the secret)",
+                          key=key)
+    return value

@@ -54,3 +54,15 @@ class MalformedMessage(AuditMailError):
 
 class TransportError(AuditMailError):
     """The mailbox or the sending server could not be reached or refused an operation."""
+
+
+class TemporaryFailure(TransportError):
+    """The server could not do it now (busy, throttled, unreachable, 4xx): try again later, with backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds the server asked us to wait, when it said
+
+
+class PermanentFailure(TransportError):
+    """The server refused it for good (5xx, a refused recipient, a forbidden operation): trying again won't help."""

@@ -1,7 +1,12 @@
-"""What every mailbox transport provides: the messages waiting, and where each goes once dealt with."""
+"""What every mailbox transport provides: the messages waiting, where each goes once dealt with, and sending.
+
+One adapter per transport: maildir (embedded), imap (+ smtp for sending), ews (exchangelib), graph.
+The daemon opens its mailbox once and keeps it for its whole life (one login, one token cache, one
+IDLE connection); only the store is opened per pass.
+"""
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -14,7 +19,7 @@ class Incoming:
 
 
 class MailboxReader(Protocol):
-    """One protocol, one adapter per transport (maildir now; IMAP, Exchange and Graph plug in here)."""
+    """Reads the shared mailbox's inbox and files what was dealt with."""
 
     def waiting(self) -> Iterator[Incoming]:
         """The messages in the shared mailbox's inbox, oldest receipt first."""
@@ -27,7 +32,34 @@ class MailboxReader(Protocol):
 
 
 class MailSender(Protocol):
-    """Sends one complete RFC 5322 message; raising TransportError leaves it in the outbox."""
+    """Sends one complete RFC 5322 message.
 
-    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> None:
-        """Deliver the message to its recipients."""
+    Raises TemporaryFailure (try later) or PermanentFailure (never will go); both leave it in the outbox.
+    Returns the recipients the server refused when it took the message for the others.
+    """
+
+    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> list[str]:
+        """Deliver the message to its recipients; returns those refused (empty when all were taken)."""
+
+
+class Mailbox(MailboxReader, MailSender, Protocol):
+    """A whole transport: reading, sending, waiting for new mail, and a look inside for `doctor`."""
+
+    def wait_for_mail(self, seconds: float, should_stop: Callable[[], bool]) -> None:
+        """Block until new mail may have arrived, `seconds` have passed, or `should_stop()` is true."""
+
+    def folders(self) -> dict[str, int]:
+        """Each folder the service uses and how many messages it holds (for `doctor`)."""
+
+    def close(self) -> None:
+        """Log out and release connections."""
+
+
+class TransportState(Protocol):
+    """A few durable values a transport keeps between runs (a Graph delta link, an IMAP UIDVALIDITY)."""
+
+    def get(self, key: str) -> str | None:
+        """The stored value, or None."""
+
+    def put(self, key: str, value: str) -> None:
+        """Store a value durably."""

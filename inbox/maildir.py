@@ -14,9 +14,9 @@ import socket
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
-from core.errors import TransportError
+from core.errors import TemporaryFailure, TransportError
 from db.files import fsync_folder
 from inbox.mailbox import Incoming
 
@@ -91,7 +91,28 @@ class MaildirMailbox:
             raise TransportError(f"cannot move {message.handle} to {to}/: {exc}") from None
         fsync_folder(target.parent)
 
-    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> None:
+    def wait_for_mail(self, seconds: float, should_stop: Callable[[], bool]) -> None:
+        """Return as soon as a file lands in inbox/new or inbox/cur, or after `seconds`; a local look costs nothing."""
+        deadline = time.monotonic() + seconds
+        before = self._inbox_listing()
+        while time.monotonic() < deadline and not should_stop():
+            time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+            if self._inbox_listing() != before:
+                return
+
+    def _inbox_listing(self) -> tuple[int, ...]:
+        # A folder's mtime changes when a file is added to or removed from it.
+        return tuple(os.stat(self.path / "inbox" / sub).st_mtime_ns for sub in ("new", "cur"))
+
+    def folders(self) -> dict[str, int]:
+        """How many messages each Maildir holds."""
+        return {name: sum(1 for sub in ("new", "cur") for entry in os.scandir(self.path / name / sub)
+                          if entry.is_file() and not entry.name.startswith(".")) for name in FOLDERS}
+
+    def close(self) -> None:
+        """Nothing to release: the folders are just files."""
+
+    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> list[str]:
         """Deliver into sent/; the file name comes from the Message-ID, so a resend after a crash replaces it."""
         local = message_id.strip("<>").split("@")[0]
         # Our ids start with their UTC time, so sent/ lists in the order mail was written.
@@ -99,4 +120,5 @@ class MaildirMailbox:
         try:
             deliver(self.path / "sent", raw, name=name)
         except OSError as exc:
-            raise TransportError(f"cannot write to sent/: {exc}") from None
+            raise TemporaryFailure(f"cannot write to sent/: {exc}") from None
+        return []

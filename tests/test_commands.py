@@ -28,7 +28,7 @@ def with_config_change(site, old: str, new: str) -> None:
 @pytest.mark.parametrize("old, new, key", [
     ('transport = "maildir"', 'transport = "carrier-pigeon"', "mailbox.transport"),
     ("poll_seconds = 60", 'poll_seconds = "often"', "daemon.poll_seconds"),
-    ("poll_seconds = 60", "poll_seconds = 1", "daemon.poll_seconds"),
+    ("poll_seconds = 60", "poll_seconds = 0", "daemon.poll_seconds"),
     ('address = "qa-audits@wexcombe.example"', 'address = "qa-audits"', "mailbox.address"),
     ('name = "Imogen Thackeray"', "", "director.name"),
     ("[store]", "[store]\npth = 'x'", "store.pth"),
