@@ -12,6 +12,7 @@ def register_defaults(router: Router) -> None:
     for kind in (Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OWN):
         router.register(kind, note_only)
     router.register(Kind.OUTSIDER, outsider)
+    router.register(Kind.DOUBTFUL_SENDER, doubtful_sender)
     router.register(Kind.UNCLEAR, unclear)
 
 
@@ -24,6 +25,13 @@ def note_only(mail: ParsedMail, c: Classification, service) -> Decision:
 def outsider(mail: ParsedMail, c: Classification, service) -> Decision:
     """Mail from outside the roster: never answered, listed for the QA team."""
     return Decision(outcome="triage-outsider", triage=[f"mail from {mail.from_addr}, who is not on the roster"])
+
+
+def doubtful_sender(mail: ParsedMail, c: Classification, service) -> Decision:
+    """Mail whose From could name more than one sender: never answered, decides nothing, listed for the QA team."""
+    return Decision(outcome="triage-doubtful-sender", triage=[
+        f"mail whose sender cannot be told for certain ({mail.sender_doubt}; first address {mail.from_addr}): "
+        "nothing in it was acted on"])
 
 
 def unclear(mail: ParsedMail, c: Classification, service) -> Decision:

@@ -8,6 +8,7 @@ A failure stops one message, never the pass: it goes to failed/, the log and the
 """
 import hashlib
 import logging
+import re
 from typing import Callable
 
 from app.service import Service
@@ -18,6 +19,7 @@ from inbox.parse import parse_message
 
 log = logging.getLogger("auditmail.intake")
 MAX_ATTEMPTS = 3
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def intake_pass(service: Service, should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
@@ -80,13 +82,29 @@ def _attempts(service: Service, key: str, received_at) -> int:
 
 
 def _set_aside(service: Service, incoming: Incoming, key: str, sender: str | None, reason: str) -> None:
-    log.error("failed message_id=%s file=%s: %s", key, incoming.handle, reason)
-    with service.store.transaction():
-        service.ledger.add_triage(month_of(incoming.received_at), {
-            "at": incoming.received_at.isoformat(), "key": key, "failed": incoming.handle,
-            "note": f"could not be handled and was moved to failed/ ({reason})" + (f"; from {sender}" if sender else ""),
-        })
+    """Move a message to failed/ with a triage note; this must succeed whatever the message is called or holds."""
+    name, reason = _readable(incoming.handle), _readable(reason)
+    log.error("failed message_id=%s file=%s: %s", _readable(key), name, reason)
+    try:
+        with service.store.transaction():
+            service.ledger.add_triage(month_of(incoming.received_at), {
+                "at": incoming.received_at.isoformat(), "key": _readable(key), "failed": name,
+                "note": f"could not be handled and was moved to failed/ ({reason})" + (f"; from {sender}" if sender else ""),
+            })
+    except StoreError:
+        raise  # the store itself is failing: the message stays in the inbox and the pass stops
+    except Exception:  # noqa: BLE001 - the note is lost, never the message, and never the rest of the inbox
+        log.exception("could not note failed message file=%s in the triage list", name)
     service.reader.failed(incoming, reason)
+
+
+def _readable(text: str) -> str:
+    """Text safe to store and log on one line: undecodable bytes shown as U+FFFD, control characters as '?'."""
+    try:
+        data = text.encode("utf-8", "surrogateescape")  # a file name's raw bytes, as the OS gave them
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "replace")
+    return CONTROL.sub("?", data.decode("utf-8", "replace"))
 
 
 def _raw_key(raw: bytes) -> str:

@@ -1,6 +1,7 @@
 """What kind of email is this? Fixed gates first, then recognisers that workflows register, in order.
 
-Gates (never answered): our own address, bounces, auto-replies, senders outside the roster.
+Gates (never answered): a From that names no one sender with confidence, our own address, bounces,
+auto-replies, senders outside the roster.
 Recognisers (answered by the workflow that owns the kind): replies to something we sent about an
 exemption or slippage item, new exemption requests, slippage notices, audit submissions.
 Anything left is unclear and is answered with what could not be told.
@@ -24,11 +25,12 @@ class Kind(StrEnum):
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
     OUTSIDER = "outsider"
+    DOUBTFUL_SENDER = "doubtful_sender"  # From could be read as more than one sender: decides nothing
     OWN = "own"
     UNCLEAR = "unclear"
 
 
-NEVER_ANSWERED = {Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OUTSIDER, Kind.OWN}
+NEVER_ANSWERED = {Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OUTSIDER, Kind.OWN, Kind.DOUBTFUL_SENDER}
 REFERENCE = re.compile(r"\b(AUD|EXM|SLP)-(\d{4})-(\d{2})-(\d{3,})\b", re.I)
 AUTO_SUBJECT = re.compile(r"^(automatic reply|auto[- ]?reply|auto[- ]?response|out of (the )?office)\b", re.I)
 BOUNCE_SUBJECT = re.compile(r"^(undeliverable|undelivered mail|delivery status notification|"
@@ -117,6 +119,8 @@ class Classifier:
         return Classification(Kind.UNCLEAR, person, facts.references, facts.thread, unclear_reasons(mail, facts))
 
     def _gate(self, mail: ParsedMail, person: Person | None) -> Kind | None:
+        if mail.sender_doubt:
+            return Kind.DOUBTFUL_SENDER
         if mail.from_addr == self._mailbox:
             return Kind.OWN
         if is_bounce(mail):

@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 from core.errors import MalformedMessage
 from inbox.html_text import html_to_text
+from inbox.sender import read_sender
 
 # A header line starts with a field name and a colon (RFC 5322 section 2.2).
 HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
@@ -58,6 +59,7 @@ class ParsedMail:
     attachments: tuple[Attachment, ...]
     content_type: str
     headers: Mapping[str, tuple[str, ...]] = field(hash=False)
+    sender_doubt: str | None = None  # why From cannot be trusted to name one sender; such mail decides nothing
 
     def header(self, name: str) -> str | None:
         """The first value of a header (name is case-insensitive), or None when it is absent."""
@@ -75,8 +77,9 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
         content_type = msg.get_content_type()
     with _stage("reading the headers"):
         headers = {name: tuple(values) for name, values in _decoded_headers(msg).items()}
-        senders = _addresses(headers.get("from", ()))
-    if not senders:
+        # The sender comes from the raw From header, never from its decoded display name.
+        sender = read_sender([_undo_surrogates(v) for n, v in msg.raw_items() if n.lower() == "from"])
+    if sender is None:
         raise MalformedMessage("no parseable From address")
     ids = _message_ids(headers.get("message-id", ()))
     with _stage("reading the body parts"):
@@ -84,8 +87,9 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
     return ParsedMail(
         key=ids[0] if ids else "sha256:" + hashlib.sha256(raw).hexdigest(),
         message_id=ids[0] if ids else None,
-        from_addr=senders[0][1],
-        from_name=senders[0][0],
+        from_addr=sender.address,
+        from_name=sender.name,
+        sender_doubt=sender.doubt,
         reply_to=_addr_specs(headers.get("reply-to", ())),
         to=_addr_specs(headers.get("to", ())),
         cc=_addr_specs(headers.get("cc", ())),

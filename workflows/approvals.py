@@ -18,7 +18,12 @@ from workflows.reminders import at_hour
 # The history entries that are decisions (the rest are requests, comments, refusals, absences).
 DECISIONS = {*exemptions.VERBS.values(), *slippage.VERBS.values()}
 
-DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.I)
+# method=result pairs of an Authentication-Results header (RFC 8601), e.g. "dmarc=fail", "compauth=fail".
+AUTH_RESULT = re.compile(r"\b([a-z][a-z0-9-]*)\s*=\s*([a-z]+)\b", re.I)
+# A check that could not be made is no better than one that failed: the sender is unproven either way.
+COULD_NOT_CHECK = {"temperror", "permerror"}
+FAILED = {"dmarc": "it failed the DMARC check (the sender's address may have been forged)",
+          "compauth": "it failed Exchange's authentication check (the sender's address may have been forged)"}
 # Exchange stamps mail with how its sender authenticated; "Anonymous" means from outside the tenant.
 EXCHANGE_AUTH = ("x-ms-exchange-organization-authas", "x-ms-exchange-crosstenant-authas")
 
@@ -26,13 +31,22 @@ EXCHANGE_AUTH = ("x-ms-exchange-organization-authas", "x-ms-exchange-crosstenant
 def authentication_problem(headers) -> str | None:
     """Why a message cannot be trusted to carry a decision, or None. `headers`: name -> values."""
     for value in headers.get("authentication-results", ()):
-        if DMARC_FAIL.search(value):
-            return "it failed the DMARC check (the sender's address may have been forged)"
+        for method, result in AUTH_RESULT.findall(_without_comments(value)):
+            method, result = method.lower(), result.lower()
+            if result == "fail" and method in FAILED:
+                return FAILED[method]
+            if result in COULD_NOT_CHECK and method in ("dmarc", "spf", "dkim", "compauth", "arc"):
+                return f"the mail server could not check where it came from ({method}={result})"
     for name in EXCHANGE_AUTH:
         for value in headers.get(name, ()):
             if value.strip().lower() == "anonymous":
                 return "Exchange marked it as coming from outside the organisation"
     return None
+
+
+def _without_comments(value: str) -> str:
+    # "(…)" comments in Authentication-Results are free text a sender may influence; only results count.
+    return re.sub(r"\([^()]*\)", " ", value)
 
 
 def may_decide(sender: str, approvers: list[str], delegates: dict[str, str]) -> bool:
