@@ -10,6 +10,7 @@ names no sender with confidence and decides nothing.
 import re
 from dataclasses import dataclass
 from email.header import decode_header, make_header
+from typing import Iterator
 
 ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -83,10 +84,9 @@ def _mailbox(text: str) -> Sender:
     return Sender("", _display(bare))
 
 
-def _angle_addresses(text: str) -> list[tuple[int, str, int]]:
-    """(start, inside, end) of each `<…>` outside quoted strings and comments."""
-    found, depth, quoted, start = [], 0, False, None
-    i = 0
+def _top_level(text: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of each character outside quoted strings, comments and escapes."""
+    depth, quoted, i = 0, False, 0
     while i < len(text):
         ch = text[i]
         if ch == "\\":
@@ -100,46 +100,32 @@ def _angle_addresses(text: str) -> list[tuple[int, str, int]]:
             quoted = True
         elif ch == "(":
             depth = 1
-        elif ch == "<" and start is None:
+        else:
+            yield i, ch
+        i += 1
+
+
+def _angle_addresses(text: str) -> list[tuple[int, str, int]]:
+    """(start, inside, end) of each `<…>` outside quoted strings and comments."""
+    found, start = [], None
+    for i, ch in _top_level(text):
+        if ch == "<" and start is None:
             start = i
         elif ch == ">" and start is not None:
             found.append((start, text[start + 1:i], i + 1))
             start = None
-        i += 1
     return found
 
 
 def _split_top_level(text: str, separator: str) -> list[str]:
     """Split on `separator` where it stands outside quotes, comments and angle brackets."""
-    parts, current, depth, quoted, angle = [], [], 0, False, False
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            current.append(text[i:i + 2])
-            i += 2
-            continue
-        if quoted:
-            quoted = ch != '"'
-        elif depth:
-            depth += {"(": 1, ")": -1}.get(ch, 0)
-        elif ch == '"':
-            quoted = True
-        elif ch == "(":
-            depth = 1
-        elif ch == "<":
-            angle = True
-        elif ch == ">":
-            angle = False
-        elif ch == separator and not angle:
-            parts.append("".join(current))
-            current = []
-            i += 1
-            continue
-        current.append(ch)
-        i += 1
-    parts.append("".join(current))
-    return parts
+    cuts, angle = [], False
+    for i, ch in _top_level(text):
+        angle = (angle or ch == "<") and ch != ">"
+        if ch == separator and not angle:
+            cuts.append(i)
+    bounds = [-1, *cuts, len(text)]
+    return [text[a + 1:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def _outside_quotes(text: str) -> str:

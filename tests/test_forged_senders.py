@@ -41,6 +41,14 @@ def address_of(who: str) -> str:
     return who.replace("=40", "@")
 
 
+def forged_reply(site, person: str, subject_part: str, words: str, at, template: str, shape=outlook_reply) -> None:
+    """Someone else answers `person`'s newest letter in their name, with From forged by `template`."""
+    letter = letters_to(site, address(person), subject_part)[-1]
+    raw = with_from(shape(person, MAILBOX, letter, at, words), forged(template, address(person)))
+    site.receive(raw, at=at)
+    site.once(at)
+
+
 def triage(site, month="2026-12") -> list[str]:
     service = site.open(utc(2027, 1, 5), read_only=True)
     try:
@@ -52,11 +60,7 @@ def triage(site, month="2026-12") -> list[str]:
 @pytest.mark.parametrize("how", FORGED_FROM)
 def test_a_forged_head_of_service_support_changes_nothing(site, how):
     request(site, utc(2026, 12, 2, 9, 0))
-    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
-    raw = with_from(outlook_reply(MARCUS, MAILBOX, ask, utc(2026, 12, 2, 11, 0), "Support"),
-                    forged(FORGED_FROM[how], "marcus.ellery@wexcombe.example"))
-    site.receive(raw, at=utc(2026, 12, 2, 11, 0))
-    site.once(utc(2026, 12, 2, 11, 0))
+    forged_reply(site, MARCUS, "Support or Decline", "Support", utc(2026, 12, 2, 11, 0), FORGED_FROM[how])
     assert state(site) == "awaiting_hos", how
     assert letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject") == []
     assert not [m for m in site.sent() if ATTACKER in (m["To"] or "") + (m["Cc"] or "")], "an outsider is never answered"
@@ -69,11 +73,7 @@ def test_a_forged_director_approval_is_never_applied(site, how):
     ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
     site.receive(outlook_reply(MARCUS, MAILBOX, ask, utc(2026, 12, 2, 10, 0), "Support"), at=utc(2026, 12, 2, 10, 0))
     site.once(utc(2026, 12, 2, 10, 0))
-    to_director = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")[-1]
-    raw = with_from(outlook_reply(DIRECTOR, MAILBOX, to_director, utc(2026, 12, 2, 11, 0), "Approved"),
-                    forged(FORGED_FROM[how], "imogen.thackeray@wexcombe.example"))
-    site.receive(raw, at=utc(2026, 12, 2, 11, 0))
-    site.once(utc(2026, 12, 2, 11, 0))
+    forged_reply(site, DIRECTOR, "Approve or Reject", "Approved", utc(2026, 12, 2, 11, 0), FORGED_FROM[how])
     assert state(site) == "awaiting_director", how
     service = site.open(utc(2026, 12, 3), read_only=True)
     try:
@@ -87,11 +87,8 @@ def test_a_forged_qa_agreement_to_a_slippage_date_changes_nothing(site, how):
     from test_slippage import BEN, PRIYA, notice
 
     notice(site, utc(2026, 12, 18, 10, 0))
-    ask = letters_to(site, "priya.ramsden@wexcombe.example", "accommodate")[-1]
-    raw = with_from(gmail_reply(PRIYA, MAILBOX, ask, utc(2026, 12, 18, 11, 0), "Yes, by 7 January"),
-                    forged(FORGED_FROM[how], "priya.ramsden@wexcombe.example"))
-    site.receive(raw, at=utc(2026, 12, 18, 11, 0))
-    site.once(utc(2026, 12, 18, 11, 0))
+    forged_reply(site, PRIYA, "accommodate", "Yes, by 7 January", utc(2026, 12, 18, 11, 0), FORGED_FROM[how],
+                 shape=gmail_reply)
     service = site.open(utc(2026, 12, 19), read_only=True)
     try:
         [slippage] = RequestRepo(service.store).all("SLP")
