@@ -79,8 +79,9 @@ def _unsent(service) -> list[str]:
         for r in retrying:
             when = "at the next pass" if not r.get("next_attempt_at") else \
                 f"at {datetime.fromisoformat(r['next_attempt_at']).astimezone(LONDON):%d %b %H:%M}"
-            lines.append(f"  {r['message_id']}  {_letter(r)}: {r.get('attempts', 0)} tr{'ies' if r.get('attempts', 0) != 1 else 'y'}, "
-                         f"next {when}; last: {r['last_error']}")
+            tries = r.get("attempts", 0)
+            counted = f"{tries} failed tr{'ies' if tries != 1 else 'y'}" if tries else "the server was not reached"
+            lines.append(f"  {r['message_id']}  {_letter(r)}: {counted}, next {when}; last: {r['last_error']}")
     if aside:
         lines += ["", f"Letters set aside, not sent ({len(aside)}) - `resend MESSAGE-ID` or `resend --all` "
                       "sends them again:"]

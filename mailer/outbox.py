@@ -155,7 +155,7 @@ class Postman:
             OutboxRepo(self._store).set_aside(record["message_id"], reason, now)
             self._ledger.add_triage(month_of(now), {
                 "at": now.isoformat(), "key": record["message_id"], "set_aside": True,
-                "note": f"a {record['kind']} letter {_about(record)} to {', '.join(record['to'] + record['cc'])} "
+                "note": f"a letter ({record['kind']}) {_about(record)} to {', '.join(record['to'] + record['cc'])} "
                         f"was set aside, not sent: {reason}; `auditmail resend {record['message_id']}` sends it again"})
         log.error("letter set aside message_id=%s kind=%s refs=%s: %s", record["message_id"], record["kind"],
                   ",".join(record["refs"]) or "-", reason)
@@ -172,7 +172,7 @@ class Postman:
             for address in refused:
                 self._ledger.add_triage(month_of(now), {
                     "at": now.isoformat(), "key": record["message_id"], "refused": address,
-                    "note": f"{address} was refused by the mail server for a {record['kind']} letter {_about(record)}; "
+                    "note": f"{address} was refused by the mail server for a letter ({record['kind']}) {_about(record)}; "
                             "the other recipients had it (check the address on the roster)"})
         log.info("sent message_id=%s kind=%s refs=%s", record["message_id"], record["kind"],
                  ",".join(record["refs"]) or "-")
