@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "doctor":
             # Loading the config is doctor's first check, so it reports a bad file rather than stopping at it.
             results = []
-            for check in run_doctor(Path(args.config), clock, args.send_test):
+            if args.dry_run and args.send_test:
+                print(f"dry run: no test message will be sent to {args.send_test}")
+            for check in run_doctor(Path(args.config), clock, None if args.dry_run else args.send_test):
                 print(check)
                 results.append(check.ok)
             return 0 if all(results) else 2

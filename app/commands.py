@@ -86,16 +86,19 @@ def run(open_pass: Callable[[Mailbox], Service], config) -> None:
 # --- sending that never stalls: letters set aside, and sent again --------------------------------
 
 def resend(service: Service, message_id: str | None) -> dict:
-    """Put one set-aside letter (or all, with None) back in the outbox and send now; returns counts.
+    """Put one set-aside letter (or all, with None) back in the outbox, end any pause, send now; returns counts.
 
-    What still cannot go is retried or set aside again as any letter is, and `status` says so.
+    A person resending says the server is fixed, so a pause in sending ends too. What still cannot go
+    is retried or set aside again as any letter is, and `status` says so.
     """
     with service.store.transaction():
-        back = OutboxRepo(service.store).put_back(_bracketed(message_id) if message_id else None)
-    if message_id and not back:
-        raise UsageError(f"no letter with Message-ID {_bracketed(message_id)} is set aside "
-                         "(`status` lists those that are)")
-    sent = service.postman.deliver_pending() if back else 0
+        outbox = OutboxRepo(service.store)
+        back = outbox.put_back(_bracketed(message_id) if message_id else None)
+        if message_id and not back:
+            raise UsageError(f"no letter with Message-ID {_bracketed(message_id)} is set aside "
+                             "(`status` lists those that are)")
+        outbox.resume()
+    sent = service.postman.deliver_pending()
     outbox = OutboxRepo(service.store)
     ids = {r["message_id"] for r in back}
     waiting = [r for r in outbox.pending() if r["message_id"] in ids]

@@ -74,6 +74,10 @@ def _unsent(service) -> list[str]:
     retrying = [r for r in outbox.pending() if r.get("last_error")]
     aside = outbox.set_aside_letters()
     lines = []
+    pause = outbox.paused()
+    if pause and datetime.fromisoformat(pause["until"]) > service.clock.now():
+        until = datetime.fromisoformat(pause["until"]).astimezone(LONDON)
+        lines += ["", f"Sending is paused until {until:%d %b %H:%M}: {pause['reason']}"]
     if retrying:
         lines += ["", f"Letters the mail server has not taken yet ({len(retrying)}), tried again on their own:"]
         for r in retrying:

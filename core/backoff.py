@@ -25,5 +25,8 @@ class Backoff:
 
 # A letter the server would not take yet: 1, 2, 4 … minutes, at most an hour.
 LETTER_RETRY = Backoff(first=60, cap=3600)
+# Sending as a whole, when the server (not one letter) is the trouble: 1, 2, 4, 8, then every 15 minutes,
+# so an account with a wrong password is not locked out by a login every pass.
+SENDING_PAUSE = Backoff(first=60, cap=900)
 # A mailbox that cannot be reached: 5, 10, 20 … seconds, at most five minutes, so it is back soon after the server.
 MAILBOX_RETRY = Backoff(first=5, cap=300)

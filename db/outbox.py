@@ -4,6 +4,8 @@
       pending     letters to send; each with attempts, next_attempt_at and last_error
       set_aside   letters the server refused for good, or would not take after many tries;
                   they wait for a person (`auditmail resend`), never retried on their own
+      state       whether sending as a whole is paused (the server is down, throttling us, or
+                  refusing every letter), until when and why
 
 Sending takes a mail out of the outbox and into the month's ledger in one write, so after a crash
 unsent mail is sent and sent mail is not sent again.
@@ -23,6 +25,7 @@ class OutboxRepo:
     def __init__(self, store: Store):
         self._table = store.table(FILE, "pending")
         self._aside = store.table(FILE, "set_aside")
+        self._state = store.table(FILE, "state")
 
     def add(self, record: dict) -> None:
         """Store one composed mail (its raw bytes base64-encoded, plus who, what, and why)."""
@@ -78,3 +81,18 @@ class OutboxRepo:
             self._table.insert({**record, "attempts": 0, "next_attempt_at": None})
             self._aside.remove(Query().message_id == row["message_id"])
         return rows
+
+    # -- sending paused: the server, not a letter, is the trouble ---------------------------------
+    def pause(self, until: datetime, reason: str, failures: int) -> None:
+        """Hold all sending until `until`; `failures` counts the pauses in a row, so the next can be longer."""
+        self._state.upsert({"key": "pause", "until": until.isoformat(), "reason": reason, "failures": failures},
+                           Query().key == "pause")
+
+    def paused(self) -> dict | None:
+        """The current pause (until, reason, failures), or None when sending is not paused."""
+        return self._state.get(Query().key == "pause")
+
+    def resume(self) -> None:
+        """Sending works again (a letter went, or a person asked to resend)."""
+        if self.paused():
+            self._state.remove(Query().key == "pause")

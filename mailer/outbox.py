@@ -7,7 +7,7 @@ transport has taken it, so after a crash unsent mail is sent (at least once, wit
 Sending never stalls: a letter the server will not take yet is retried with backoff while the others
 go on; one refused for good, or not taken after `max_send_attempts` tries, is set aside for the QA
 team (`status` lists it, `resend` sends it again). A recipient refused by the server is noted and the
-letter counts as sent to the others.
+letter counts as sent to the others. When the server itself is the trouble, sending as a whole pauses.
 """
 import base64
 import logging
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from core.clock import Clock, month_of
-from core.backoff import LETTER_RETRY
+from core.backoff import LETTER_RETRY, SENDING_PAUSE
 from core.errors import PermanentFailure, TransportError
 from db.ledger import Ledger
 from db.outbox import OutboxRepo
@@ -54,7 +54,6 @@ class Postman:
         self._ledger = Ledger(store)
         self._max_answers = max_answers_per_day
         self._max_attempts = max_send_attempts
-        self._paused_until: datetime | None = None  # the server is down or asked us to wait: no more tries till then
 
     def post(self, letter: Letter) -> str | None:
         """Store one letter for sending (inside the caller's transaction); its Message-ID, or None if held back."""
@@ -96,57 +95,87 @@ class Postman:
 
         A letter the server will not take yet waits (1, 2, 4 … minutes, or as long as the server asked)
         while the others go; one refused for good, or after `max_send_attempts` tries, is set aside for a
-        person. When the server cannot be reached at all, or asks us to wait, or two letters in a row
-        fail, the rest wait for the next pass: trying them now would only knock on a closed door.
+        person. When the server itself is the trouble (it cannot be reached, asks us to wait, two
+        letters fail in a row, or it refuses two letters with the same words, as for a wrong
+        password), all sending pauses (1, 2, 4 … 15 minutes), so nobody knocks on a closed door and
+        no account is locked out by a login attempt at every pass.
         """
-        sent = 0
-        failures_in_a_row = 0
-        for record in OutboxRepo(self._store).due(self._clock.now()):
-            if self._paused_until and self._clock.now() < self._paused_until:
-                break
+        outbox, now = OutboxRepo(self._store), self._clock.now()
+        pause = outbox.paused()
+        if pause and now < datetime.fromisoformat(pause["until"]):
+            return 0
+        sent, failures_in_a_row = 0, 0
+        held: tuple[dict, str] | None = None  # refused for good; set aside once the next letter shows it was the letter
+        for record in outbox.due(now):
             try:
                 refused = list(self._sender.send(base64.b64decode(record["raw"]), record["message_id"],
                                                  record["to"] + record["cc"]) or [])
             except PermanentFailure as exc:
-                self._set_aside(record, f"refused by the server: {exc.message}")
+                if held and held[1] == exc.message:
+                    # Two letters refused in the same words: the account or server, not the letters.
+                    self._pause([held[0], record], f"the server refuses every letter: {exc.message}")
+                    return sent
+                self._flush(held)
+                held, failures_in_a_row = (record, exc.message), 0
                 continue
             except TransportError as exc:  # TemporaryFailure, or a transport that did not say which
+                self._flush(held)
+                held = None
                 failures_in_a_row += 1
-                self._retry_later(record, exc, failures_in_a_row)
+                if self._retry_later(record, exc, failures_in_a_row):
+                    return sent
                 continue
-            failures_in_a_row = 0
+            self._flush(held)
+            held, failures_in_a_row = None, 0
             everyone = {a.lower() for a in record["to"] + record["cc"]}
             if everyone and everyone <= {a.lower() for a in refused}:
                 self._set_aside(record, f"every recipient was refused ({', '.join(refused)})")
                 continue
             self._mark_sent(record, refused)
             sent += 1
+        self._flush(held)
         return sent
 
-    def _retry_later(self, record: dict, exc: TransportError, failures_in_a_row: int) -> None:
-        """Note a temporary failure: the letter waits its backoff, or is set aside after too many tries."""
+    def _flush(self, held: tuple[dict, str] | None) -> None:
+        if held:
+            self._set_aside(held[0], f"refused by the server: {held[1]}")
+
+    def _retry_later(self, record: dict, exc: TransportError, failures_in_a_row: int) -> bool:
+        """Note a temporary failure (the letter waits its backoff, or is set aside after too many tries);
+        True when sending should pause because the server, not this letter, is the trouble."""
         now = self._clock.now()
         message_id = record["message_id"]
         retry_after = getattr(exc, "retry_after", None)
-        unreachable = _unreachable(exc)
-        if unreachable or retry_after or failures_in_a_row >= 2:
-            # The server, not this letter, is the trouble: leave the rest for the next pass.
-            self._paused_until = now + timedelta(seconds=LETTER_RETRY.delay(1, retry_after))
-        if unreachable:
+        if _unreachable(exc):
             # Not counted against the letter: a weekend outage must not set every letter aside.
-            with self._store.transaction():
-                OutboxRepo(self._store).note_failure(message_id, exc.message, None, counts=False)
-            log.warning("send waits: server unreachable message_id=%s: %s", message_id, exc.message)
-            return
+            self._pause([record], f"the mail server cannot be reached: {exc.message}")
+            return True
         attempts = record.get("attempts", 0) + 1
         if attempts >= self._max_attempts:
             self._set_aside(record, f"not taken after {attempts} tries; last: {exc.message}")
-            return
-        next_at = now + timedelta(seconds=LETTER_RETRY.delay(attempts, retry_after))
+        else:
+            next_at = now + timedelta(seconds=LETTER_RETRY.delay(attempts, retry_after))
+            with self._store.transaction():
+                OutboxRepo(self._store).note_failure(message_id, exc.message, next_at)
+            log.warning("send failed message_id=%s attempt=%d, next try %s: %s", message_id, attempts,
+                        next_at.isoformat(timespec="seconds"), exc.message)
+        if retry_after or failures_in_a_row >= 2:
+            self._pause([], f"the server asked us to wait: {exc.message}" if retry_after
+                        else f"two letters in a row were not taken: {exc.message}", retry_after)
+            return True
+        return False
+
+    def _pause(self, records: list[dict], reason: str, retry_after: float | None = None) -> None:
+        """Hold all sending for a while; the letters that showed it keep their place, with the error noted."""
+        now = self._clock.now()
         with self._store.transaction():
-            OutboxRepo(self._store).note_failure(message_id, exc.message, next_at)
-        log.warning("send failed message_id=%s attempt=%d, next try %s: %s", message_id, attempts,
-                    next_at.isoformat(timespec="seconds"), exc.message)
+            outbox = OutboxRepo(self._store)
+            for record in records:
+                outbox.note_failure(record["message_id"], reason, None, counts=False)
+            failures = (outbox.paused() or {}).get("failures", 0) + 1
+            until = now + timedelta(seconds=SENDING_PAUSE.delay(failures, retry_after))
+            outbox.pause(until, reason, failures)
+        log.warning("sending paused until %s: %s", until.isoformat(timespec="seconds"), reason)
 
     def _set_aside(self, record: dict, reason: str) -> None:
         """Take a letter out of the sending queue and put it on the QA team's list."""
@@ -165,6 +194,7 @@ class Postman:
         now = self._clock.now()
         with self._store.transaction():
             OutboxRepo(self._store).remove(record["message_id"])
+            OutboxRepo(self._store).resume()
             self._ledger.record_sent(record["message_id"], {
                 "sent_at": now.isoformat(), "kind": record["kind"], "to": record["to"],
                 "cc": record["cc"], "subject": record["subject"], "refs": record["refs"], "refused": refused,

@@ -50,6 +50,8 @@ class MailServer:
                     raise TemporaryFailure("throttled: the server asked us to wait 600 s", retry_after=600)
                 if fault == "refused":
                     raise PermanentFailure(f"550 5.7.1 {address}: relaying denied")
+                if fault == "wrong password":
+                    raise PermanentFailure("535 5.7.8 authentication failed: wrong password for qa-audits@wexcombe.example")
                 if fault == "unknown user":
                     refused.append(address)
                 if fault == "down":
@@ -155,33 +157,37 @@ def test_a_throttled_server_is_left_alone_as_long_as_it_asked(site, server):
     for address in (AISHA, BEN, CHLOE):
         server.faults[address] = "throttled"
     issue(site, "2026-12", THREE_AUDITS, utc(2026, 12, 1, 9))
-    assert len(server.tries) == 1, "the server asked us to wait: the others wait for the next pass"
+    assert len(server.tries) == 1, "the server asked us to wait: the others wait too"
     [throttled] = [r for r in outbox(site).pending() if r["attempts"]]
     assert throttled["next_attempt_at"] == (utc(2026, 12, 1, 9) + timedelta(seconds=600)).isoformat()
+    assert "Sending is paused until 01 Dec 09:10: the server asked us to wait" in site.status(utc(2026, 12, 1, 9, 1))
 
     server.faults.clear()
-    assert site.once(utc(2026, 12, 1, 9, 1))["sent"] == 2
-    assert site.once(utc(2026, 12, 1, 9, 9))["sent"] == 0
-    assert site.once(utc(2026, 12, 1, 9, 10))["sent"] == 1
+    assert site.once(utc(2026, 12, 1, 9, 9))["sent"] == 0 and len(server.tries) == 1
+    assert site.once(utc(2026, 12, 1, 9, 10))["sent"] == 3
 
 
-def test_an_unreachable_server_stops_the_pass_and_does_not_count_against_the_letters(site, server):
+def test_an_unreachable_server_pauses_sending_and_does_not_count_against_the_letters(site, server):
     for address in (AISHA, BEN, CHLOE):
         server.faults[address] = "down"
     issue(site, "2026-12", THREE_AUDITS, utc(2026, 12, 1, 9))
     assert len(server.tries) == 1, "the server is down: one knock, not one per letter"
-    for minute in range(1, 12):
+    for minute in range(1, 13):
         site.once(utc(2026, 12, 1, 9, minute))
+    assert len(server.tries) == 4, "tried at 09:00, 09:01, 09:03 and 09:07: the pause doubles"
     assert [r["attempts"] for r in outbox(site).pending()] == [0, 0, 0]
     assert outbox(site).set_aside_letters() == []
     status = site.status(utc(2026, 12, 1, 9, 12))
-    assert "Letters the mail server has not taken yet (1)" in status and "connection refused" in status
+    assert "Sending is paused until 01 Dec 09:15: the mail server cannot be reached" in status
+    assert "the server was not reached" in status and "connection refused" in status
 
     server.faults.clear()
-    assert site.once(utc(2026, 12, 1, 9, 13))["sent"] == 3
+    assert site.once(utc(2026, 12, 1, 9, 14))["sent"] == 0
+    assert site.once(utc(2026, 12, 1, 9, 15))["sent"] == 3
+    assert "paused" not in site.status(utc(2026, 12, 1, 9, 16))
 
 
-def test_two_busy_letters_in_a_row_leave_the_rest_for_the_next_pass(site, server):
+def test_two_busy_letters_in_a_row_pause_sending_for_a_minute(site, server):
     for address in (AISHA, BEN, CHLOE):
         server.faults[address] = "busy"
     issue(site, "2026-12", THREE_AUDITS, utc(2026, 12, 1, 9))
@@ -189,8 +195,24 @@ def test_two_busy_letters_in_a_row_leave_the_rest_for_the_next_pass(site, server
     assert sorted(r["attempts"] for r in outbox(site).pending()) == [0, 1, 1]
 
     server.faults.clear()
-    assert site.once(utc(2026, 12, 1, 9, 0, 30))["sent"] == 1, "the untried letter goes; the others wait a minute"
-    assert site.once(utc(2026, 12, 1, 9, 1))["sent"] == 2
+    assert site.once(utc(2026, 12, 1, 9, 0, 30))["sent"] == 0
+    assert site.once(utc(2026, 12, 1, 9, 1))["sent"] == 3
+
+
+def test_a_wrong_password_refusing_every_letter_sets_none_aside_and_resend_tries_at_once(site, server, capsys):
+    import main
+
+    for address in (AISHA, BEN, CHLOE):
+        server.faults[address] = "wrong password"
+    issue(site, "2026-12", THREE_AUDITS, utc(2026, 12, 1, 9))
+    assert len(server.tries) == 2, "refused twice in the same words: the account, not the letters"
+    assert outbox(site).set_aside_letters() == [] and len(outbox(site).pending()) == 3
+    assert "Sending is paused until 01 Dec 09:01: the server refuses every letter: 535 5.7.8" in \
+        site.status(utc(2026, 12, 1, 9, 0, 30))
+
+    server.faults.clear()  # IT fixes the password and says so
+    code = main.main(["--config", str(site.config_path), "--now", "2026-12-01T09:00:40", "resend", "--all"])
+    assert code == 0 and "0 letter(s) put back in the outbox; 3 sent now" in capsys.readouterr().out
 
 
 # --- refused recipients, straight through the postman ------------------------------------------------
