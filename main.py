@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app import commands
 from app.demo import run_demo
+from app.doctor import checks as run_doctor
 from app.service import open_service
 from core.clock import Clock, parse_instant
 from core.config import load_config
@@ -40,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("dir", nargs="?", type=Path, default=Path("demo"))
     sub.add_parser("once", help="one intake pass plus whatever scheduled work is due")
     sub.add_parser("run", help="the daemon: poll the mailbox until stopped (SIGTERM/SIGINT)")
+    # --- doctor and resend: checking the mailbox, and letters the mail server would not take -------
+    doctor = sub.add_parser("doctor", help="check the config, connect, count the folders; exit 2 when something is wrong")
+    doctor.add_argument("--send-test", metavar="ADDRESS", help="also send a test message to ADDRESS")
+    resend = sub.add_parser("resend", help="send again letters set aside after the mail server refused them")
+    which = resend.add_mutually_exclusive_group(required=True)
+    which.add_argument("message_id", nargs="?", metavar="MESSAGE-ID", help="one letter, as `status` lists it")
+    which.add_argument("--all", action="store_true", help="every letter set aside")
     return parser
 
 
@@ -69,6 +77,15 @@ def main(argv: list[str] | None = None) -> int:
                   "(open one in any mail client); the mailbox and store are in "
                   f"{args.dir}, and `{_me()} --config {args.dir / 'config.toml'} status` shows the month again.")
             return 0
+        if args.command == "doctor":
+            # Loading the config is doctor's first check, so it reports a bad file rather than stopping at it.
+            results = []
+            if args.dry_run and args.send_test:
+                print(f"dry run: no test message will be sent to {args.send_test}")
+            for check in run_doctor(Path(args.config), clock, None if args.dry_run else args.send_test):
+                print(check)
+                results.append(check.ok)
+            return 0 if all(results) else 2
         config = load_config(args.config)
         _configure_logging(config.log_level)
         if args.command == "roster":
@@ -82,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             print("dry run: one pass only, as `once` would do it")
             args.command = "once"
         if args.command == "run":
-            commands.run(lambda: open_service(config, clock, dry_run_output=output), config)
+            commands.run(lambda mailbox: open_service(config, clock, mailbox=mailbox), config)
             return 0
         service = open_service(config, clock, dry_run_output=output, read_only=args.command in READ_ONLY_COMMANDS)
         try:
@@ -96,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                 counts = commands.once(service)
                 print(f"{counts['handled']} message(s) handled, {counts['sent']} sent"
                       + (" (dry run: nothing was changed or sent)" if args.dry_run else ""))
+            elif args.command == "resend":
+                print(_resent(commands.resend(service, None if args.all else args.message_id), args.dry_run))
         finally:
             service.close()
     except AuditMailError as exc:
@@ -104,6 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _resent(counts: dict, dry_run: bool) -> str:
+    """What `resend` did, and what still did not go."""
+    lines = [f"{counts['put_back']} letter(s) put back in the outbox; {counts['sent']} sent now"
+             + (" (dry run: nothing was changed or sent)" if dry_run else "")]
+    lines += [f"  {r['message_id']} not taken yet, tried again on its own: {r['last_error']}" for r in counts["waiting"]]
+    lines += [f"  {r['message_id']} set aside again: {r['last_error']}" for r in counts["set_aside"]]
+    return "\n".join(lines)
 
 
 def _me() -> str:

@@ -8,9 +8,11 @@ from app.cycle.issue import issue_month
 from app.files import read_csv
 from app.status import month_status
 from app.service import WAIT_FOR_STORE_SECONDS, Service
-from core.errors import AuditMailError, InputFileError
+from core.errors import AuditMailError, InputFileError, UsageError
+from db.outbox import OutboxRepo
 from db.roster import RosterRepo
 from db.store import Store
+from inbox.mailbox import Mailbox
 from inbox.maildir import FOLDERS, make_maildir
 from workflows.roster import check_roster
 
@@ -76,6 +78,33 @@ def once(service: Service) -> dict:
     return one_pass(service)
 
 
-def run(open_pass: Callable[[], Service], config) -> None:
-    """The daemon, until SIGTERM or SIGINT; `open_pass` opens the service for one pass."""
+def run(open_pass: Callable[[Mailbox], Service], config) -> None:
+    """The daemon, until SIGTERM or SIGINT; `open_pass(mailbox)` opens the service for one pass."""
     Daemon(open_pass, config).run()
+
+
+# --- sending that never stalls: letters set aside, and sent again --------------------------------
+
+def resend(service: Service, message_id: str | None) -> dict:
+    """Put one set-aside letter (or all, with None) back in the outbox, end any pause, send now; returns counts.
+
+    A person resending says the server is fixed, so a pause in sending ends too. What still cannot go
+    is retried or set aside again as any letter is, and `status` says so.
+    """
+    with service.store.transaction():
+        outbox = OutboxRepo(service.store)
+        back = outbox.put_back(_bracketed(message_id) if message_id else None)
+        if message_id and not back:
+            raise UsageError(f"no letter with Message-ID {_bracketed(message_id)} is set aside "
+                             "(`status` lists those that are)")
+        outbox.resume()
+    sent = service.postman.deliver_pending()
+    outbox = OutboxRepo(service.store)
+    ids = {r["message_id"] for r in back}
+    waiting = [r for r in outbox.pending() if r["message_id"] in ids]
+    aside = [r for r in outbox.set_aside_letters() if r["message_id"] in ids]
+    return {"put_back": len(back), "sent": sent, "waiting": waiting, "set_aside": aside}
+
+
+def _bracketed(message_id: str) -> str:
+    return f"<{message_id.strip().strip('<>')}>"

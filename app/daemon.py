@@ -1,21 +1,33 @@
-"""The daemon: one loop of (intake pass, scheduled work, delivery, sleep) until told to stop.
+"""The daemon: one loop of (intake pass, scheduled work, delivery, wait for mail) until told to stop.
+
+The mailbox is opened once and kept for the daemon's whole life (one login, one token cache, one
+IDLE connection); only the store is opened per pass, so between passes the QA team can run `issue`
+or `roster import`. Between passes the daemon waits *on the mailbox* (IDLE, streaming, or a look
+at the local folder), so new mail wakes it at once; `poll_seconds` is the safety net.
 
 `schedule` only sets the rhythm. What a scheduled job does is derived from stored state and the
 ledger of what was already done, so a daemon that was down at 09:00 does the 09:00 work once
 when it comes back, never twice. SIGTERM and SIGINT let the current message finish, then stop.
+
+A mailbox that cannot be reached (at start or later) is logged in one line with the transport's own
+diagnosis and tried again with backoff; the daemon never dies of it.
 """
 import logging
 import signal
 import threading
+from contextlib import suppress
 from typing import Callable
 
 import schedule
 
 from app.intake import intake_pass
 from app.service import Service
+from app.transports import open_mailbox
+from core.backoff import MAILBOX_RETRY, Backoff
 from core.config import Config
-from core.errors import StoreError, TransportError
+from core.errors import AuditMailError, ConfigError, StoreError, TransportError
 from db.lock import FolderLock
+from inbox.mailbox import Mailbox
 
 log = logging.getLogger("auditmail.daemon")
 
@@ -34,18 +46,21 @@ def one_pass(service: Service, should_stop=lambda: False) -> dict:
 
 
 class Daemon:
-    """Runs a pass every `poll_seconds` until stopped by a signal or `stop()`.
+    """Runs a pass whenever mail may have arrived, and at least every `poll_seconds`, until stopped.
 
-    The store is opened for each pass and closed after it, so between passes the QA team can run
-    `issue` or `roster import`; the daemon lock keeps a second daemon from starting at all.
+    `open_pass(mailbox)` opens the service for one pass around the daemon's own mailbox;
+    `connect(config)` opens the mailbox (app.transports.open_mailbox).
     """
 
-    def __init__(self, open_pass: Callable[[], Service], config: Config):
-        self._open_pass = open_pass
-        self._config = config
+    def __init__(self, open_pass: Callable[[Mailbox], Service], config: Config, *,
+                 connect: Callable[[Config], Mailbox] = open_mailbox, retry: Backoff = MAILBOX_RETRY):
+        self._open_pass, self._config, self._connect, self._retry = open_pass, config, connect, retry
         self._stop = threading.Event()
+        self._mailbox: Mailbox | None = None
+        self._failures = 0  # mailbox failures in a row; a pass that goes through resets it
+        self._ever_connected = False
         self._scheduler = schedule.Scheduler()
-        self._scheduler.every(config.poll_seconds).seconds.do(self._guarded_pass)
+        self._pass_job = self._scheduler.every(config.poll_seconds).seconds.do(self._guarded_pass)
 
     def stop(self, *_signal_args) -> None:
         """Ask the loop to finish the current message and stop."""
@@ -54,36 +69,91 @@ class Daemon:
         self._stop.set()
 
     def run(self) -> None:
-        """Loop until stopped; the first pass runs at once."""
+        """Loop until stopped; the first pass runs as soon as the mailbox is open."""
         lock = FolderLock(self._config.store_path, "daemon.lock")
         lock.acquire()
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        log.info("daemon started; polling every %d s", self._config.poll_seconds)
+        log.info("daemon started; transport %s, checking at least every %d s",
+                 self._config.transport, self._config.poll_seconds)
         try:
-            self._guarded_pass()
             while not self._stop.is_set():
+                if self._mailbox is None:
+                    if self._open_mailbox():
+                        self._pass_job.run()  # whatever arrived while we were away, at once
+                    continue
                 self._scheduler.run_pending()
-                self._stop.wait(timeout=min(1.0, max(0.05, self._scheduler.idle_seconds or 1.0)))
+                if self._mailbox is not None:  # the pass may have lost it
+                    self._wait_for_mail()
         finally:
+            self._close_mailbox()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             lock.release()
             log.info("daemon stopped")
 
+    def _open_mailbox(self) -> bool:
+        """Connect; on failure log the diagnosis once and wait out the backoff. True when connected."""
+        try:
+            self._mailbox = self._connect(self._config)
+        except AuditMailError as exc:
+            if isinstance(exc, ConfigError) and not self._ever_connected:
+                raise  # a wrong configuration at start is for the person starting us, with exit code 2
+            self._lost("cannot open the mailbox", exc.message)
+            return False
+        except Exception as exc:  # noqa: BLE001 - a library's surprise must not end the daemon either
+            self._lost("cannot open the mailbox", f"{type(exc).__name__}: {exc}")
+            return False
+        if self._failures:
+            log.info("mailbox open again after %d failed attempt%s", self._failures, "s" * (self._failures != 1))
+        self._ever_connected = True
+        return True
+
+    def _wait_for_mail(self) -> None:
+        """Wait on the mailbox until mail may have arrived or the next pass is due; run a pass if woken early."""
+        idle = self._scheduler.idle_seconds
+        if idle is None or idle <= 0:
+            return
+        try:
+            self._mailbox.wait_for_mail(idle, self._stop.is_set)
+        except TransportError as exc:
+            self._lost("lost the mailbox while waiting", exc.message)
+            return
+        if not self._stop.is_set() and (self._scheduler.idle_seconds or 0) > 0:
+            self._pass_job.run()  # woken before the poll was due: mail may have arrived
+
     def _guarded_pass(self) -> None:
         # `schedule` lets a job's exception escape and kill the loop; a pass that fails on the store
-        # or the transport is logged and tried again at the next poll instead.
+        # is logged and tried again at the next poll, one that fails on the mailbox reconnects.
         try:
-            service = self._open_pass()
+            service = self._open_pass(self._mailbox)
             try:
                 counts = one_pass(service, self._stop.is_set)
             finally:
                 service.close()
-        except (StoreError, TransportError) as exc:
+        except TransportError as exc:
+            self._lost("pass stopped: the mailbox failed", exc.message)
+            return
+        except StoreError as exc:
             log.error("pass stopped: %s; retrying at the next poll", exc.message)
             return
         except Exception as exc:  # noqa: BLE001 - a bug in scheduled work must not end the daemon
             log.error("pass stopped by an unexpected %s: %s; retrying at the next poll", type(exc).__name__, exc)
             return
+        self._failures = 0
         if counts["handled"] or counts["sent"]:
             log.info("pass: %(handled)d handled, %(sent)d sent", counts)
+
+    def _lost(self, what: str, diagnosis: str) -> None:
+        """One log line with the diagnosis, drop the connection, and wait the backoff before reconnecting."""
+        self._failures += 1
+        delay = self._retry.delay(self._failures)
+        log.error("%s: %s; trying again in %d s (attempt %d)", what, diagnosis, round(delay), self._failures)
+        self._close_mailbox()
+        self._stop.wait(delay)
+
+    def _close_mailbox(self) -> None:
+        if self._mailbox is not None:
+            mailbox, self._mailbox = self._mailbox, None
+            with suppress(Exception):  # it may be the very thing that broke
+                mailbox.close()
+

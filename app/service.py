@@ -68,11 +68,12 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
     """Build the service from its configuration; with `dry_run_output`, nothing is changed or sent.
 
     `read_only` (for `status` and `report`) takes no lock, so it works while the daemon runs.
-    `mailbox` is the daemon's long-lived connection; without it the service opens one and closes it.
+    `mailbox` is the daemon's long-lived connection; without it the service connects on first use
+    (so `status` never connects) and closes it.
     """
     owns_mailbox = mailbox is None
     if mailbox is None:
-        mailbox = open_mailbox(config)
+        mailbox = MailboxOnFirstUse(config)
     reader: MailboxReader = mailbox
     sender: MailSender = mailbox
     store_path, cleanup = config.store_path, None
@@ -87,7 +88,7 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
         sender = _PrintingSender(dry_run_output)
     store = Store(store_path, writer=not read_only, wait_seconds=wait_seconds)
     composer = Composer(config.letterhead, config.mailbox_address, config.mailbox_name)
-    postman = Postman(store, composer, sender, clock, config.max_answers_per_sender_per_day)
+    postman = Postman(store, composer, sender, clock, config.max_answers_per_sender_per_day, config.max_send_attempts)
     roster, ledger = RosterRepo(store), Ledger(store)
     classifier = Classifier(config.mailbox_address, roster.get, ledger.sent_mail)
     router = Router(fallback=not_automated)
@@ -104,6 +105,30 @@ def _workflows() -> list[Callable[[Service], None]]:
     from app import cycle, requests  # imported here: the workflows build on the service, not the reverse
 
     return [cycle.register, requests.register]
+
+
+class MailboxOnFirstUse:
+    """The configured mailbox, connected only when something first reads, sends or waits through it."""
+
+    def __init__(self, config: Config):
+        self._config = config
+        self._mailbox: Mailbox | None = None
+
+    @property
+    def connected(self) -> bool:
+        """Whether the mailbox was opened."""
+        return self._mailbox is not None
+
+    def __getattr__(self, name: str):
+        if self._mailbox is None:
+            self._mailbox = open_mailbox(self._config)
+        return getattr(self._mailbox, name)
+
+    def close(self) -> None:
+        """Close the mailbox if it was ever opened."""
+        if self._mailbox is not None:
+            mailbox, self._mailbox = self._mailbox, None
+            mailbox.close()
 
 
 class _ReadOnlyMailbox:

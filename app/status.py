@@ -5,6 +5,7 @@ from datetime import datetime
 from app.cycle.issue import checked_month
 from app.requests.people import approvers_of, name_of
 from core.clock import LONDON
+from db.outbox import OutboxRepo
 from db.requests import RequestRepo
 from workflows import exemptions, slippage
 from workflows.calendar import WorkingCalendar
@@ -27,7 +28,7 @@ def month_status(service, month: str | None) -> str:
     month = month.strip()
     this_month = service.clock.london_now().strftime("%Y-%m")
     triage = _triage(service, month) + (_triage(service, this_month) if this_month != month else [])
-    return "\n".join(_figures(service, month) + _waiting(service) + triage)
+    return "\n".join(_figures(service, month) + _waiting(service) + _unsent(service) + triage)
 
 
 def _figures(service, month: str) -> list[str]:
@@ -63,6 +64,40 @@ def _waiting(service) -> list[str]:
         whose = name_of(service, record.get("requester") or record.get("auditor"))
         lines.append(f"  {record['reference']}  {whose}: waiting on {who} for {days} working day{'s' * (days != 1)}")
     return ["", "Waiting for a decision:"] + lines if lines else []
+
+
+# --- sending that never stalls: letters waiting to be tried again, and letters set aside --------------
+
+def _unsent(service) -> list[str]:
+    """Letters the server has not taken yet (with when they are tried next) and letters set aside for a person."""
+    outbox = OutboxRepo(service.store)
+    retrying = [r for r in outbox.pending() if r.get("last_error")]
+    aside = outbox.set_aside_letters()
+    lines = []
+    pause = outbox.paused()
+    if pause and datetime.fromisoformat(pause["until"]) > service.clock.now():
+        until = datetime.fromisoformat(pause["until"]).astimezone(LONDON)
+        lines += ["", f"Sending is paused until {until:%d %b %H:%M}: {pause['reason']}"]
+    if retrying:
+        lines += ["", f"Letters the mail server has not taken yet ({len(retrying)}), tried again on their own:"]
+        for r in retrying:
+            when = "at the next pass" if not r.get("next_attempt_at") else \
+                f"at {datetime.fromisoformat(r['next_attempt_at']).astimezone(LONDON):%d %b %H:%M}"
+            tries = r.get("attempts", 0)
+            counted = f"{tries} failed tr{'ies' if tries != 1 else 'y'}" if tries else "the server was not reached"
+            lines.append(f"  {r['message_id']}  {_letter(r)}: {counted}, next {when}; last: {r['last_error']}")
+    if aside:
+        lines += ["", f"Letters set aside, not sent ({len(aside)}) - `resend MESSAGE-ID` or `resend --all` "
+                      "sends them again:"]
+        for r in aside:
+            at = datetime.fromisoformat(r["set_aside_at"]).astimezone(LONDON)
+            lines.append(f"  {at:%d %b %H:%M}  {r['message_id']}  {_letter(r)}: {r['last_error']}")
+    return lines
+
+
+def _letter(record: dict) -> str:
+    about = f" about {', '.join(record['refs'])}" if record.get("refs") else ""
+    return f"{record['kind']}{about} to {', '.join(record['to'] + record.get('cc', []))}"
 
 
 def _triage(service, month: str) -> list[str]:

@@ -95,6 +95,9 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
     },
 }
 
+# Sending that never stalls: a letter not taken after this many temporary failures is set aside for a person.
+SCHEMA["daemon"]["max_send_attempts"] = (int, 8)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -118,6 +121,7 @@ class Config:
     log_level: str
     # The checked [imap] [smtp] [ews] [graph] [oauth] sections, section -> key -> value.
     transport_settings: dict = field(default_factory=dict)
+    max_send_attempts: int = 8
 
     def settings(self, section: str) -> dict:
         """One transport section's checked values (defaults filled in)."""
@@ -252,7 +256,14 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         poll_seconds=daemon["poll_seconds"], max_answers_per_sender_per_day=daemon["max_answers_per_sender_per_day"],
         log_level=daemon["log_level"].upper(),
         transport_settings={name: v[name] for name in TRANSPORT_SECTIONS},
+        max_send_attempts=_max_send_attempts(daemon),
     )
+
+
+def _max_send_attempts(daemon: dict) -> int:
+    if not 1 <= daemon["max_send_attempts"] <= 100:
+        raise ConfigError("must be between 1 and 100", key="daemon.max_send_attempts")
+    return daemon["max_send_attempts"]
 
 
 TRANSPORT_SECTIONS = ("imap", "smtp", "ews", "graph", "oauth")

@@ -1,16 +1,24 @@
 """The postman: letters go into the durable outbox inside the handling transaction, and out later.
 
 `post` is called while a transaction is open, so a letter is stored together with the state change
-that caused it. `deliver_pending` sends what is stored; a mail leaves the outbox only once its
-transport has taken it, so after a crash unsent mail is sent, once.
+that caused it. `deliver_pending` sends what is due; a mail leaves the outbox only once its
+transport has taken it, so after a crash unsent mail is sent (at least once, with the same Message-ID).
+
+Sending never stalls: a letter the server will not take yet is retried with backoff while the others
+go on; one refused for good, or not taken after `max_send_attempts` tries, is set aside for the QA
+team (`status` lists it, `resend` sends it again). A recipient refused by the server is noted and the
+letter counts as sent to the others. When the server itself is the trouble, sending as a whole pauses.
 """
 import base64
 import logging
+import socket
+from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from core.clock import Clock, month_of
-from core.errors import TransportError
+from core.backoff import LETTER_RETRY, SENDING_PAUSE
+from core.errors import PermanentFailure, TransportError
 from db.ledger import Ledger
 from db.outbox import OutboxRepo
 from db.store import Store
@@ -40,10 +48,12 @@ class Letter:
 class Postman:
     """Composes letters into the outbox and delivers the outbox through the sending transport."""
 
-    def __init__(self, store: Store, composer: Composer, sender: MailSender, clock: Clock, max_answers_per_day: int):
+    def __init__(self, store: Store, composer: Composer, sender: MailSender, clock: Clock, max_answers_per_day: int,
+                 max_send_attempts: int = 8):
         self._store, self._composer, self._sender, self._clock = store, composer, sender, clock
         self._ledger = Ledger(store)
         self._max_answers = max_answers_per_day
+        self._max_attempts = max_send_attempts
 
     def post(self, letter: Letter) -> str | None:
         """Store one letter for sending (inside the caller's transaction); its Message-ID, or None if held back."""
@@ -81,22 +91,140 @@ class Postman:
         return message_id
 
     def deliver_pending(self) -> int:
-        """Send every stored letter; returns how many went. A transport failure leaves the rest for the next pass."""
-        sent = 0
-        for record in OutboxRepo(self._store).pending():
+        """Send every letter that is due; returns how many went. One letter's failure never holds up the rest.
+
+        A letter the server will not take yet waits (1, 2, 4 … minutes, or as long as the server asked)
+        while the others go; one refused for good, or after `max_send_attempts` tries, is set aside for a
+        person. When the server itself is the trouble (it cannot be reached, asks us to wait, two
+        letters fail in a row, or it refuses two letters with the same words, as for a wrong
+        password), all sending pauses (1, 2, 4 … 15 minutes), so nobody knocks on a closed door and
+        no account is locked out by a login attempt at every pass.
+        """
+        outbox, now = OutboxRepo(self._store), self._clock.now()
+        pause = outbox.paused()
+        if pause and now < datetime.fromisoformat(pause["until"]):
+            return 0
+        sent, failures_in_a_row = 0, 0
+        held: tuple[dict, str] | None = None  # refused for good; set aside once the next letter shows it was the letter
+        for record in outbox.due(now):
             try:
-                self._sender.send(base64.b64decode(record["raw"]), record["message_id"], record["to"] + record["cc"])
-            except TransportError as exc:
-                with self._store.transaction():
-                    attempts = OutboxRepo(self._store).note_failure(record["message_id"], exc.message)
-                log.error("send failed message_id=%s attempt=%d: %s", record["message_id"], attempts, exc.message)
-                break  # the transport is likely down; try again next pass rather than hammer it
-            with self._store.transaction():
-                OutboxRepo(self._store).remove(record["message_id"])
-                self._ledger.record_sent(record["message_id"], {
-                    "sent_at": self._clock.now().isoformat(), "kind": record["kind"], "to": record["to"],
-                    "cc": record["cc"], "subject": record["subject"], "refs": record["refs"],
-                })
-            log.info("sent message_id=%s kind=%s refs=%s", record["message_id"], record["kind"], ",".join(record["refs"]) or "-")
+                refused = list(self._sender.send(base64.b64decode(record["raw"]), record["message_id"],
+                                                 record["to"] + record["cc"]) or [])
+            except PermanentFailure as exc:
+                if held and held[1] == exc.message:
+                    # Two letters refused in the same words: the account or server, not the letters.
+                    self._pause([held[0], record], f"the server refuses every letter: {exc.message}")
+                    return sent
+                self._flush(held)
+                held, failures_in_a_row = (record, exc.message), 0
+                continue
+            except TransportError as exc:  # TemporaryFailure, or a transport that did not say which
+                self._flush(held)
+                held = None
+                failures_in_a_row += 1
+                if self._retry_later(record, exc, failures_in_a_row):
+                    return sent
+                continue
+            self._flush(held)
+            held, failures_in_a_row = None, 0
+            everyone = {a.lower() for a in record["to"] + record["cc"]}
+            if everyone and everyone <= {a.lower() for a in refused}:
+                self._set_aside(record, f"every recipient was refused ({', '.join(refused)})")
+                continue
+            self._mark_sent(record, refused)
             sent += 1
+        self._flush(held)
         return sent
+
+    def _flush(self, held: tuple[dict, str] | None) -> None:
+        if held:
+            self._set_aside(held[0], f"refused by the server: {held[1]}")
+
+    def _retry_later(self, record: dict, exc: TransportError, failures_in_a_row: int) -> bool:
+        """Note a temporary failure (the letter waits its backoff, or is set aside after too many tries);
+        True when sending should pause because the server, not this letter, is the trouble."""
+        now = self._clock.now()
+        message_id = record["message_id"]
+        retry_after = getattr(exc, "retry_after", None)
+        if _unreachable(exc):
+            # Not counted against the letter: a weekend outage must not set every letter aside.
+            self._pause([record], f"the mail server cannot be reached: {exc.message}")
+            return True
+        attempts = record.get("attempts", 0) + 1
+        if attempts >= self._max_attempts:
+            self._set_aside(record, f"not taken after {attempts} tries; last: {exc.message}")
+        else:
+            next_at = now + timedelta(seconds=LETTER_RETRY.delay(attempts, retry_after))
+            with self._store.transaction():
+                OutboxRepo(self._store).note_failure(message_id, exc.message, next_at)
+            log.warning("send failed message_id=%s attempt=%d, next try %s: %s", message_id, attempts,
+                        next_at.isoformat(timespec="seconds"), exc.message)
+        if retry_after or failures_in_a_row >= 2:
+            self._pause([], f"the server asked us to wait: {exc.message}" if retry_after
+                        else f"two letters in a row were not taken: {exc.message}", retry_after)
+            return True
+        return False
+
+    def _pause(self, records: list[dict], reason: str, retry_after: float | None = None) -> None:
+        """Hold all sending for a while; the letters that showed it keep their place, with the error noted."""
+        now = self._clock.now()
+        with self._store.transaction():
+            outbox = OutboxRepo(self._store)
+            for record in records:
+                outbox.note_failure(record["message_id"], reason, None, counts=False)
+            failures = (outbox.paused() or {}).get("failures", 0) + 1
+            until = now + timedelta(seconds=SENDING_PAUSE.delay(failures, retry_after))
+            outbox.pause(until, reason, failures)
+        log.warning("sending paused until %s: %s", until.isoformat(timespec="seconds"), reason)
+
+    def _set_aside(self, record: dict, reason: str) -> None:
+        """Take a letter out of the sending queue and put it on the QA team's list."""
+        now = self._clock.now()
+        with self._store.transaction():
+            OutboxRepo(self._store).set_aside(record["message_id"], reason, now)
+            self._ledger.add_triage(month_of(now), {
+                "at": now.isoformat(), "key": record["message_id"], "set_aside": True,
+                "note": f"a letter ({record['kind']}) {_about(record)} to {', '.join(record['to'] + record['cc'])} "
+                        f"was set aside, not sent: {reason}; `auditmail resend {record['message_id']}` sends it again"})
+        log.error("letter set aside message_id=%s kind=%s refs=%s: %s", record["message_id"], record["kind"],
+                  ",".join(record["refs"]) or "-", reason)
+
+    def _mark_sent(self, record: dict, refused: list[str]) -> None:
+        """Out of the outbox and into the ledger in one write; a refused recipient goes on the QA team's list."""
+        now = self._clock.now()
+        with self._store.transaction():
+            OutboxRepo(self._store).remove(record["message_id"])
+            OutboxRepo(self._store).resume()
+            self._ledger.record_sent(record["message_id"], {
+                "sent_at": now.isoformat(), "kind": record["kind"], "to": record["to"],
+                "cc": record["cc"], "subject": record["subject"], "refs": record["refs"], "refused": refused,
+            })
+            for address in refused:
+                self._ledger.add_triage(month_of(now), {
+                    "at": now.isoformat(), "key": record["message_id"], "refused": address,
+                    "note": f"{address} was refused by the mail server for a letter ({record['kind']}) {_about(record)}; "
+                            "the other recipients had it (check the address on the roster)"})
+        log.info("sent message_id=%s kind=%s refs=%s", record["message_id"], record["kind"],
+                 ",".join(record["refs"]) or "-")
+        for address in refused:
+            log.warning("recipient refused message_id=%s address=%s", record["message_id"], address)
+
+
+def _about(record: dict) -> str:
+    return f"about {', '.join(record['refs'])}" if record["refs"] else "(no reference)"
+
+
+# Failures underneath a TemporaryFailure that mean the server could not be reached at all.
+NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.gaierror)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether the failure is about reaching the server (refused, timed out, no such host), not about the letter."""
+    cause = exc.__cause__ or exc.__context__
+    for _ in range(10):  # a chain is short; a loop in it must not hang us
+        if cause is None:
+            return False
+        if isinstance(cause, NETWORK_ERRORS):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False

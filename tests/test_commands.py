@@ -27,8 +27,8 @@ def with_config_change(site, old: str, new: str) -> None:
 
 @pytest.mark.parametrize("old, new, key", [
     ('transport = "maildir"', 'transport = "carrier-pigeon"', "mailbox.transport"),
-    ("poll_seconds = 60", 'poll_seconds = "often"', "daemon.poll_seconds"),
-    ("poll_seconds = 60", "poll_seconds = 0", "daemon.poll_seconds"),
+    ("poll_seconds = 2", 'poll_seconds = "often"', "daemon.poll_seconds"),
+    ("poll_seconds = 2", "poll_seconds = 0", "daemon.poll_seconds"),
     ('address = "qa-audits@wexcombe.example"', 'address = "qa-audits"', "mailbox.address"),
     ('name = "Imogen Thackeray"', "", "director.name"),
     ("[store]", "[store]\npth = 'x'", "store.pth"),
@@ -122,7 +122,7 @@ def test_once_with_a_fixed_clock_and_dry_run_from_the_command_line(site, capsys)
 
 
 def test_the_daemon_handles_mail_and_stops_cleanly_on_sigterm(site):
-    with_config_change(site, "poll_seconds = 60", "poll_seconds = 5")
+    with_config_change(site, "poll_seconds = 2", "poll_seconds = 5")
     site.receive(new_mail(sender="aisha.patel@wexcombe.example", subject="hello", body="?"), at=utc(2026, 11, 2, 9))
     daemon = subprocess.Popen([sys.executable, "main.py", "--config", str(site.config_path),
                                "--now", "2026-11-02T09:30", "run"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
