@@ -159,7 +159,8 @@ class Diagnosis:
 
         s, who = self.settings, self.settings.username or f"the app {self.settings.client_id}"
         where = f"{action} ({s.address} at {s.endpoint})"
-        if isinstance(exc, (e.UnauthorizedError, e.ErrorAccessDenied)) or self._is_http(exc, 403):
+        if isinstance(exc, e.UnauthorizedError) or self._is_http(exc, 403):
+            # Exchange Online turns EWS away at the door (HTTP 401/403) for tenants that have not allow-listed it.
             if self.host in EXCHANGE_ONLINE or self.host.endswith(".office365.com"):
                 return PermanentFailure(f"{where}: {BLOCKED}")
         if isinstance(exc, e.RateLimitError):

@@ -90,8 +90,7 @@ class EwsMailbox:
     def _target(self, which: str):
         """The processed or failed folder under the mailbox's top folder, created if it is missing."""
         if which not in self._targets:
-            from exchangelib import Folder
-            from exchangelib.folders import FolderCollection
+            from exchangelib.folders import FolderCollection, Messages
 
             name = self._names[which]
             top = self._account.msg_folder_root  # the inbox's parent: "Top of Information Store"
@@ -100,7 +99,7 @@ class EwsMailbox:
             if found:
                 self._targets[which] = found[0]
             else:
-                folder = Folder(parent=top, name=name)
+                folder = Messages(parent=top, name=name, folder_class="IPF.Note")  # a mail folder, as Outlook makes
                 folder.save()
                 log.info("created the folder %s in %s", name, self._account.primary_smtp_address)
                 self._targets[which] = folder
