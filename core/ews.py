@@ -175,6 +175,9 @@ class Diagnosis:
             return PermanentFailure(f"{where}: the server refused the sign-in of {who} (HTTP 401): wrong username or "
                                     f"password, or the server does not accept ews.auth = {s.auth!r}")
         if isinstance(exc, e.ErrorImpersonateUserDenied):
+            if s.auth == "oauth":
+                return PermanentFailure(f"{where}: the app may not act for {s.address}: grant it full_access_as_app "
+                                        "and include the mailbox in its RBAC for Applications scope")
             return PermanentFailure(f"{where}: {who} may not impersonate {s.address}: the Exchange admin must grant "
                                     "it the ApplicationImpersonation role (New-ManagementRoleAssignment)")
         if isinstance(exc, e.ErrorSendAsDenied):

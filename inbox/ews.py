@@ -133,8 +133,10 @@ class EwsMailbox:
             time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
             if time.monotonic() >= next_look:
                 next_look = time.monotonic() + POLL_EVERY
-                if self._count() != before:
+                now = self._count()
+                if now is not None and before is not None and now != before:
                     return
+                before = before if before is not None else now  # the server was away when we started
 
     def _count(self) -> int | None:
         try:

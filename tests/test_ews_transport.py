@@ -206,3 +206,10 @@ def test_a_message_moved_away_by_a_person_meanwhile_is_simply_skipped(ews_site):
         mailbox.processed(incoming)  # nothing left to move: no error
     finally:
         mailbox.close()
+
+
+def test_a_mailbox_the_server_does_not_have_is_named(ews_site):
+    ews_site.fake.mailbox = "qa-team@wexcombe.example"  # the server knows the shared mailbox by another address
+    error = failure_reading(ews_site)
+    assert isinstance(error, PermanentFailure)
+    assert "the server has no mailbox qa-audits@wexcombe.example (check mailbox.address)" in error.message

@@ -85,7 +85,7 @@ class FakeEws:
         self.items: dict[str, Item] = {}
         self.sent: list[Sent] = []
         self.operations: list[str] = []
-        self.faults: list[tuple[str, int]] = []
+        self.faults: list[str] = []  # what the next requests get instead of an answer
         self.stream_seconds = 2.0  # a streaming connection is closed after this long (a real one lasts minutes)
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -141,7 +141,7 @@ class FakeEws:
     def fail_next(self, kind: str, count: int = 1) -> None:
         """The next `count` EWS requests fail: "busy" (ErrorServerBusy, 50 ms back-off), "503", "401" or "403"."""
         with self._lock:
-            self.faults += [(kind, 0)] * count
+            self.faults += [kind] * count
 
     # --- serving -------------------------------------------------------------------------------------
 
@@ -149,7 +149,7 @@ class FakeEws:
         """Answer one SOAP request: (HTTP status, body, extra headers)."""
         with self._lock:
             if self.faults:
-                kind, _ = self.faults.pop(0)
+                kind = self.faults.pop(0)
                 if kind == "busy":
                     return 500, envelope(fault("ErrorServerBusy", "The server cannot service this request right now.",
                                                back_off_ms=50)), {}
