@@ -30,8 +30,50 @@ def _imap(config: Config) -> Mailbox:
     raise ConfigError("the imap transport is not available in this version", key="mailbox.transport")
 
 
-def _ews(config: Config) -> Mailbox:
-    raise ConfigError("the ews transport is not available in this version", key="mailbox.transport")
+def _ews(config: Config, max_wait: float | None = None) -> Mailbox:
+    """Exchange Web Services: one exchangelib Account shared by the reader and the sender.
+
+    `max_wait` bounds how long one operation backs off on a busy server (the daemon's default, or
+    shorter for `doctor`). Nothing is sent to the server until the mailbox is first used.
+    """
+    from core.ews import DAEMON_MAX_WAIT, Diagnosis, EwsSettings, close_account, open_account
+    from core.config import secret
+    from inbox.ews import EwsMailbox
+    from mailer.ews import EwsSender
+
+    ews, oauth = config.settings("ews"), config.settings("oauth")
+    endpoint = ews["service_endpoint"].strip() or f"https://{ews['server'].strip()}/EWS/Exchange.asmx"
+    if endpoint.startswith("http://") and not _loopback_url(endpoint):
+        raise ConfigError("must be an https:// address (http:// is allowed only to a loopback address)",
+                          key="ews.service_endpoint")
+    if ews["auth"] == "oauth":
+        if ews["access_type"] != "impersonation":
+            # An app-only token has no user of its own: EWS needs to be told whose mailbox it acts in.
+            raise ConfigError("must be \"impersonation\" when ews.auth = \"oauth\" (app-only access acts as the "
+                              "shared mailbox)", key="ews.access_type")
+        settings = EwsSettings(address=config.mailbox_address, endpoint=endpoint, auth="oauth",
+                               access_type="impersonation", tenant_id=oauth["tenant_id"].strip(),
+                               client_id=oauth["client_id"].strip(),
+                               client_secret=secret(oauth["client_secret_env"], "oauth.client_secret_env"),
+                               authority=config.settings("graph")["authority"])
+    else:
+        settings = EwsSettings(address=config.mailbox_address, endpoint=endpoint, auth=ews["auth"],
+                               username=ews["username"].strip(),
+                               password=secret(ews["password_env"], "ews.password_env"),
+                               access_type=ews["access_type"])
+    diagnosis = Diagnosis(settings)
+    with diagnosis.calls("connecting"):
+        account = open_account(settings, DAEMON_MAX_WAIT if max_wait is None else max_wait)
+    return EwsMailbox(account, processed_folder=ews["processed_folder"], failed_folder=ews["failed_folder"],
+                      sender=EwsSender(account, diagnosis), diagnosis=diagnosis,
+                      close=lambda: close_account(account))
+
+
+def _loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _graph(config: Config) -> Mailbox:

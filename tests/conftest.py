@@ -135,3 +135,28 @@ from mailer.letterhead import Letterhead  # noqa: E402
 def composer() -> Composer:
     """The real Composer with the sample council's letterhead, writing from the shared mailbox."""
     return Composer(Letterhead(**LETTERHEAD), MAILBOX)
+
+
+# --- transport: ews (a stateful fake EWS server on loopback; always runs) ------------------------
+
+@pytest.fixture
+def fake_ews():
+    """The fake Exchange server, started for one test."""
+    from servers.fake_ews import FakeEws
+
+    server = FakeEws().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ews_site(tmp_path, fake_ews, monkeypatch):
+    """A fresh deployment of the sample council whose mailbox is the fake EWS server (`transport = "ews"`)."""
+    import freezegun
+    from core import ews
+    from servers.ews_site import EwsSite
+
+    # exchangelib's back-off must see real time while the service's clock is frozen at the story's instant.
+    freezegun.configure(extend_ignore_list=["exchangelib", "core.ews", "requests", "urllib3"])
+    monkeypatch.setattr(ews, "FIRST_RETRY_SECONDS", 0.05)
+    return EwsSite(tmp_path / "site", fake_ews, monkeypatch)
