@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("dir", nargs="?", type=Path, default=Path("demo"))
     sub.add_parser("once", help="one intake pass plus whatever scheduled work is due")
     sub.add_parser("run", help="the daemon: poll the mailbox until stopped (SIGTERM/SIGINT)")
+    # -- retry: mail set aside in failed/ back into the inbox (issue 12) --
+    retry = sub.add_parser("retry", help="bring mail set aside in failed/ back into the inbox, its attempts reset")
+    retry.add_argument("names", nargs="*", metavar="NAME", help="a message's name as `status` lists it")
+    retry.add_argument("--all", action="store_true", dest="retry_all", help="every message in failed/")
     return parser
 
 
@@ -92,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{counts['already_issued']} already issued, not sent again")
             elif args.command == "status":
                 print(commands.status(service, args.month))
+            elif args.command == "retry":
+                names = commands.retry(service, args.names, args.retry_all, dry_run=args.dry_run)
+                print(("dry run: would bring back " if args.dry_run else "brought back to the inbox: ")
+                      + (", ".join(names) or "nothing (failed/ is empty)")
+                      + ("" if args.dry_run or not names else f"; the next pass (`{_me()} once`, or the daemon) handles them"))
             elif args.command == "once":
                 counts = commands.once(service)
                 print(f"{counts['handled']} message(s) handled, {counts['sent']} sent"

@@ -3,12 +3,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from app import failed_mail
 from app.daemon import Daemon, one_pass
 from app.cycle.issue import issue_month
 from app.files import read_csv
 from app.status import month_status
 from app.service import WAIT_FOR_STORE_SECONDS, Service
-from core.errors import AuditMailError, InputFileError
+from core.errors import AuditMailError, InputFileError, UsageError
 from db.roster import RosterRepo
 from db.store import Store
 from inbox.maildir import FOLDERS, make_maildir
@@ -74,6 +75,13 @@ def status(service: Service, month: str | None) -> str:
 def once(service: Service) -> dict:
     """One intake pass plus whatever scheduled work is due."""
     return one_pass(service)
+
+
+def retry(service: Service, names: list[str], everything: bool, *, dry_run: bool = False) -> list[str]:
+    """Bring mail set aside in failed/ back into the inbox with its attempts reset; returns the names."""
+    if not names and not everything:
+        raise UsageError("name the messages to bring back (as `status` lists them), or use --all")
+    return failed_mail.retry(service, names, everything, dry_run=dry_run)
 
 
 def run(open_pass: Callable[[], Service], config) -> None:
