@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         _configure_logging(config.log_level)
         if args.command == "roster":
-            count = commands.import_roster(config.store_path, args.csv, dry_run=args.dry_run)
+            count = commands.import_roster(config.store_path, args.csv, dry_run=args.dry_run,
+                                           mailbox_address=config.mailbox_address)
             print(f"roster checked: {count} people; dry run, nothing imported" if args.dry_run
                   else f"roster imported: {count} people")
             return 0

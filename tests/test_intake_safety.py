@@ -281,3 +281,17 @@ def test_mail_within_the_limit_is_read_as_always(site):
     site.once(MORNING)
     assert len(site.files("processed")) == 1
     assert letters_to(site, "aisha.patel@wexcombe.example", "Received")
+
+
+def test_retry_from_the_command_line(site, capsys):
+    import main
+
+    site.receive("malformed.eml", at=MORNING, name="1-malformed")
+    site.once(MORNING)
+    code = main.main(["--config", str(site.config_path), "retry", "nothing-such"])
+    err = capsys.readouterr().err
+    assert code == 2 and "not in failed/: nothing-such" in err and err.count("\n") == 1
+    code = main.main(["--config", str(site.config_path), "retry", "--all"])
+    out = capsys.readouterr().out
+    assert code == 0 and "brought back to the inbox: 1-malformed" in out
+    assert [p.name for p in site.files("inbox")] == ["1-malformed"] and not site.files("failed")
