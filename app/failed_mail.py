@@ -64,7 +64,7 @@ def _bring_back(service, folder: FailedMail, item: SetAside) -> None:
     with service.store.transaction():
         service.ledger.set_attempts(key, item.received_at, 0)
     folder.bring_back(item)
-    log.info("retry message_id=%s file=%s: brought back to the inbox, attempts reset", key, shown_name(item.name))
+    log.info("retry message_id=%s file=%s: brought back to the inbox, attempts reset", one_line(key, 250), shown_name(item.name))
 
 
 def failed_section(service) -> list[str]:

@@ -74,6 +74,6 @@ def answer_too_large(service, incoming: Incoming) -> tuple[str, str | None]:
                                             # Attachments grow by a third when mailed (base64), and the text needs room.
                                             "attach_mb": str(max(1, int(limit * 0.7)))}))
         service.ledger.mark_done(month, done, service.clock.now())
-    log.info("too large message_id=%s (%s); %s", key, size_words(service, incoming.raw),
+    log.info("too large message_id=%s (%s); %s", one_line(key, 250), size_words(service, incoming.raw),
              "sender told" if c.person and c.kind not in NEVER_ANSWERED else "not answered")
     return key, mail.from_addr

@@ -295,3 +295,15 @@ def test_retry_from_the_command_line(site, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "brought back to the inbox: 1-malformed" in out
     assert [p.name for p in site.files("inbox")] == ["1-malformed"] and not site.files("failed")
+
+
+def test_a_very_long_thread_keeps_its_first_and_newest_ids_within_one_header_line(composer):
+    thread = [f"<{n:03d}.{'a' * 60}@mail.wexcombe.example>" for n in range(40)]
+    letter = composer.letter("intake/unclear", to=["aisha.patel@wexcombe.example"], subject="s", now=MORNING,
+                             context={"person_name": "Aisha", "subject": "s", "problems": [], "received_at": MORNING},
+                             in_reply_to=thread[-1], references=thread[:-1] + ["<not an id>", "x" * 300])
+    references = letter["References"].split()
+    assert references[0] == thread[0] and references[-1] == thread[-1]
+    assert references[1:] == thread[-len(references) + 1:]  # the newest, in order, with no gap
+    assert len("References: " + letter["References"]) <= 998
+    assert letter["In-Reply-To"] == thread[-1]
