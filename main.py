@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     which = resend.add_mutually_exclusive_group(required=True)
     which.add_argument("message_id", nargs="?", metavar="MESSAGE-ID", help="one letter, as `status` lists it")
     which.add_argument("--all", action="store_true", help="every letter set aside")
+    # -- retry: mail set aside in failed/ back into the inbox (issue 12) --
+    retry = sub.add_parser("retry", help="bring mail set aside in failed/ back into the inbox, its attempts reset")
+    retry.add_argument("names", nargs="*", metavar="NAME", help="a message's name as `status` lists it")
+    retry.add_argument("--all", action="store_true", dest="retry_all", help="every message in failed/")
     return parser
 
 
@@ -89,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         _configure_logging(config.log_level)
         if args.command == "roster":
-            count = commands.import_roster(config.store_path, args.csv, dry_run=args.dry_run)
+            count = commands.import_roster(config.store_path, args.csv, dry_run=args.dry_run,
+                                           mailbox_address=config.mailbox_address)
             print(f"roster checked: {count} people; dry run, nothing imported" if args.dry_run
                   else f"roster imported: {count} people")
             return 0
@@ -109,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{counts['already_issued']} already issued, not sent again")
             elif args.command == "status":
                 print(commands.status(service, args.month))
+            elif args.command == "retry":
+                names = commands.retry(service, args.names, args.retry_all, dry_run=args.dry_run)
+                print(("dry run: would bring back " if args.dry_run else "brought back to the inbox: ")
+                      + (", ".join(names) or "nothing (failed/ is empty)")
+                      + ("" if args.dry_run or not names else f"; the next pass (`{_me()} once`, or the daemon) handles them"))
             elif args.command == "once":
                 counts = commands.once(service)
                 print(f"{counts['handled']} message(s) handled, {counts['sent']} sent"

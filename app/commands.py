@@ -3,11 +3,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from app import failed_mail
 from app.daemon import Daemon, one_pass
 from app.cycle.issue import issue_month
 from app.files import read_csv
 from app.status import month_status
 from app.service import WAIT_FOR_STORE_SECONDS, Service
+from core.config import load_config
 from core.errors import AuditMailError, InputFileError, UsageError
 from db.outbox import OutboxRepo
 from db.roster import RosterRepo
@@ -32,18 +34,19 @@ def init(folder: Path) -> list[str]:
             (folder / name).write_text(sample.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
     for name in FOLDERS:
         make_maildir(folder / "mailbox" / name)
-    people = import_roster(folder / "data", roster)
+    people = import_roster(folder / "data", roster, mailbox_address=load_config(config).mailbox_address)
     return [str(config), f"{roster} ({people} people, imported)", f"{folder / 'allocations.csv'} (a sample month's audits)",
             str(folder / "mailbox") + "/{inbox,processed,failed,sent}"]
 
 
-def import_roster(store_path: Path, csv_path: Path, store: Store | None = None, *, dry_run: bool = False) -> int:
+def import_roster(store_path: Path, csv_path: Path, store: Store | None = None, *, dry_run: bool = False,
+                  mailbox_address: str = "") -> int:
     """Check a roster CSV and replace the stored roster with it, all or nothing; returns how many people.
 
-    With `dry_run` the file is only checked.
+    With `dry_run` the file is only checked. `mailbox_address` (the shared mailbox) may not be a person.
     """
     header, rows = read_csv(csv_path)
-    people, problems = check_roster(header, rows)
+    people, problems = check_roster(header, rows, mailbox_address)
     if problems:
         raise InputFileError(str(csv_path), problems)
     if not people:
@@ -76,6 +79,13 @@ def status(service: Service, month: str | None) -> str:
 def once(service: Service) -> dict:
     """One intake pass plus whatever scheduled work is due."""
     return one_pass(service)
+
+
+def retry(service: Service, names: list[str], everything: bool, *, dry_run: bool = False) -> list[str]:
+    """Bring mail set aside in failed/ back into the inbox with its attempts reset; returns the names."""
+    if not names and not everything:
+        raise UsageError("name the messages to bring back (as `status` lists them), or use --all")
+    return failed_mail.retry(service, names, everything, dry_run=dry_run)
 
 
 def run(open_pass: Callable[[Mailbox], Service], config) -> None:

@@ -3,7 +3,10 @@ import csv
 import io
 from pathlib import Path
 
-from core.errors import InputFileError
+from core.errors import InputFileError, UsageError
+
+# .xlsx (and .ods) files are ZIP archives; .xls files are OLE2 compound documents.
+WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -11,7 +14,11 @@ def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise InputFileError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+        raise UsageError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    if data.startswith(WORKBOOK_MAGIC):
+        # Known by its bytes, not its name: "roster.csv" saved from Excel as a workbook is still a workbook.
+        raise UsageError(f"{path}: this is an Excel workbook; save it as CSV "
+                         "(File > Save As > CSV UTF-8) and import that")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -21,7 +28,7 @@ def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         header = next(reader)
     except StopIteration:
-        raise InputFileError(str(path), ["the file is empty"]) from None
+        raise UsageError(f"{path}: the file is empty; nothing was changed") from None
     except csv.Error as exc:
         raise InputFileError(str(path), [f"line 1: {exc}"]) from None
     rows = []

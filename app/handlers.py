@@ -1,5 +1,6 @@
 """The handlers every deployment has: mail never answered, unclear mail, and kinds no workflow claims yet."""
 from app.router import Decision, Router
+from core.text import one_line
 from inbox.classify import Classification, Kind
 from inbox.parse import ParsedMail
 from mailer.outbox import Letter
@@ -37,7 +38,7 @@ def doubtful_sender(mail: ParsedMail, c: Classification, service) -> Decision:
 def unclear(mail: ParsedMail, c: Classification, service) -> Decision:
     """Mail from a roster member the service could not understand: say what was missing, and list it."""
     letter = answer(mail, template="intake/unclear", kind="unclear", subject=UNCLEAR_SUBJECT, context={
-        "person_name": c.person.first_name, "subject": mail.subject, "problems": list(c.reasons),
+        "person_name": c.person.first_name, "subject": one_line(mail.subject), "problems": list(c.reasons),
         "received_at": mail.received_at,
     })
     return Decision(outcome="answered-unclear", letters=[letter],

@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Callable
 
+from app.oversize import answer_too_large, size_words, too_large
 from app.service import Service
 from core.clock import month_of
 from core.errors import MalformedMessage, StoreError
@@ -37,6 +38,11 @@ def intake_pass(service: Service, should_stop: Callable[[], bool] = lambda: Fals
 
 def handle_one(service: Service, incoming: Incoming) -> None:
     """Parse, classify and handle one message, then file it in processed/ or failed/."""
+    if too_large(service, incoming.raw):
+        # Never parsed: set aside untouched, and a sender on the roster told why (once).
+        key, sender = answer_too_large(service, incoming)
+        _set_aside(service, incoming, key, sender, f"too large to read ({size_words(service, incoming.raw)})")
+        return
     try:
         mail = parse_message(incoming.raw, incoming.received_at)
     except MalformedMessage as exc:
@@ -48,8 +54,11 @@ def handle_one(service: Service, incoming: Incoming) -> None:
         log.info("already handled message_id=%s; filed", mail.key)
         service.reader.processed(incoming)
         return
-    if _attempts(service, mail.key, mail.received_at) > MAX_ATTEMPTS:
-        _set_aside(service, incoming, mail.key, mail.from_addr, f"handling was interrupted {MAX_ATTEMPTS} times")
+    # Handling starts here: only from now on can this message be what kills the process.
+    attempts = _attempts(service, mail.key, mail.received_at)
+    if attempts > MAX_ATTEMPTS:
+        _set_aside(service, incoming, mail.key, mail.from_addr, f"handling was interrupted {MAX_ATTEMPTS} times"
+                   f" (bring it back with `auditmail retry`)")
         return
     try:
         classification = service.classifier.classify(mail)
@@ -66,7 +75,10 @@ def handle_one(service: Service, incoming: Incoming) -> None:
                 "handled_at": service.clock.now().isoformat(),
             })
     except StoreError:
-        raise  # the store itself is failing: stop the pass, the message stays in the inbox
+        # The store itself is failing: stop the pass, the message stays in the inbox. That is not
+        # the message's fault, so the attempt is given back (if the store lets us write at all).
+        _give_back_attempt(service, mail.key, mail.received_at, attempts)
+        raise
     except Exception as exc:  # noqa: BLE001 - one bad message must never stop the loop
         _set_aside(service, incoming, mail.key, mail.from_addr, f"{type(exc).__name__}: {exc}")
         return
@@ -79,6 +91,14 @@ def _attempts(service: Service, key: str, received_at) -> int:
     """Count this attempt durably first, so a message that kills the process is not retried forever."""
     with service.store.transaction():
         return service.ledger.count_attempt(key, received_at)
+
+
+def _give_back_attempt(service: Service, key: str, received_at, attempts: int) -> None:
+    try:
+        with service.store.transaction():
+            service.ledger.set_attempts(key, received_at, attempts - 1)
+    except StoreError:
+        pass  # the count stays one too high; three such failures still only set it aside for `retry`
 
 
 def _set_aside(service: Service, incoming: Incoming, key: str, sender: str | None, reason: str) -> None:

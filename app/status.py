@@ -3,6 +3,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from app.cycle.issue import checked_month
+from app.failed_mail import failed_section
 from app.requests.people import approvers_of, name_of
 from core.clock import LONDON
 from db.outbox import OutboxRepo
@@ -28,7 +29,8 @@ def month_status(service, month: str | None) -> str:
     month = month.strip()
     this_month = service.clock.london_now().strftime("%Y-%m")
     triage = _triage(service, month) + (_triage(service, this_month) if this_month != month else [])
-    return "\n".join(_figures(service, month) + _waiting(service) + _unsent(service) + triage)
+    return "\n".join(_figures(service, month) + _waiting(service) + _unsent(service) + triage
+                     + failed_section(service))
 
 
 def _figures(service, month: str) -> list[str]:

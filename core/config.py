@@ -36,6 +36,7 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
         "address": (str, REQUIRED),
         "display_name": (str, "QA Audits"),
         "path": (str, "mailbox"),
+        "max_message_mb": (int, 25),  # a bigger message is set aside unread and its sender told
     },
     "store": {"path": (str, "data")},
     # The transports' own sections (DESIGN.md, "Mailbox transports"): read only by the transport in use.
@@ -122,6 +123,8 @@ class Config:
     # The checked [imap] [smtp] [ews] [graph] [oauth] sections, section -> key -> value.
     transport_settings: dict = field(default_factory=dict)
     max_send_attempts: int = 8
+    # Incoming mail larger than this many megabytes is set aside unread ([mailbox] max_message_mb).
+    max_message_mb: int = 25
 
     def settings(self, section: str) -> dict:
         """One transport section's checked values (defaults filled in)."""
@@ -217,6 +220,8 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
     if not 1 <= daemon["poll_seconds"] <= 3600:
         raise ConfigError("must be between 1 and 3600 seconds", key="daemon.poll_seconds")
     _check_transport(mailbox["transport"], v)
+    if not 1 <= mailbox["max_message_mb"] <= 1000:
+        raise ConfigError("must be between 1 and 1000 (megabytes)", key="mailbox.max_message_mb")
     if not 1 <= daemon["max_answers_per_sender_per_day"] <= 1000:
         raise ConfigError("must be between 1 and 1000", key="daemon.max_answers_per_sender_per_day")
     if daemon["log_level"].upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -257,6 +262,7 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         log_level=daemon["log_level"].upper(),
         transport_settings={name: v[name] for name in TRANSPORT_SECTIONS},
         max_send_attempts=_max_send_attempts(daemon),
+        max_message_mb=mailbox["max_message_mb"],
     )
 
 

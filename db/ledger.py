@@ -46,6 +46,21 @@ class Ledger:
             table.insert({"key": key, "count": count})
         return count
 
+    def set_attempts(self, key: str, received_at: datetime, count: int) -> None:
+        """Put the attempts at a message back to `count` (0 by `retry`, one less when the store, not the message, failed)."""
+        table, q = self._table(month_of(received_at), "attempts"), Query().key == key
+        if count <= 0:
+            table.remove(q)
+        elif table.contains(q):
+            table.update({"count": count}, q)
+        else:
+            table.insert({"key": key, "count": count})
+
+    def attempts(self, key: str, received_at: datetime) -> int:
+        """How many times handling a message has started without finishing."""
+        row = self._table(month_of(received_at), "attempts").get(Query().key == key)
+        return row["count"] if row else 0
+
     def handled(self, month: str) -> list[dict]:
         """Every message handled that was received in `month`."""
         return self._table(month, "handled").all()

@@ -6,7 +6,7 @@ IDLE connection); only the store is opened per pass.
 """
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -63,3 +63,27 @@ class TransportState(Protocol):
 
     def put(self, key: str, value: str) -> None:
         """Store a value durably."""
+
+
+# -- mail set aside, and `retry` (the maildir transport has it; others may add it) ------------------
+@dataclass(frozen=True)
+class SetAside:
+    """A message in the failed folder: its name there, when the mailbox received it, and its size in bytes."""
+
+    name: str
+    received_at: datetime
+    size: int
+
+
+@runtime_checkable
+class FailedMail(Protocol):
+    """A mailbox that can list the mail it set aside and bring it back into the inbox (`status`, `retry`)."""
+
+    def set_aside(self) -> list[SetAside]:
+        """The messages in the failed folder, oldest receipt first (nothing is read but their names)."""
+
+    def read_set_aside(self, item: SetAside) -> bytes:
+        """The raw bytes of one message in the failed folder."""
+
+    def bring_back(self, item: SetAside) -> None:
+        """Move a message from the failed folder back into the inbox, keeping its receipt time."""

@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 from core.errors import TemporaryFailure, TransportError
 from db.files import fsync_folder
-from inbox.mailbox import Incoming
+from inbox.mailbox import Incoming, SetAside
 
 log = logging.getLogger(__name__)
 FOLDERS = ("inbox", "processed", "failed", "sent")
@@ -90,6 +90,36 @@ class MaildirMailbox:
         except OSError as exc:
             raise TransportError(f"cannot move {message.handle} to {to}/: {exc}") from None
         fsync_folder(target.parent)
+
+    # -- mail set aside, for `status` and `retry` ----------------------------------------------
+    def set_aside(self) -> list[SetAside]:
+        """The messages in failed/new and failed/cur, oldest receipt first."""
+        found = []
+        for sub in ("new", "cur"):
+            for entry in os.scandir(self.path / "failed" / sub):
+                if entry.is_file() and not entry.name.startswith("."):
+                    info = entry.stat()
+                    found.append(SetAside(f"{sub}/{entry.name}", datetime.fromtimestamp(info.st_mtime, timezone.utc),
+                                          info.st_size))
+        return sorted(found, key=lambda item: (item.received_at, item.name))
+
+    def read_set_aside(self, item: SetAside) -> bytes:
+        """The raw bytes of a message in failed/."""
+        return (self.path / "failed" / item.name).read_bytes()
+
+    def bring_back(self, item: SetAside) -> None:
+        """Move a message from failed/ to inbox/new; a rename keeps its modification time, its receipt time."""
+        source = self.path / "failed" / item.name
+        base = source.name.split(":2,")[0]
+        target = self.path / "inbox" / "new" / base
+        if target.exists():
+            target = target.with_name(f"{base}.retry{time.time_ns()}")
+        try:
+            os.replace(source, target)
+        except OSError as exc:
+            raise TransportError(f"cannot move {item.name} back to inbox/: {exc.strerror or exc}") from None
+        fsync_folder(target.parent)
+        fsync_folder(source.parent)
 
     def wait_for_mail(self, seconds: float, should_stop: Callable[[], bool]) -> None:
         """Return as soon as a file lands in inbox/new or inbox/cur, or after `seconds`; a local look costs nothing."""

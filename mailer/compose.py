@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 import templates
 from core.ids import new_message_id
+from core.text import printable, valid_message_id
 from mailer.dates import deadline_words, long_date, long_weekday_date
 from mailer.letterhead import Letterhead
 
@@ -90,6 +91,7 @@ class Composer:
         """A complete message ready for the outbox: headers, text and HTML parts, attachments."""
         if "\n" in subject or "\r" in subject:
             raise ValueError(f"subject contains a line break: {subject!r}")
+        subject = printable(subject, SUBJECT_LIMIT)  # a name or reference from outside may carry a NUL
         if isinstance(to, str) or isinstance(cc, str):
             # A bare string would be iterated one character at a time into nonsense addresses.
             raise TypeError("to and cc must be sequences of addresses, not a string")
@@ -105,7 +107,7 @@ class Composer:
         msg["Subject"] = subject
         msg["Date"] = format_datetime(now)
         msg["Message-ID"] = new_message_id(now, self.domain)
-        if in_reply_to:
+        if in_reply_to and valid_message_id(in_reply_to):
             msg["In-Reply-To"] = _bracketed(in_reply_to)
         thread = _thread(references, in_reply_to)
         if thread:
@@ -138,7 +140,7 @@ class Composer:
             "signatory_name": lh.director_name,
             "signatory_title": lh.director_title,
             "our_ref": lh.our_ref(context.get("reference")),
-            **context,
+            **_quotable(context),
         }
         if now is not None:
             full["letter_date"] = now
@@ -162,11 +164,44 @@ def _bracketed(message_id: str) -> str:
 
 
 def _thread(references: Sequence[str], in_reply_to: str | None) -> list[str]:
-    """References followed by the message being answered, each once, order kept."""
-    ids = [_bracketed(r) for r in references]
-    if in_reply_to:
-        ids.append(_bracketed(in_reply_to))
-    return list(dict.fromkeys(ids))
+    """References followed by the message being answered, each once, order kept, on one line of at most 998.
+
+    Ids come from the sender's headers: an invalid or oversized one is dropped rather than repeated.
+    When the line would be too long, the thread's first id and its newest ones are kept (RFC 5322 3.6.4).
+    """
+    given = [*references, *([in_reply_to] if in_reply_to else [])]
+    ids = list(dict.fromkeys(_bracketed(i) for i in given if valid_message_id(i)))
+    room = REFERENCES_ROOM
+    if len(" ".join(ids)) <= room:
+        return ids
+    first, newest = ids[0], []
+    room -= len(first)
+    for mid in reversed(ids[1:]):
+        if len(mid) + 1 > room:
+            break
+        newest.insert(0, mid)
+        room -= len(mid) + 1
+    return [first, *newest]
+
+
+# A subject says what a letter is about in a few words; one built from outside text is cut.
+SUBJECT_LIMIT = 250
+# "References: " takes 12 of the 998 characters a header line may have.
+REFERENCES_ROOM = 998 - len("References: ")
+# The most of one value of the caller's context a letter will show: a safety net under the tighter
+# limits where a sender's words are quoted, so no message can make the service send megabytes back.
+CONTEXT_VALUE_LIMIT = 4000
+
+
+def _quotable(value):
+    """The context with control characters removed from every text value and each cut to a sane length."""
+    if isinstance(value, str):
+        return printable(value, CONTEXT_VALUE_LIMIT)
+    if isinstance(value, dict):
+        return {key: _quotable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_quotable(item) for item in value)
+    return value
 
 
 def _attach(msg: EmailMessage, attachment: OutgoingAttachment) -> None:

@@ -162,7 +162,7 @@ def test_issue_from_the_command_line_says_what_it_did(site, capsys):
     assert "0 allocation(s) issued in 0 letter(s); 18 already issued, not sent again" in out
     code, _, err = run_main("--config", site.config_path, "--now", "2027-01-01T00:00", "issue", "--month", "2026-12",
                             "--allocations", site.folder / "allocations.csv", capsys=capsys)
-    assert code == 1 and "deadline for December 2026 has passed" in err
+    assert code == 2 and "December 2026 is over" in err and err.count("\n") == 1  # one line, as the README says
 
 
 def test_a_dry_run_of_the_daemon_is_one_pass_that_changes_nothing(site, capsys):

@@ -6,9 +6,16 @@ rows added later are issued on their own. A bad file is rejected whole, every ba
 import re
 from dataclasses import dataclass
 
-from workflows.roster import EMAIL, Person
+from workflows.roster import EMAIL, Person, header_names
 
 COLUMNS = ("auditor_email", "case_ref", "audit_type")
+# Headings as typed in Excel ("Auditor Email", "Case Reference"), after `header_names` has normalised them.
+ALIASES = {
+    "auditor": "auditor_email", "email": "auditor_email", "email_address": "auditor_email",
+    "auditor_email_address": "auditor_email", "case": "case_ref", "case_reference": "case_ref",
+    "case_number": "case_ref", "type": "audit_type", "team_manager": "team_manager_email",
+    "team_manager_email_address": "team_manager_email",
+}
 AUDIT_TYPES = {
     "monthly": "monthly", "monthly audit": "monthly",
     "dip sample": "dip sample", "dip sampling": "dip sample", "dip": "dip sample",
@@ -37,12 +44,14 @@ class AllocationRow:
 def check_allocations(header: list[str], rows: list[tuple[int, list[str]]],
                       find_person) -> tuple[list[AllocationRow], list[str]]:
     """Check every row against the roster; returns the rows and every problem, by line number."""
-    names = [h.strip().lower().lstrip("\ufeff") for h in header]
+    names, problems = header_names(header, ALIASES)
     missing = [c for c in COLUMNS if c not in names]
     if missing:
-        return [], [f"line 1: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)}"
-                    ",team_manager_email)"]
-    checked, problems, seen = [], [], {}
+        return [], problems + [f"line 1: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)}"
+                               ",team_manager_email)"]
+    if problems:
+        return [], problems
+    checked, seen = [], {}
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.text import one_line
+
 
 class Grade(StrEnum):
     """Ofsted's four grades."""
@@ -109,7 +111,7 @@ def read_submission(text: str, references: Sequence[str],
         if grade:
             found.append(GradeLine(ref, grade))
         elif unreadable:
-            problems.append(f"'{line}' is not one of {ALL_GRADES}")
+            problems.append(f"'{one_line(line)}' is not one of {ALL_GRADES}")  # quoted back: capped
             attempted.add(ref)
 
     audits = list(dict.fromkeys(r.upper() for r in references if AUDIT_REF.fullmatch(r)))

@@ -1,12 +1,23 @@
 """The roster: who is who, checked row by row so a bad file is rejected whole with every problem listed.
 
 The QA team keeps it in Excel, so Excel's habits are tolerated: a byte-order mark, stray spaces,
-mixed-case addresses, blank lines, role names written in several ways.
+mixed-case addresses, blank lines, role names written in several ways, column headings as people
+type them ("Head of Service", "Email Address"). What would make the cycle unworkable is refused:
+someone who is their own Head of Service, a chain of Heads of Service that loops, two Directors,
+control characters in a name, the shared mailbox's own address as a person.
 """
 import re
 from dataclasses import dataclass
 
+from core.text import has_control, one_line
+
 COLUMNS = ("email", "name", "roles", "service", "head_of_service")
+# Headings as typed in Excel, after `header_names` has lower-cased them and joined their words with "_".
+ALIASES = {
+    "email_address": "email", "e_mail": "email", "e_mail_address": "email", "auditor_email": "email",
+    "staff_email": "email", "full_name": "name", "role": "roles", "service_area": "service", "team": "service",
+    "hos": "head_of_service", "head_of_service_email": "head_of_service", "hos_email": "head_of_service",
+}
 ROLES = ("auditor", "moderator", "head_of_service", "director", "qa")
 ROLE_SPELLINGS = {
     "auditor": "auditor", "manager": "auditor",
@@ -38,13 +49,31 @@ class Person:
         return self.name.split()[0] if self.name else "Colleague"
 
 
-def check_roster(header: list[str], rows: list[tuple[int, list[str]]]) -> tuple[list[Person], list[str]]:
-    """Turn CSV rows (with their line numbers) into people; the second value lists every problem found."""
-    names = [h.strip().lower().lstrip("\ufeff") for h in header]
+def header_names(header: list[str], aliases: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Column headings as the checks know them ("Head of Service" -> head_of_service), and any problem with them."""
+    names = []
+    for heading in header:
+        word = "_".join(re.split(r"[\s_\-]+", heading.strip().lstrip("\ufeff").strip().lower()))
+        names.append(aliases.get(word, word))
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    problems = [f"line 1: the columns {', '.join(repr(one_line(h, 40)) for h, n in zip(header, names) if n == name)} "
+                f"are all read as {name}; keep one" for name in twice]
+    return names, problems
+
+
+def check_roster(header: list[str], rows: list[tuple[int, list[str]]],
+                 mailbox_address: str = "") -> tuple[list[Person], list[str]]:
+    """Turn CSV rows (with their line numbers) into people; the second value lists every problem found.
+
+    `mailbox_address` is the shared mailbox's own address, which cannot be a person.
+    """
+    names, problems = header_names(header, ALIASES)
     missing = [c for c in COLUMNS if c not in names]
     if missing:
-        return [], [f"line 1: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)})"]
-    people, problems, seen = [], [], {}
+        return [], problems + [f"line 1: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)})"]
+    if problems:
+        return [], problems
+    people, seen = [], {}
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
@@ -53,6 +82,8 @@ def check_roster(header: list[str], rows: list[tuple[int, list[str]]]) -> tuple[
         problems += [f"line {line}: {e}" for e in errors]
         if person.email in seen:
             problems.append(f"line {line}: {person.email} is already on line {seen[person.email]}")
+        if mailbox_address and person.email == mailbox_address.strip().lower():
+            problems.append(f"line {line}: {person.email} is the shared mailbox's own address, not a person")
         seen.setdefault(person.email, line)
         people.append((line, person))
     problems += _cross_checks(people)
@@ -60,7 +91,10 @@ def check_roster(header: list[str], rows: list[tuple[int, list[str]]]) -> tuple[
 
 
 def _person(r: dict[str, str]) -> tuple[Person, list[str]]:
-    errors = []
+    errors = [f"{column} holds a control character (a pasted tab, line break or invisible character); "
+              "retype it" for column in COLUMNS if has_control(r[column])]
+    if errors:
+        r = {column: one_line(value, None) for column, value in r.items()}  # so the other checks read sense
     email = r["email"].lower()
     if not EMAIL.match(email):
         errors.append(f"email {r['email']!r} is not an email address")
@@ -97,9 +131,37 @@ def _cross_checks(people: list[tuple[int, Person]]) -> list[str]:
                 problems.append(f"line {line}: head_of_service {p.head_of_service} is not on the roster")
             elif not (hos.has("head_of_service") or hos.has("director")):
                 problems.append(f"line {line}: head_of_service {p.head_of_service} does not have the head_of_service role")
+        if p.head_of_service == p.email:
+            problems.append(f"line {line}: {p.email} is their own head_of_service (their exemption requests "
+                            "could never be decided); give the person they report to")
+    problems += _loops(people)
     everyone = [p for _, p in people]
     if people and not any(p.has("director") for p in everyone):
         problems.append("the roster has no one with the director role")
+    directors = [(line, p) for line, p in people if p.has("director")]
+    if len(directors) > 1:
+        problems.append(f"lines {', '.join(str(line) for line, _ in directors)}: "
+                        f"{len(directors)} people have the director role "
+                        f"({', '.join(p.email for _, p in directors)}); the roster has one Director")
     if people and not any(p.has("qa") for p in everyone):
         problems.append("the roster has no one with the qa role")
+    return problems
+
+
+def _loops(people: list[tuple[int, Person]]) -> list[str]:
+    """A chain of Heads of Service that comes back on itself (a -> b -> a): nobody in it can be asked last."""
+    line_of = {p.email: line for line, p in people}
+    boss = {p.email: p.head_of_service for _, p in people if p.head_of_service and p.head_of_service != p.email}
+    problems, settled = [], set()
+    for _, p in people:
+        path, at = [], p.email
+        while at in boss and at not in settled and at not in path:
+            path.append(at)
+            at = boss[at]
+        if at in path:  # came back to someone on this path: the loop is from there on
+            loop = path[path.index(at):]
+            problems.append(f"lines {', '.join(str(line_of[e]) for e in sorted(loop, key=line_of.get))}: "
+                            f"the heads of service go round in a circle ({' -> '.join(loop + [at])}); "
+                            "the chain must end at the Director")
+        settled.update(path)
     return problems

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from app.cycle.letters import allocation_row, bracketed
 from app.files import read_csv
-from core.errors import AuditMailError, InputFileError, UsageError
+from core.errors import InputFileError, UsageError
 from db.months import MonthRepo
 from db.requests import RequestRepo
 from mailer.compose import OutgoingAttachment
@@ -18,9 +18,15 @@ from workflows.calendar import month_deadline, month_name
 def issue_month(service, month: str, csv_path: Path) -> dict:
     """Issue the new rows of an allocations file; returns counts of new, already issued and letters."""
     deadline = checked_month(month)
-    now = service.clock.now()
+    month, now = month.strip(), service.clock.now()
+    this_month = service.clock.london_now().strftime("%Y-%m")
     if now > deadline:
-        raise AuditMailError(f"the deadline for {month_name(month)} has passed; audits for it cannot be issued now")
+        raise UsageError(f"--month {month}: {month_name(month)} is over (its deadline has passed), so its audits "
+                         f"cannot be issued now; issue {this_month} or a later month")
+    if _months_between(this_month, month) > MONTHS_AHEAD:
+        # 2062-12 for 2026-12 is an easy slip, and would send every auditor a letter about a strange year.
+        raise UsageError(f"--month {month}: {month_name(month)} is more than {MONTHS_AHEAD} months ahead; "
+                         "check the year")
     header, rows = read_csv(csv_path)
     checked, problems = check_allocations(header, rows, service.roster.get)
     if problems:
@@ -53,6 +59,13 @@ def _approved_exemptions(service, month: str) -> dict[str, str]:
     """auditor -> the reference of an approved exemption that covers `month`."""
     return {r["requester"]: r["reference"] for r in RequestRepo(service.store).all("EXM")
             if r["state"] == "approved" and month in r["months"]}
+
+
+MONTHS_AHEAD = 12
+
+
+def _months_between(earlier: str, later: str) -> int:
+    return (int(later[:4]) - int(earlier[:4])) * 12 + int(later[5:7]) - int(earlier[5:7])
 
 
 def checked_month(month: str):

@@ -6,6 +6,7 @@ from app.cycle.letters import qa_team
 from app.requests.exemption import affected_allocations, ask_letter
 from app.requests.people import director, first_name, month_names, name_of, rows
 from app.router import Decision
+from core.text import one_line
 from db.months import MonthRepo
 from db.requests import RequestRepo
 from inbox.intent import Intent, Reading
@@ -100,14 +101,30 @@ def slippage_decided(service, mail: ParsedMail, record: dict, reading: Reading, 
 
 
 def refused(service, mail: ParsedMail, record: dict, reason: str) -> Decision:
-    """A decision that may not be taken: nothing changes, the attempt is recorded and the QA team told."""
+    """A decision that may not be taken: nothing changes, the attempt is recorded and the QA team told.
+
+    Anyone outside can send forged decisions by the hundred, so the QA team gets at most a few
+    letters about refusals a day; every refusal is on the triage list either way.
+    """
     RequestRepo(service.store).update(record["reference"], {}, _event(mail, "refused", reason))
+    note = f"{record['reference']}: decision from {one_line(mail.from_addr, 320)} refused ({reason})"
+    day = service.clock.london_today().isoformat()
+    if service.ledger.answers_today(REFUSAL_LETTERS, day) >= MAX_REFUSAL_LETTERS_PER_DAY:
+        return Decision(outcome="decision-refused", refs=(record["reference"],), triage=[
+            note + f"; not written to the QA team separately: {MAX_REFUSAL_LETTERS_PER_DAY} letters about "
+                   "refused decisions already went today"])
+    service.ledger.count_answer(REFUSAL_LETTERS, day)
     letter = Letter(template="approvals/refused", to=qa_team(service), kind="refused", refs=[record["reference"]],
                     subject=f"[{record['reference']}] A decision was refused: please check",
-                    context={"salutation": "Colleagues", "reference": record["reference"], "from_addr": mail.from_addr,
-                             "reason": reason, "received_at": mail.received_at, "message_id": mail.message_id or mail.key})
-    return Decision(outcome="decision-refused", letters=[letter], refs=(record["reference"],),
-                    triage=[f"{record['reference']}: decision from {mail.from_addr} refused ({reason})"])
+                    context={"salutation": "Colleagues", "reference": record["reference"],
+                             "from_addr": one_line(mail.from_addr, 320), "reason": reason,
+                             "received_at": mail.received_at, "message_id": one_line(mail.message_id or mail.key, 250)})
+    return Decision(outcome="decision-refused", letters=[letter], refs=(record["reference"],), triage=[note])
+
+
+# The daily brake on letters about refused decisions, counted in the ledger like answers to one sender.
+MAX_REFUSAL_LETTERS_PER_DAY = 10
+REFUSAL_LETTERS = "refused-decisions:qa-team"  # not an address, so no sender's own count is touched
 
 
 def approver_away(service, mail: ParsedMail, record: dict) -> Decision:
