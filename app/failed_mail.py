@@ -14,6 +14,7 @@ from core.text import one_line
 from inbox.mailbox import FailedMail, SetAside
 
 from app.oversize import message_key
+from inbox.maildir import MaildirMailbox
 
 log = logging.getLogger("auditmail.retry")
 RETRY_HINT = "bring one back with `auditmail retry NAME`, or all of them with `auditmail retry --all`"
@@ -22,8 +23,10 @@ SHOWN = 20
 
 def failed_folder(service) -> FailedMail | None:
     """The mailbox's failed folder, when its transport can list it and bring mail back."""
-    reader = getattr(service.reader, "_mailbox", service.reader)  # a dry run wraps the real mailbox
-    return reader if isinstance(reader, FailedMail) else None
+    if service.config.transport != "maildir":
+        return None  # only the embedded mailbox can do this for now; and `status` never connects to a server
+    # Folders on disk: looking at them is not connecting, so `status` can list them.
+    return MaildirMailbox(service.config.maildir_path)
 
 
 def shown_name(name: str) -> str:

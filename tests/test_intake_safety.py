@@ -104,8 +104,10 @@ def test_retry_all_brings_everything_back_and_a_wrong_name_changes_nothing(site)
 
 
 def test_retry_with_a_transport_that_cannot_list_failed_mail_says_so_in_one_line(site):
+    import dataclasses
+
     service = site.open(MORNING)
-    service.reader = object()  # as an adapter without the failed-mail operations would be
+    service.config = dataclasses.replace(service.config, transport="imap")  # a server's folder, not ours to list
     try:
         with pytest.raises(UsageError) as raised:
             commands.retry(service, [], True)
