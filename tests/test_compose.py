@@ -16,7 +16,7 @@ from mailer.dates import deadline_words, london, long_date, long_weekday_date
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 PROBLEMS = [
-    "no audit reference such as [AUD-2026-11-004] was found",
+    "no audit reference in square brackets was found",
     "no line starting Grade: was found",
 ]
 

@@ -13,9 +13,9 @@ from app.requests.people import approvers_of, first_name, name_of
 from app.router import Decision
 from db.requests import RequestRepo
 from inbox.classify import Classification
-from inbox.intent import Intent, Reading, read_capacity, read_decision
+from inbox.intent import Intent, Reading, read_capacity, read_decision, with_remarks
 from inbox.parse import ParsedMail
-from inbox.reply import newest_text
+from inbox.reply import newest_text, remarks
 from workflows import exemptions, slippage
 from workflows.calendar import month_deadline
 from workflows.approvals import DECISIONS, authentication_problem, barred_from_deciding, may_decide
@@ -39,6 +39,9 @@ def handle_reply(mail: ParsedMail, c: Classification, service) -> Decision:
     text = newest_text(mail.text)
     today = service.clock.london_today()
     reading, agreed = (read_decision(text), None) if is_exemption else read_capacity(text, today)
+    # An answer typed among the quoted lines of an interleaved reply is weighed, never lost.
+    reading = with_remarks(reading, remarks(mail.text), capacity=not is_exemption)
+    agreed = agreed if reading.intent is Intent.YES else None
     stage_passed = _replies_to_past_step(c, record)
     if record["state"] in final or stage_passed:
         if reading.intent is Intent.UNCLEAR and mail.from_addr not in _everyone_deciding(service, record):
