@@ -19,7 +19,7 @@ from inbox.quote_headers import attribution_at, header_block_at, is_marker_line
 # starts no later than these, whatever the client put above it.
 OWN_LETTER = re.compile(
     r"^(?:please\s+ask\s+for\s*:|our\s+ref\s*:\s*\S"
-    r"|this\s+message\s+was\s+sent\s+automatically\s+by\s+the\b.*\bqa\s+audit\s+mailbox)", re.I)
+    r"|this\s+message\s+was\s+sent\s+automatically\s+by\s+the\b)", re.I)
 QUOTED = re.compile(r"^\s*>")
 # Lines under what was typed that are never the sender's remark (interleaved replies).
 NOT_A_REMARK = re.compile(r"^(?:--\s*|sent\s+from\s+.*|get\s+outlook\s+for\s+.*)$", re.I)

@@ -7,7 +7,7 @@ and the approver is asked again; a clear one moves the request on.
 """
 from datetime import datetime
 
-from app.handlers import answer
+from app.handlers import answer, example_reference
 from app.requests import outcomes
 from app.requests.people import approvers_of, first_name, name_of
 from app.router import Decision
@@ -32,7 +32,7 @@ def handle_reply(mail: ParsedMail, c: Classification, service) -> Decision:
     repo = RequestRepo(service.store)
     record = repo.get(reference)
     if record is None:
-        return _unknown(mail, c, reference)
+        return _unknown(service, mail, c, reference)
     is_exemption = reference.startswith("EXM")
     final, options = (exemptions.FINAL, None) if is_exemption else (slippage.FINAL, slippage.OPTIONS)
     options = options or exemptions.OPTIONS.get(exemptions.State(record["state"]))
@@ -124,9 +124,10 @@ def _comment(repo: RequestRepo, mail: ParsedMail, record: dict, text: str) -> De
                     triage=[f"{record['reference']}: a comment from {mail.from_addr} (no decision)"])
 
 
-def _unknown(mail: ParsedMail, c: Classification, reference: str) -> Decision:
+def _unknown(service, mail: ParsedMail, c: Classification, reference: str) -> Decision:
     letter = answer(mail, template="intake/unclear", kind="unclear", subject="Your email to the audit mailbox: what we need from you",
                     context={"person_name": c.person.first_name, "subject": mail.subject, "received_at": mail.received_at,
+                             "example_reference": example_reference(service, mail),
                              "problems": [f"{reference} is not a reference the audit mailbox has issued"]})
     return Decision(outcome="unknown-reference", letters=[letter], triage=[f"unknown reference {reference} from {mail.from_addr}"])
 
