@@ -21,6 +21,7 @@ OWN_LETTER = re.compile(
     r"^(?:please\s+ask\s+for\s*:|our\s+ref\s*:\s*\S"
     r"|this\s+message\s+was\s+sent\s+automatically\s+by\s+the\b)", re.I)
 QUOTED = re.compile(r"^\s*>")
+HEADER_LINES = 7  # at most this many header lines stand between a quote's start and its first ">"
 # Lines under what was typed that are never the sender's remark (interleaved replies).
 NOT_A_REMARK = re.compile(r"^(?:--\s*|sent\s+from\s+.*|get\s+outlook\s+for\s+.*)$", re.I)
 
@@ -49,7 +50,9 @@ def remarks(text: str) -> str:
     """
     lines = _lines(text)
     start = history_start(lines)
-    if start == len(lines) or not QUOTED.match(lines[start]):
+    # The quote may open with its attribution ("On … wrote:") or header block above the first ">".
+    start = next((i for i in range(start, min(start + HEADER_LINES, len(lines))) if QUOTED.match(lines[i])), None)
+    if start is None:
         return ""
     kept: list[str] = []
     for index in range(start + 1, len(lines)):
