@@ -1,6 +1,8 @@
 """The handlers every deployment has: mail never answered, unclear mail, and kinds no workflow claims yet."""
 from app.router import Decision, Router
+from core.clock import month_of
 from core.text import one_line
+from db.months import MonthRepo
 from inbox.classify import Classification, Kind
 from inbox.parse import ParsedMail
 from mailer.outbox import Letter
@@ -39,10 +41,17 @@ def unclear(mail: ParsedMail, c: Classification, service) -> Decision:
     """Mail from a roster member the service could not understand: say what was missing, and list it."""
     letter = answer(mail, template="intake/unclear", kind="unclear", subject=UNCLEAR_SUBJECT, context={
         "person_name": c.person.first_name, "subject": one_line(mail.subject), "problems": list(c.reasons),
-        "received_at": mail.received_at,
+        "received_at": mail.received_at, "example_reference": example_reference(service, mail),
     })
     return Decision(outcome="answered-unclear", letters=[letter],
                     triage=[f"unclear mail from {mail.from_addr}: " + "; ".join(c.reasons)])
+
+
+def example_reference(service, mail: ParsedMail) -> str:
+    """The sender's own audit reference this month, or the shape of one ("AUD-2026-12-…"), for examples."""
+    month = month_of(mail.received_at)
+    own = [a["reference"] for a in MonthRepo(service.store, month).allocations() if a["auditor"] == mail.from_addr]
+    return own[0] if own else f"AUD-{month}-…"
 
 
 def not_automated(mail: ParsedMail, c: Classification, service) -> Decision:

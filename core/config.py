@@ -23,6 +23,8 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
         "department": (str, "Children's Safeguarding and Care"),
         "address": (list, REQUIRED),
         "phone": (str, REQUIRED),
+        # The address the letterhead shows ("Email: …"); empty means the shared mailbox.
+        "letterhead_email": (str, ""),
     },
     "director": {
         "name": (str, REQUIRED),
@@ -214,7 +216,9 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
     mailbox, daemon = v["mailbox"], v["daemon"]
     if mailbox["transport"] not in TRANSPORTS:
         raise ConfigError(f"must be one of {', '.join(TRANSPORTS)}, not {mailbox['transport']!r}", key="mailbox.transport")
-    for key, address in (("mailbox.address", mailbox["address"]), ("director.email", v["director"]["email"])):
+    for key, address in (("mailbox.address", mailbox["address"]), ("director.email", v["director"]["email"]),
+                         *([("organisation.letterhead_email", v["organisation"]["letterhead_email"])]
+                           if v["organisation"]["letterhead_email"] else [])):
         if not _is_address(address):
             raise ConfigError(f"must be an email address like name@council.gov.uk, not {address!r}", key=key)
     if not 1 <= daemon["poll_seconds"] <= 3600:
@@ -247,7 +251,7 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         organisation=org["name"], department=org["department"], director_name=director["name"],
         director_title=director["title"], address_lines=tuple(org["address"]), phone=org["phone"],
         email=director["email"], please_ask_for=director["please_ask_for"] or director["name"],
-        our_ref_prefix=director["our_ref"],
+        our_ref_prefix=director["our_ref"], contact_email=org["letterhead_email"].strip(),
     )
     base = source.parent
     return Config(

@@ -32,7 +32,11 @@ class Kind(StrEnum):
 
 NEVER_ANSWERED = {Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OUTSIDER, Kind.OWN, Kind.DOUBTFUL_SENDER}
 REFERENCE = re.compile(r"\b(AUD|EXM|SLP)-(\d{4})-(\d{2})-(\d{3,})\b", re.I)
-AUTO_SUBJECT = re.compile(r"^(automatic reply|auto[- ]?reply|auto[- ]?response|out of (the )?office)\b", re.I)
+# Exchange writes "Automatic reply:" in the recipient's language.
+AUTO_SUBJECT = re.compile(r"^(automatic reply|auto[- ]?reply|auto[- ]?response|out of (the )?office"
+                          r"|automatische antwort|r[ée]ponse automatique|automatisch antwoord|risposta automatica"
+                          r"|respuesta autom[áa]tica|autosvar|automatisk svar|odpowied[źz] automatyczna"
+                          r"|ateb awtomatig)\b", re.I)
 BOUNCE_SUBJECT = re.compile(r"^(undeliverable|undelivered mail|delivery status notification|"
                             r"mail delivery (failed|failure)|returned mail|failure notice)\b", re.I)
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
@@ -123,10 +127,15 @@ class Classifier:
             return Kind.DOUBTFUL_SENDER
         if mail.from_addr == self._mailbox:
             return Kind.OWN
-        if is_bounce(mail):
+        # A delivery report is a bounce whatever else it says; after that, an out-of-office is
+        # looked for before the weaker bounce signs, because Exchange sends its automatic replies
+        # from a null sender too, and the approver-away handling must see them.
+        if is_delivery_report(mail):
             return Kind.BOUNCE
         if is_auto_reply(mail):
             return Kind.AUTO_REPLY
+        if is_bounce(mail):
+            return Kind.BOUNCE
         if person is None:
             return Kind.OUTSIDER
         return None
@@ -142,22 +151,33 @@ class Classifier:
         return Facts(person, thread, newest, tuple(refs))
 
 
-def is_bounce(mail: ParsedMail) -> bool:
-    """A delivery failure report: a DSN, a null sender, mailer-daemon or postmaster, or a bounce subject."""
+def is_delivery_report(mail: ParsedMail) -> bool:
+    """A delivery status notification (RFC 3464): multipart/report with report-type=delivery-status."""
     content_type = (mail.header("content-type") or "").lower()
-    if mail.content_type == "multipart/report" and "delivery-status" in content_type:
+    return mail.content_type == "multipart/report" and "delivery-status" in content_type
+
+
+def is_bounce(mail: ParsedMail) -> bool:
+    """A delivery failure: a DSN, mail from a mailer daemon or postmaster, or a bounce subject.
+
+    A null Return-Path is no sign at all: Exchange sends its out-of-office replies that way.
+    """
+    if is_delivery_report(mail):
         return True
-    if (mail.header("return-path") or "").strip() == "<>":
-        return True
+    # A bare "MAILER-DAEMON" with no domain is how some servers sign their reports.
     return mail.from_addr.split("@")[0] in BOUNCE_SENDERS or bool(BOUNCE_SUBJECT.match(mail.subject))
 
 
 def is_auto_reply(mail: ParsedMail) -> bool:
-    """An out-of-office or other machine answer (RFC 3834 and the headers Exchange and others add)."""
+    """An out-of-office or other machine answer (RFC 3834 and the headers Exchange and others add).
+
+    X-MS-Exchange-Inbox-Rules-Loop alone is not one: it marks mail an inbox rule forwarded or
+    redirected, and a shared mailbox fed by such a rule would otherwise drop every real email.
+    """
     auto = (mail.header("auto-submitted") or "no").strip().lower()
     if auto != "no":
         return True
-    if mail.header("x-auto-response-suppress") or mail.header("x-ms-exchange-inbox-rules-loop"):
+    if mail.header("x-auto-response-suppress"):
         return True
     if any(mail.header(h) for h in ("x-autoreply", "x-autorespond", "x-auto-reply")):
         return True
@@ -214,7 +234,7 @@ def unclear_reasons(mail: ParsedMail, facts: Facts) -> tuple[str, ...]:
     """What could not be told about an email no recogniser took, in words for its sender."""
     reasons = []
     if not facts.references:
-        reasons.append("no audit reference such as [AUD-2026-11-004] was found in the subject or the message")
+        reasons.append("no audit reference in square brackets was found in the subject or the message")
     if not EXEMPTION_WORDS.search(mail.subject) and not SLIPPAGE_WORDS.search(mail.subject):
         reasons.append("the subject did not say whether this is an exemption request or a slippage notice")
     if not facts.newest:

@@ -69,6 +69,22 @@ DEFERRAL = re.compile(r"\b((i['’]?ll|i will|will|let me|i need to|i['’]?d li
 ASKING = frozenset("should shall can could would do does did is are may will what why how when".split())
 ASKED_OF = frozenset("i we you this it she he they that there".split())
 DECIDING_LINES = 3  # only the first few lines of the newest text can hold the decision
+# A reply that points to an answer further down ("See below.") has not answered above the quote.
+POINTS_BELOW = re.compile(r"\b(?:see|find|read)\s+(?:my\s+|our\s+)?(?:comments?|answers?|repl(?:y|ies)|notes?|"
+                          r"responses?)?\s*(?:below|inline|in\s*line|underneath)\b", re.I)
+# Contractions whose apostrophe was lost on the way ("can t", "don?t", "won\ufffdt"): a negation
+# the reader cannot place, so whatever they say is no approval.
+BROKEN_NEGATION = re.compile(r"\b(?:can|won|don|didn|doesn|isn|aren|wasn|weren|couldn|wouldn|shouldn|haven|hasn"
+                             r"|hadn|mustn|ain)(?:\s+|[^\w\s']\s*)t\b", re.I)
+# Typographic apostrophes and quotes, and the C1 controls windows-1252 text leaves when it is read
+# as latin-1 (0x92 is its curly apostrophe).
+PLAIN_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'",
+                              "\u00b4": "'", "`": "'", "\x92": "'", "\x91": "'", "\u201c": '"', "\u201d": '"',
+                              "\u201e": '"', "\u201f": '"', "\x93": '"', "\x94": '"', "\x96": "-", "\x97": "-"})
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+NOTHING_FOUND = "no decision word was found"
+POINTED_BELOW = "the reply points to an answer below the quoted text"
+AMONG_QUOTES = "an answer was written among the quoted lines rather than at the top of the reply"
 CHANGE_OF_MIND = re.compile(r"^\W*(actually|wait|sorry|scratch that|ignore|correction|on (second|reflection))", re.I)
 
 
@@ -105,9 +121,30 @@ def read_capacity(text: str, today: date) -> tuple[Reading, date | None]:
     return (Reading(Intent.UNCLEAR, body, reason), None) if reason else (reading, found[0])
 
 
+def with_remarks(reading: Reading, remark_text: str, *, capacity: bool = False) -> Reading:
+    """The reading once the remarks typed among the quoted lines are weighed (see reply.remarks).
+
+    A remark that agrees with the answer at the top changes nothing; one that gives an answer the
+    top did not, or a different one, makes the reply unclear, so the sender is asked again.
+    """
+    strong = {**STRONG, **CAPACITY_STRONG} if capacity else STRONG
+    lines = normalise(remark_text).split("\n")
+    answers = {hit for line in lines if line.strip() for hit in _read_line(line, strong).hits}
+    if not answers or (reading.intent is not Intent.UNCLEAR and answers == {reading.intent}):
+        return reading
+    if reading.intent is Intent.UNCLEAR and reading.reason not in (NOTHING_FOUND, POINTED_BELOW):
+        return reading
+    return Reading(Intent.UNCLEAR, reading.comment, AMONG_QUOTES)
+
+
+def normalise(text: str) -> str:
+    """Text with straight apostrophes and quotes, and stray control characters made spaces."""
+    return CONTROL.sub(" ", text.translate(PLAIN_QUOTES).replace("\r\n", "\n"))
+
+
 def _read(text: str, strong: dict[str, Intent]) -> tuple[Reading, str, str]:
     """The reading, the text of the deciding lines, and the whole answer without greeting or signature."""
-    body = unwrap(skip_greeting(strip_signature(text)))
+    body = unwrap(skip_greeting(strip_signature(normalise(text))))
     lines = body.split("\n")
     zone = _deciding_lines(lines, strong)
     hits = [hit for line in zone.values() for hit in line.hits]
@@ -116,12 +153,16 @@ def _read(text: str, strong: dict[str, Intent]) -> tuple[Reading, str, str]:
     strong_word = any(_word(m.group()) in strong for m in TOKEN.finditer(zone_text))
     if hits and not strong_word and DEFERRAL.search(zone_text):
         flags.add("deferred")
+    if YES in hits and BROKEN_NEGATION.search(zone_text):
+        flags.add("negation")
     reason = ("the decision was asked as a question" if "question" in flags
               else "the decision depended on a condition" if "condition" in flags
               else "the reply put the decision off rather than making it" if "deferred" in flags
               else "the decision was not definite" if "hedge" in flags
+              else "a 'not' was found that could not be placed with confidence" if "negation" in flags
               else "both an approval and a refusal were found" if len(set(hits)) > 1
-              else "no decision word was found" if not hits else "")
+              else POINTED_BELOW if not hits and POINTS_BELOW.search(body)
+              else NOTHING_FOUND if not hits else "")
     if reason:
         return Reading(Intent.UNCLEAR, body, reason), zone_text, body
     comment = "\n".join(zone[i].comment if i in zone else line.strip() for i, line in enumerate(lines))
@@ -146,18 +187,29 @@ def _read_line(line: str, strong: dict[str, Intent]) -> _Line:
     hits: list[Intent] = []
     flags: set[str] = set()
     kept: list[str] = []
+    whole: list[str] = []
+    sentence_text, sentence_kept = "", False
     sentence: list[str] = []
+    sentence_answers: list[Intent] = []
     sentence_hits = asked = modal_first = False
     for text, end in _clauses(line):
         tokens = [(_word(m.group()), m.start(), m.end()) for m in TOKEN.finditer(text)]
         words = [word for word, _, _ in tokens]
         found = _clause_hits(words, strong)
         hits += [intent for intent, _ in found]
+        sentence_answers += [intent for intent, _ in found]
         sentence += words
         sentence_hits = sentence_hits or bool(found)
         asked = asked or bool(found) or any(w in WEAK and p in ("i", "we") for p, w in zip(words, words[1:]))
         modal_first = modal_first or bool(found and {"would", "could", "might"}.intersection(words[:found[0][1]]))
         kept.append(_left_over(text, tokens, found, end))
+        sentence_kept = sentence_kept or bool(kept[-1])
+        sentence_text += text + end
+        if not end or set(end) & set(".!?"):
+            # The comment is whole sentences or nothing: "Support - the hearing is listed for three
+            # weeks." is passed on as written, never as the fragment left once "Support" is taken out.
+            whole.append(sentence_text if sentence_kept else "")
+            sentence_text, sentence_kept = "", False
         if not end or set(end) & set(".!?;-–—"):  # commas and colons do not end a sentence
             if asked and ("?" in end or (sentence[:1] and sentence[0] in ASKING and sentence[1:2]
                                          and sentence[1] in ASKED_OF)):
@@ -167,8 +219,13 @@ def _read_line(line: str, strong: dict[str, Intent]) -> _Line:
                 flags.add("condition")
             if sentence_hits and HEDGES.intersection(sentence):
                 flags.add("hedge")
+            if YES in sentence_answers and any(w in NEGATORS or w.endswith("n't") for w in sentence):
+                # "Not a problem, approved", "I approve, though not happily": a 'not' beside a yes
+                # that the reading did not apply to it. Asking again costs a minute; a wrong yes more.
+                flags.add("negation")
             sentence, sentence_hits, asked, modal_first = [], False, False, False
-    comment = re.sub(r"^[\s,.;:!?–—-]+|[\s,;:–—-]+$", "", "".join(kept))
+            sentence_answers = []
+    comment = re.sub(r"^[\s,.;:!?–—-]+|[\s,;:–—-]+$", "", "".join(whole).strip())
     return _Line(tuple(hits), frozenset(flags), comment)
 
 

@@ -19,6 +19,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from types import MappingProxyType
 
 from core.errors import MalformedMessage
+from inbox.charsets import decode_bytes as _decode_bytes
 from inbox.html_text import html_to_text
 from inbox.sender import read_sender
 
@@ -26,6 +27,7 @@ from inbox.sender import read_sender
 HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
 BRACKETED_ID = re.compile(r"<([^<>]+)>")
 FOLD = re.compile(r"\r?\n(?=[ \t])")
+HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
         raise ValueError("received_at must be timezone-aware")
     _check_header_block(raw)
     with _stage("reading the message structure"):
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=policy.default).parsebytes(_repair_folding(raw))
         content_type = msg.get_content_type()
     with _stage("reading the headers"):
         headers = {name: tuple(values) for name, values in _decoded_headers(msg).items()}
@@ -127,6 +129,28 @@ def _check_header_block(raw: bytes) -> None:
         lines = lines[1:]  # an mbox envelope line is not a header but is harmless
     if not lines or not HEADER_LINE.match(lines[0]):
         raise MalformedMessage("the message has no header block")
+
+
+def _repair_folding(raw: bytes) -> bytes:
+    """Mend a header block in which a folded line lost its leading space, as some clients send.
+
+    The parser would take such a line for the end of the headers and read every header after it
+    (often From) as body text; a line that sits between two header lines is a continuation.
+    """
+    end = HEADER_END.search(raw)
+    if not end:
+        return raw
+    head, sep, body = raw[:end.start()], raw[end.start():end.end()], raw[end.end():]
+    lines = head.splitlines(keepends=True)
+    mended = False
+    for index in range(1, len(lines) - 1):
+        line = lines[index]
+        if line[:1] in (b" ", b"\t") or HEADER_LINE.match(line) or not line.strip():
+            continue
+        if any(HEADER_LINE.match(later) for later in lines[index + 1:]):
+            lines[index] = b" " + line
+            mended = True
+    return b"".join(lines) + sep + body if mended else raw
 
 
 def _decoded_headers(msg: EmailMessage) -> dict[str, list[str]]:
@@ -189,9 +213,14 @@ def _date(values: tuple[str, ...]) -> datetime | None:
 
 
 def _read_body(msg: EmailMessage) -> tuple[str, str | None, tuple[Attachment, ...]]:
-    """Pick the readable text, the HTML body and the attachments from the leaf parts."""
-    plain: str | None = None
-    html: str | None = None
+    """Pick the readable text, the HTML body and the attachments from the leaf parts.
+
+    Every inline text part counts, in order: Apple Mail sends text, image, text, PDF, text as
+    separate parts of one message. A text part with nothing in it (sent beside an HTML part that
+    holds the message) gives way to the HTML.
+    """
+    plain: list[str] = []
+    html: list[str] = []
     attachments: list[Attachment] = []
     for part in _leaf_parts(msg):
         if _is_attachment(part):
@@ -199,12 +228,15 @@ def _read_body(msg: EmailMessage) -> tuple[str, str | None, tuple[Attachment, ..
             continue
         content_type = part.get_content_type()
         # A multipart whose boundary never appears is left as one text blob by the parser.
-        if plain is None and (content_type == "text/plain" or part.get_content_maintype() == "multipart"):
-            plain = _part_text(part)
-        elif html is None and content_type == "text/html":
-            html = _part_text(part)
-    text = plain if plain is not None else html_to_text(html) if html is not None else ""
-    return text, html, tuple(attachments)
+        if content_type == "text/plain" or part.get_content_maintype() == "multipart":
+            plain.append(_part_text(part))
+        elif content_type == "text/html":
+            html.append(_part_text(part))
+    written = [p for p in plain if p.strip()]
+    joined_plain = written[0] if len(written) == 1 else "\n\n".join(p.strip("\n") for p in written)
+    joined_html = "\n".join(html) if html else None
+    text = joined_plain or (html_to_text(joined_html) if joined_html is not None else "")
+    return text, joined_html, tuple(attachments)
 
 
 def _leaf_parts(part: EmailMessage) -> Iterator[EmailMessage]:
@@ -239,15 +271,3 @@ def _part_text(part: EmailMessage) -> str:
     """A text part as str with "\\n" line endings, whatever its charset claims."""
     text = _decode_bytes(_part_bytes(part), part.get_content_charset() or "us-ascii")
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _decode_bytes(data: bytes, charset: str) -> str:
-    """Decode with the declared charset; if it is unknown or lies, try UTF-8, then windows-1252."""
-    # UTF-8 goes before windows-1252 because strict UTF-8 almost never succeeds on other text,
-    # while windows-1252 accepts nearly anything and would turn real UTF-8 into mojibake.
-    for candidate in (charset, "utf-8", "windows-1252"):
-        try:
-            return data.decode(candidate)
-        except (LookupError, ValueError):  # unknown name, bytes that do not fit, or a NUL in the name
-            continue
-    return data.decode("utf-8", errors="replace")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,10 @@ class Composer:
             raise TypeError("to and cc must be sequences of addresses, not a string")
         if not to:
             raise ValueError("a letter needs at least one recipient")
+        if self._to_the_director(to):
+            # A letter to the Director is from the QA team: their heading and their signature.
+            context = {"writer": "qa", "signatory_name": "The Quality Assurance Team",
+                       "signatory_title": self.letterhead.organisation, **context}
         text, html = self.render(template, context, now=now)
 
         msg = EmailMessage(policy=MESSAGE_POLICY)
@@ -128,6 +132,10 @@ class Composer:
         msg["Content-Language"] = "en-GB"
         return msg
 
+    def _to_the_director(self, to: Sequence[str]) -> bool:
+        director = self.letterhead.email.strip().lower()
+        return any(address.strip().lower() == director for _, address in getaddresses(list(to)))
+
     def _context(self, context: dict, now: datetime | None) -> dict[str, Any]:
         # The caller's values win, so a template can be rendered with a fixed letter_date;
         # but when the letter is being sent, its date is always the moment it was composed.
@@ -136,6 +144,8 @@ class Composer:
             "letterhead": lh,
             "organisation": lh.organisation,
             "mailbox_address": self.mailbox_address,
+            "contact_email": lh.contact_email or self.mailbox_address,
+            "writer": "director",
             "salutation": "Colleague",
             "signatory_name": lh.director_name,
             "signatory_title": lh.director_title,

@@ -15,9 +15,12 @@ class Letterhead:
     director_title: str  # "Director of Children's Safeguarding"
     address_lines: tuple[str, ...]  # ("County Hall", "Market Street", "Wexcombe", "WX1 4AB")
     phone: str
-    email: str  # the director's or the office's email shown on the letterhead
+    email: str  # the Director's own address: letters to it are written by the QA team
     please_ask_for: str
     our_ref_prefix: str  # e.g. "IT/qa"; the letter's "Our Ref"
+    # The address shown on the letterhead ("Email: …"); "" means the shared mailbox, so that replies
+    # to automated letters come to the mailbox rather than to the Director's own inbox.
+    contact_email: str = ""
 
     def __post_init__(self) -> None:
         # A list would make the dataclass unhashable and mutable behind our back; accept one but

@@ -28,7 +28,7 @@ LETTERHEAD = dict(
 # What the Composer adds to every context (a caller may set salutation), and the paragraph styles
 # base.html.j2 sets.
 SUPPLIED = {"letterhead", "organisation", "mailbox_address", "salutation", "signatory_name",
-            "signatory_title", "our_ref", "letter_date"}
+            "signatory_title", "our_ref", "letter_date", "contact_email", "writer"}
 
 
 def render(composer: Composer, template: str, context: dict, **overrides) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from mailer.dates import deadline_words, london, long_date, long_weekday_date
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 PROBLEMS = [
-    "no audit reference such as [AUD-2026-11-004] was found",
+    "no audit reference in square brackets was found",
     "no line starting Grade: was found",
 ]
 
@@ -28,6 +28,7 @@ def unclear_context(**overrides) -> dict:
         problems=PROBLEMS,
         received_at=datetime(2026, 11, 1, 23, 30, tzinfo=timezone.utc),
         mailbox_address=MAILBOX,
+        example_reference="AUD-2026-11-004",
     )
     return {**context, **overrides}
 
@@ -90,7 +91,7 @@ def test_both_parts_carry_the_letterhead_and_the_same_data(composer):
     # Prose may be wrapped differently in each part, so compare with whitespace collapsed.
     for part in (" ".join(text.split()), " ".join(html.split())):
         for value in ("Wexcombe County Council", "Imogen Thackeray", "County Hall", "WX1 4AB",
-                      "01632 960 418", "imogen.thackeray@wexcombe.example", "Our Ref: IT/qa",
+                      "01632 960 418", f"Email: {MAILBOX}", "Our Ref: IT/qa",
                       "Date: 2nd November 2026", "Dear Sam Okafor", "Yours sincerely",
                       "23:30 on Sunday 1st November 2026", MAILBOX,
                       "keep the reference in square brackets in the subject"):

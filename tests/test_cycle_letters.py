@@ -231,9 +231,9 @@ def test_head_of_service_sees_their_staff_and_the_completion_rate(composer):
     for part in (words(text), readable(html)):
         for value in ("Dear Priya", "December 2026", DEADLINE_WORDS, "Safeguarding East",
                       "Allocated 12", "Exempt 1", "Completed on time 8", "Completion rate 72.7%",
-                      "Sam Okafor <sam.okafor@wexcombe.example>", "AUD-2026-12-001 CR-40117 Monthly Received late",
+                      "Sam Okafor (sam.okafor@wexcombe.example)", "AUD-2026-12-001 CR-40117 Monthly Received late",
                       "AUD-2026-12-002 CR-40118 Dip sample Not received",
-                      "Lee Chen <lee.chen@wexcombe.example> AUD-2026-12-007 CR-40200 Service review Not received",
+                      "Lee Chen (lee.chen@wexcombe.example) AUD-2026-12-007 CR-40200 Service review Not received",
                       "follow up with each of them"):
             assert value in part, value
     assert html.count("<table") >= 3  # the letterhead's, the figures and the staff

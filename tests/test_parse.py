@@ -13,7 +13,9 @@ from inbox.parse import ParsedMail, parse_message
 
 DATA = pathlib.Path(__file__).parent / "data"
 RECEIVED = datetime(2026, 11, 30, 14, 5, 0, tzinfo=timezone.utc)
-SAMPLES = sorted(p.name for p in DATA.glob("*.eml") if p.name != "malformed.eml")
+# A bare "From: MAILER-DAEMON" is still refused by the From parsing being rewritten; its strict
+# xfail in test_real_mail.py says when it is read, and then it belongs here too.
+SAMPLES = sorted(p.name for p in DATA.glob("*.eml") if p.name not in ("malformed.eml", "mailer_daemon_bare.eml"))
 
 
 def parse(name: str) -> ParsedMail:

@@ -48,13 +48,14 @@ def contexts() -> dict[str, dict]:
         "exemption/to_hos": dict(
             person_name="Priya", reference="EXM-2026-12-003", requester_name="Sam Okafor",
             requester_service="Safeguarding East", reason=REASON, reason_label="Other", outside_examples=True,
-            months=MONTHS, timing="last-week", allocations=[A1, A2], received_at=RECEIVED, delegate_for=""),
+            months=MONTHS, timing="last-week", allocations=[A1, A2], allocated_months=["December 2026"],
+            received_at=RECEIVED, delegate_for=""),
         "exemption/to_director": dict(
             person_name="Imogen", reference="EXM-2026-12-003", requester_name="Sam Okafor",
             requester_service="Safeguarding East", hos_name="Priya Shah",
             hos_comment="Supported: the surgery is booked.\nSam has <i>no</i> cover.", on_behalf=False,
             reason=REASON, reason_label="Other", outside_examples=True, months=MONTHS, timing="last-week",
-            allocations=[A1, A2], received_at=RECEIVED, delegate_for=""),
+            allocations=[A1, A2], allocated_months=["December 2026"], received_at=RECEIVED, delegate_for=""),
         "exemption/declined_by_hos": dict(
             person_name="Sam", reference="EXM-2026-12-003", hos_name="Priya Shah",
             comment="Let's talk about cover instead.", months=["December 2026"]),
@@ -292,13 +293,20 @@ def test_approved_exemption_takes_the_audits_out_of_the_figures(composer):
     text, html = render(composer, "exemption/decided", salutation="Colleagues")
     for part in (words(text), readable(html)):
         for value in ("Dear Colleagues", "Our Ref: IT/qa/EXM-2026-12-003",
-                      "The exemption request EXM-2026-12-003 from Sam Okafor, for December 2026 and "
-                      "January 2027, has been approved by Imogen Thackeray.",
-                      "Imogen Thackeray wrote: Approved given the surgery.",
+                      # The Director's own decision, in her own letter, is in her own voice.
+                      "I have approved the exemption request EXM-2026-12-003 from Sam Okafor, for "
+                      "December 2026 and January 2027. My comment: Approved given the surgery.",
                       "These audits are now exempt. They leave the month's completion figures, "
                       "and no more reminders will be sent for them"):
             assert value in part, value
-        assert "deadline stands" not in part
+        assert "deadline stands" not in part and "by Imogen Thackeray" not in part
+
+
+def test_a_decision_by_someone_else_names_them(composer):
+    # A delegate deciding for the Director is named; the letter is still signed by the Director.
+    for part in both(composer, "exemption/decided", decided_by="Priya Shah"):
+        assert ("The exemption request EXM-2026-12-003 from Sam Okafor, for December 2026 and January 2027, "
+                "has been approved by Priya Shah. Priya Shah wrote: Approved given the surgery.") in part
 
 
 def test_approved_exemption_with_nothing_yet_allocated(composer):
@@ -310,7 +318,7 @@ def test_approved_exemption_with_nothing_yet_allocated(composer):
 
 def test_rejected_exemption_means_the_deadline_stands(composer):
     for part in both(composer, "exemption/decided", decision="rejected", allocations=[], months=["December 2026"]):
-        assert "has been rejected by Imogen Thackeray" in part
+        assert "I have not approved the exemption request EXM-2026-12-003 from Sam Okafor" in part
         assert "The deadline stands: Sam Okafor's audits for December 2026 are due as usual" in part
         assert "exempt." not in part and "leave the month's completion figures" not in part
 

@@ -186,8 +186,8 @@ def _tie_grades(found: list[GradeLine], target: str | None, several: bool,
     if not target and any(line.reference is None for line in found):
         problems.append("several audits are named; please give each grade next to its reference"
                         if several else
-                        "a grade was found but not which audit it is for; please give the reference, "
-                        "for example [AUD-2026-11-004]")
+                        "a grade was found but not which audit it is for; please give the audit's "
+                        "reference in square brackets, as in the subject of your allocation letter")
     for line in found:
         ref = line.reference or target
         if ref and line.grade not in by_ref.setdefault(ref, []):

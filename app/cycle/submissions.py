@@ -9,7 +9,7 @@ from app.router import Decision
 from db.months import MonthRepo
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
-from inbox.reply import newest_text
+from inbox.reply import newest_text, remarks
 from mailer.outbox import Letter
 from workflows.allocations import month_of_reference
 from workflows.calendar import month_name
@@ -20,7 +20,9 @@ from workflows.submissions import Recorded, assess
 def handle_submission(mail: ParsedMail, c: Classification, service) -> Decision:
     """Record the grades in one email, answer with a receipt and/or what is missing, raise remedial alerts."""
     refs = [r for r in c.references if r.startswith("AUD-")]
-    text = read_submission(newest_text(mail.text), refs, [a.filename for a in mail.attachments])
+    # Grades typed among the quoted lines of an interleaved reply are the auditor's own and count.
+    written = "\n".join(t for t in (newest_text(mail.text), remarks(mail.text)) if t)
+    text = read_submission(written, refs, [a.filename for a in mail.attachments])
     repos = {ref: MonthRepo(service.store, month_of_reference(ref)) for ref in text.grades}
     allocations = {ref: repo.allocation(ref) for ref, repo in repos.items()}
     previous = {ref: repo.submissions(ref) for ref, repo in repos.items()}

@@ -7,15 +7,15 @@ and the approver is asked again; a clear one moves the request on.
 """
 from datetime import datetime
 
-from app.handlers import answer
+from app.handlers import answer, example_reference
 from app.requests import outcomes
 from app.requests.people import approvers_of, first_name, name_of
 from app.router import Decision
 from db.requests import RequestRepo
 from inbox.classify import Classification
-from inbox.intent import Intent, Reading, read_capacity, read_decision
+from inbox.intent import Intent, Reading, read_capacity, read_decision, with_remarks
 from inbox.parse import ParsedMail
-from inbox.reply import newest_text
+from inbox.reply import newest_text, remarks
 from workflows import exemptions, slippage
 from workflows.calendar import month_deadline
 from workflows.approvals import DECISIONS, authentication_problem, barred_from_deciding, may_decide
@@ -32,13 +32,16 @@ def handle_reply(mail: ParsedMail, c: Classification, service) -> Decision:
     repo = RequestRepo(service.store)
     record = repo.get(reference)
     if record is None:
-        return _unknown(mail, c, reference)
+        return _unknown(service, mail, c, reference)
     is_exemption = reference.startswith("EXM")
     final, options = (exemptions.FINAL, None) if is_exemption else (slippage.FINAL, slippage.OPTIONS)
     options = options or exemptions.OPTIONS.get(exemptions.State(record["state"]))
     text = newest_text(mail.text)
     today = service.clock.london_today()
     reading, agreed = (read_decision(text), None) if is_exemption else read_capacity(text, today)
+    # An answer typed among the quoted lines of an interleaved reply is weighed, never lost.
+    reading = with_remarks(reading, remarks(mail.text), capacity=not is_exemption)
+    agreed = agreed if reading.intent is Intent.YES else None
     stage_passed = _replies_to_past_step(c, record)
     if record["state"] in final or stage_passed:
         if reading.intent is Intent.UNCLEAR and mail.from_addr not in _everyone_deciding(service, record):
@@ -121,9 +124,10 @@ def _comment(repo: RequestRepo, mail: ParsedMail, record: dict, text: str) -> De
                     triage=[f"{record['reference']}: a comment from {mail.from_addr} (no decision)"])
 
 
-def _unknown(mail: ParsedMail, c: Classification, reference: str) -> Decision:
+def _unknown(service, mail: ParsedMail, c: Classification, reference: str) -> Decision:
     letter = answer(mail, template="intake/unclear", kind="unclear", subject="Your email to the audit mailbox: what we need from you",
                     context={"person_name": c.person.first_name, "subject": mail.subject, "received_at": mail.received_at,
+                             "example_reference": example_reference(service, mail),
                              "problems": [f"{reference} is not a reference the audit mailbox has issued"]})
     return Decision(outcome="unknown-reference", letters=[letter], triage=[f"unknown reference {reference} from {mail.from_addr}"])
 

@@ -91,13 +91,16 @@ def affected_allocations(service, record: dict) -> list[dict]:
 def ask_letter(service, record: dict, approver: str, delegate_for: str = "") -> Letter:
     """The letter asking an approver (or their delegate) to decide, in the request's thread."""
     state = State(record["state"])
+    allocated = affected_allocations(service, record)
     context = {
         "person_name": first_name(service, approver), "reference": record["reference"],
         "requester_name": name_of(service, record["requester"]),
         "requester_service": (service.roster.get(record["requester"]) or Person("", "", (), "", "")).service,
         "reason": record["reason"], "reason_label": record["reason_label"],
         "outside_examples": record["outside_examples"], "months": month_names(record["months"]),
-        "timing": record["timing"], "allocations": rows(affected_allocations(service, record)),
+        "timing": record["timing"], "allocations": rows(allocated),
+        # Only the months audits are listed for: "December 2026", not "December 2026 and January 2027".
+        "allocated_months": month_names(sorted({a["month"] for a in allocated})),
         "received_at": datetime.fromisoformat(record["received_at"]), "delegate_for": delegate_for,
     }
     if state is State.AWAITING_DIRECTOR:
