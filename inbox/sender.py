@@ -14,6 +14,8 @@ from typing import Iterator
 
 ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# Mail systems' own names, which old servers write with no domain (`From: MAILER-DAEMON`): only ever bounces.
+SYSTEM_SENDERS = ("mailer-daemon", "postmaster")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ def read_sender(raw_from_values: list[str]) -> Sender | None:
     mailboxes = [m for value in raw_from_values for m in _mailboxes(_unfold(value))]
     found = [m for m in mailboxes if m.address]
     if not found:
+        words = " ".join(raw_from_values).split()
+        if len(raw_from_values) == 1 and len(words) == 1 and words[0].strip("<>").lower() in SYSTEM_SENDERS:
+            return Sender(words[0].strip("<>").lower(), "")
         return None
     first = found[0]
     if len(raw_from_values) > 1:

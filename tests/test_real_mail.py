@@ -107,8 +107,6 @@ def test_mail_an_inbox_rule_redirected_is_not_an_auto_reply():
     assert not is_auto_reply(mail("inbox_rule_redirected_submission.eml"))
 
 
-@pytest.mark.xfail(strict=True, reason="a From with no domain is rejected in parse_message's From handling, "
-                                        "which is being rewritten separately; is_bounce already accepts it")
 def test_a_bare_mailer_daemon_bounce_is_a_bounce_not_a_malformed_message():
     assert is_bounce(mail("mailer_daemon_bare.eml"))
 
