@@ -35,7 +35,9 @@ def _ews(config: Config) -> Mailbox:
 
 
 def _graph(config: Config) -> Mailbox:
-    raise ConfigError("the graph transport is not available in this version", key="mailbox.transport")
+    from app.graph_transport import open_graph
+
+    return open_graph(config, transport_state(config))
 
 
 def transport_state(config: Config) -> TransportStateFile:
