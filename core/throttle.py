@@ -59,7 +59,8 @@ class RateLimiter:
     def acquire(self, cost: int = 1) -> float:
         """Wait until `cost` more requests fit in the window; returns the seconds waited."""
         with self._lock:
-            now = self._clock()
+            # Never earlier than the last request: a clock that stands still (frozen in tests) moves by our sleeps.
+            now = max(self._clock(), self._sent[-1] if self._sent else float("-inf"))
             self._forget_before(now - self.per_seconds)
             waited = 0.0
             while len(self._sent) + cost > self.limit and self._sent:

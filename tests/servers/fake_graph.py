@@ -50,6 +50,7 @@ class Fault:
     left: int
     retry_after: int | None = None
     code: str = ""
+    only: str = ""  # when set, only requests whose path ends so are refused
 
 
 @dataclass
@@ -82,6 +83,9 @@ class FakeGraph:
         self.sync_epoch = 0       # raised by forget_delta_links(): older links answer 410 Gone
         self.pages: dict[str, list] = {}
         self.lock = threading.RLock()
+        self._flight = threading.Condition()
+        self.in_flight = self.most_in_flight = 0  # requests being answered at once (Outlook allows 4)
+        self.hold_seconds = 0.0
         self.cert, key = make_certificate(certificate_folder)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert, key)
@@ -118,10 +122,11 @@ class FakeGraph:
     def sent_messages(self) -> list[email.message.EmailMessage]:
         return [email.message_from_bytes(raw, policy=policy.default) for raw in self.sent]
 
-    def fail_next(self, count: int, status: int, *, retry_after: int | None = None, code: str = "") -> None:
-        """The next `count` Graph requests get `status` (with Retry-After when given) instead of an answer."""
+    def fail_next(self, count: int, status: int, *, retry_after: int | None = None, code: str = "",
+                  only: str = "") -> None:
+        """The next `count` Graph requests (whose path ends with `only`) get `status`, with Retry-After when given."""
         with self.lock:
-            self.faults.append(Fault(status, count, retry_after, code))
+            self.faults.append(Fault(status, count, retry_after, code, only))
 
     def forget_delta_links(self) -> None:
         """Every delta link handed out so far now answers 410 Gone (the server dropped its sync state)."""
@@ -132,6 +137,17 @@ class FakeGraph:
         """A person opened the message: it is reported again as a change by the next delta query."""
         with self.lock:
             self.changed(self.messages[message_id])
+
+    def entered(self) -> None:
+        with self._flight:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            if self.hold_seconds:  # hold each request open a moment, so clients that overlap are seen to
+                self._flight.wait(self.hold_seconds)
+
+    def left(self) -> None:
+        with self._flight:
+            self.in_flight -= 1
 
     def graph_requests(self) -> list[Seen]:
         return [s for s in self.seen if s.path.startswith("/v1.0/")]
@@ -151,10 +167,10 @@ class FakeGraph:
                 return folder_id
         return None
 
-    def take_fault(self) -> Fault | None:
+    def take_fault(self, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.left > 0:
+                if fault.left > 0 and path.endswith(fault.only):
                     fault.left -= 1
                     return fault
             return None

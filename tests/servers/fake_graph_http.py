@@ -65,10 +65,14 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         seen = Seen(method, unquote(parts.path), parts.query, self.client_address)
-        with fake.lock:
-            fake.seen.append(seen)
-            status, headers, payload = self._route(fake, method, seen.path, parse_qs(parts.query), body, seen)
-            seen.answered = status
+        fake.entered()
+        try:
+            with fake.lock:
+                fake.seen.append(seen)
+                status, headers, payload = self._route(fake, method, seen.path, parse_qs(parts.query), body, seen)
+                seen.answered = status
+        finally:
+            fake.left()
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode() if payload is not None else b""
         self.send_response(status)
         headers.setdefault("Content-Type", "application/json" if not isinstance(payload, bytes) else "message/rfc822")
@@ -89,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
         if not auth.startswith("Bearer ") or auth[7:] not in fake.tokens:
             seen.authorised = False
             return 401, {}, error("InvalidAuthenticationToken", "Access token is empty or invalid.")
-        fault = fake.take_fault()
+        fault = fake.take_fault(path)
         if fault:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return fault.status, headers, error(fault.code or DEFAULT_CODES.get(fault.status, "Error"), "injected")
