@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 from urllib.parse import quote
 
-from core.errors import PermanentFailure, TransportError
+from core.errors import PermanentFailure, TemporaryFailure, TransportError
 from core.graph import GraphClient, error_of
 from inbox.mailbox import Incoming, TransportState
 
@@ -88,11 +88,10 @@ class GraphReader:
     def _sync(self) -> None:
         """Fold the changes since the stored delta link into the waiting set; store both."""
         link = self._state.get(DELTA_LINK)
-        full = link is None
         changes, new_link = self._changes(link) if link else ({}, None)
-        if new_link is None:  # no link yet, or the server forgot it (410): start over
-            full = True
-            changes, new_link = self._changes(None)
+        full = new_link is None
+        if full:  # no link yet, or the server forgot it (410): read the whole inbox
+            changes, new_link = self._full_read()
         waiting = {} if full else dict(self._known())
         for message_id, received in changes.items():
             if received is None:
@@ -104,6 +103,14 @@ class GraphReader:
         self._state.put(WAITING, json.dumps(waiting, sort_keys=True))
         self._state.put(DELTA_LINK, new_link)
 
+    def _full_read(self) -> tuple[dict[str, str | None], str]:
+        for _ in range(2):  # a next link can expire (410) while the pages are read: start once more
+            changes, link = self._changes(None)
+            if link is not None:
+                return changes, link
+        raise TemporaryFailure("Microsoft Graph lost its sync state twice while the inbox was read in full "
+                               "(410 Gone); it is read again at the next pass")
+
     def _changes(self, link: str | None) -> tuple[dict[str, str | None], str | None]:
         """Every page of one delta round: id -> receivedDateTime (None when removed), and the next delta link."""
         url = link or "/mailFolders/inbox/messages/delta?$select=receivedDateTime"
@@ -111,10 +118,8 @@ class GraphReader:
         while True:
             response = self._client.request("GET", url, permission=PERMISSION, allow=(410,),
                                             headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
-            if response.status_code == 410:
-                if link is None:
-                    raise PermanentFailure("Microsoft Graph refused a fresh delta query of the inbox (410 Gone)")
-                log.warning("graph delta link expired (410 Gone); reading the whole inbox again")
+            if response.status_code == 410:  # SyncStateNotFound: on a delta link, or even a next link
+                log.warning("graph sync state expired (410 Gone); reading the whole inbox again")
                 return {}, None
             body = response.json()
             for item in body.get("value", []):

@@ -117,6 +117,14 @@ def test_a_forgotten_delta_link_restarts_a_full_sync_and_handles_only_what_waits
     assert len(graph_site.sent()) == 4
 
 
+def test_sync_state_lost_in_the_middle_of_the_pages_reads_the_inbox_again(graph_site):
+    for n in range(5):
+        graph_site.receive(question(n), at=utc(2026, 11, 2, 9, n))
+    graph_site.fake.fail_next(1, 410, code="SyncStateNotFound", only="$skiptoken=")  # the second page
+    assert graph_site.once(MORNING) == {"handled": 5, "sent": 5}
+    assert graph_site.fake.faults[0].left == 0
+
+
 def test_the_inbox_is_read_oldest_receipt_first_across_pages(graph_site):
     fake = graph_site.fake  # pages of two, newest first: the reader must sort
     for n, minute in enumerate((5, 1, 4, 2, 3)):
@@ -154,3 +162,26 @@ def test_every_header_of_a_sent_letter_arrives_as_written(graph_site):
     graph_site.once(utc(2026, 12, 3, 10, 0))
     [receipt] = letters_to(graph_site, BEN, "Received")
     assert letter["Message-ID"] in receipt["References"]
+
+
+def test_a_processed_folder_deleted_by_a_person_is_made_again(graph_site):
+    from freezegun import freeze_time
+
+    from app.daemon import one_pass
+
+    fake = graph_site.fake
+    graph_site.receive(question(1), at=MORNING)
+    service = graph_site.open(MORNING)  # one long-lived mailbox, as the daemon keeps it: it knows the folder's id
+    try:
+        with freeze_time(MORNING):
+            one_pass(service)
+        [old] = [fid for fid, f in fake.folders.items() if f["displayName"] == "Processed"]
+        del fake.folders[old]  # a person tidied the mailbox while the daemon ran
+        graph_site.receive(question(2), at=utc(2026, 11, 2, 9, 40))
+        with freeze_time(utc(2026, 11, 2, 9, 40)):
+            assert one_pass(service)["handled"] == 1
+    finally:
+        service.close()
+    [new] = [fid for fid, f in fake.folders.items() if f["displayName"] == "Processed"]
+    assert new != old and graph_site.files("inbox") == [] and len(graph_site.files("processed")) == 1
+    assert [s.answered for s in fake.seen if s.path.endswith("/move")] == [201, 404, 201]

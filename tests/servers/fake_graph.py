@@ -50,7 +50,7 @@ class Fault:
     left: int
     retry_after: int | None = None
     code: str = ""
-    only: str = ""  # when set, only requests whose path ends so are refused
+    only: str = ""  # when set, only requests whose path and query contain it are refused
 
 
 @dataclass
@@ -124,7 +124,7 @@ class FakeGraph:
 
     def fail_next(self, count: int, status: int, *, retry_after: int | None = None, code: str = "",
                   only: str = "") -> None:
-        """The next `count` Graph requests (whose path ends with `only`) get `status`, with Retry-After when given."""
+        """The next `count` Graph requests (whose target contains `only`) get `status`, with Retry-After when given."""
         with self.lock:
             self.faults.append(Fault(status, count, retry_after, code, only))
 
@@ -167,10 +167,10 @@ class FakeGraph:
                 return folder_id
         return None
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, target: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.left > 0 and path.endswith(fault.only):
+                if fault.left > 0 and fault.only in target:
                     fault.left -= 1
                     return fault
             return None

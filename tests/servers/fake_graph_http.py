@@ -93,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
         if not auth.startswith("Bearer ") or auth[7:] not in fake.tokens:
             seen.authorised = False
             return 401, {}, error("InvalidAuthenticationToken", "Access token is empty or invalid.")
-        fault = fake.take_fault(path)
+        fault = fake.take_fault(unquote(self.path))
         if fault:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return fault.status, headers, error(fault.code or DEFAULT_CODES.get(fault.status, "Error"), "injected")
