@@ -158,3 +158,13 @@ def test_doctor_sees_the_folders_and_what_waits(graph_site):
         assert mailbox.folders() == {"inbox": 2, "Processed": 0, "Failed": 0}
     finally:
         mailbox.close()
+
+
+def test_a_wrong_tenant_or_client_id_is_diagnosed(graph_site):
+    config = graph_site.config_path.read_text(encoding="utf-8")
+    graph_site.config_path.write_text(config.replace(graph_site.fake.client_id, "not-our-app"), encoding="utf-8")
+    with pytest.raises(PermanentFailure, match="no app with this client_id exists in this tenant"):
+        graph_site.once(MORNING)
+    graph_site.config_path.write_text(config.replace(graph_site.fake.tenant, "no-such-tenant"), encoding="utf-8")
+    with pytest.raises(PermanentFailure, match="no-such-tenant was not accepted.*tenant name or GUID"):
+        graph_site.once(MORNING)
