@@ -77,7 +77,9 @@ def _loopback_url(url: str) -> bool:
 
 
 def _graph(config: Config) -> Mailbox:
-    raise ConfigError("the graph transport is not available in this version", key="mailbox.transport")
+    from app.graph_transport import open_graph
+
+    return open_graph(config, transport_state(config))
 
 
 def transport_state(config: Config) -> TransportStateFile:

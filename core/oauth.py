@@ -50,9 +50,11 @@ class ClientCredentials:
         import msal  # imported here: only the OAuth transports pay for it
 
         try:
+            # instance_discovery=False: the authority is the one the config names ([graph] authority), so msal
+            # need not ask login.microsoftonline.com to vouch for it (a national cloud, or a test's fake).
             return msal.ConfidentialClientApplication(
                 self._client_id, client_credential=self._secret, authority=self._authority,
-                token_cache=msal.TokenCache())
+                token_cache=msal.TokenCache(), instance_discovery=False)
         except ValueError as exc:  # msal checks the authority's discovery document when built
             raise PermanentFailure(f"the sign-in authority {self._authority} was not accepted: {exc}") from None
         except Exception as exc:

@@ -160,3 +160,33 @@ def ews_site(tmp_path, fake_ews, monkeypatch):
     freezegun.configure(extend_ignore_list=["exchangelib", "core.ews", "requests", "urllib3"])
     monkeypatch.setattr(ews, "FIRST_RETRY_SECONDS", 0.05)
     return EwsSite(tmp_path / "site", fake_ews, monkeypatch)
+
+
+# --- the graph transport: the same stories through transport = "graph", against a fake Graph ---------
+# (tests/servers/fake_graph.py: Microsoft Graph and its sign-in service on loopback HTTPS; always runs)
+
+@pytest.fixture(scope="session")
+def graph_certificate_folder(tmp_path_factory) -> Path:
+    """Where the fake Graph's self-signed certificate is made, once per test run."""
+    return tmp_path_factory.mktemp("fake-graph-tls")
+
+
+@pytest.fixture
+def fake_graph(graph_certificate_folder, monkeypatch):
+    """A running fake Graph for the sample mailbox, trusted by requests (and so by msal) for this test only."""
+    from servers.fake_graph import FakeGraph
+
+    fake = FakeGraph(graph_certificate_folder, MAILBOX)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.cert))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("AUDITMAIL_CLIENT_SECRET", fake.secret)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def graph_site(tmp_path, fake_graph):
+    """A fresh deployment of the sample council whose mailbox is the fake Graph's."""
+    from servers.graph_site import GraphSite
+
+    return GraphSite(tmp_path / "site", fake_graph)
