@@ -32,6 +32,9 @@ INTAKE = {
                            received_at=NOW, mailbox_address="qa-audits@wexcombe.example",
                            example_reference="AUD-2026-12-001"),
     "intake/passed_on": dict(person_name="Sam", what="exemption", received_at=NOW, references=["AUD-2026-12-001"]),
+    "intake/too_large": dict(person_name="Sam", subject="audit done", received_at=NOW, size_mb="31.4", limit_mb=25,
+                             attach_mb="24", mailbox_address="qa-audits@wexcombe.example"),
+    "doctor/test_message": dict(mailbox_address="qa-audits@wexcombe.example"),
 }
 # What people type above a quote: nothing, thanks, pointers, and now and then a real answer.
 FRESH_LINES = [
