@@ -35,7 +35,12 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
         "display_name": (str, "QA Audits"),
         "path": (str, "mailbox"),
     },
-    "store": {"path": (str, "data")},
+    "store": {
+        "path": (str, "data"),
+        "backup_path": (str, "backups"),     # daily copies of the store, the newest backups_kept kept
+        "backups_kept": (int, 14),
+        "retention_months": (int, 84),       # how long records are kept; `purge` removes what is older
+    },
     "cycle": {
         "reminder_working_days": (tuple, (10, 5, 0)),
         "reminder_hour": (int, 9),
@@ -73,6 +78,10 @@ class Config:
     poll_seconds: int
     max_answers_per_sender_per_day: int
     log_level: str
+    # [store] backups and retention (defaults here too, so code building a Config by hand still works)
+    backup_path: Path = Path("backups")
+    backups_kept: int = 14
+    retention_months: int = 84
 
     @property
     def mailbox_domain(self) -> str:
@@ -183,6 +192,7 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
     if not 1 <= approvals["remind_after_working_days"] < approvals["escalate_after_working_days"] <= 20:
         raise ConfigError("must be at least 1 and less than approvals.escalate_after_working_days (at most 20)",
                           key="approvals.remind_after_working_days")
+    _check_store(v["store"])
     org, director = v["organisation"], v["director"]
     letterhead = Letterhead(
         organisation=org["name"], department=org["department"], director_name=director["name"],
@@ -201,4 +211,18 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         escalate_after_working_days=approvals["escalate_after_working_days"], delegates=v["delegates"],
         poll_seconds=daemon["poll_seconds"], max_answers_per_sender_per_day=daemon["max_answers_per_sender_per_day"],
         log_level=daemon["log_level"].upper(),
+        backup_path=base / v["store"]["backup_path"], backups_kept=v["store"]["backups_kept"],
+        retention_months=v["store"]["retention_months"],
     )
+
+
+def _check_store(store: dict) -> None:
+    # Backups inside the store would be copied into every backup, and restoring one would bury the rest.
+    data, backups = Path(store["path"]), Path(store["backup_path"])
+    if backups == data or data in backups.parents:
+        raise ConfigError(f"must be a folder outside the store's folder ({store['path']!r})", key="store.backup_path")
+    if not 1 <= store["backups_kept"] <= 366:
+        raise ConfigError("must be between 1 and 366 daily backups", key="store.backups_kept")
+    if not 2 <= store["retention_months"] <= 1200:
+        raise ConfigError("must be between 2 and 1200 months (the current and last month are always kept)",
+                          key="store.retention_months")

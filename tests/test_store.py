@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from core.errors import StoreError, StoreLocked
+from core.errors import DiskFull, StoreError, StoreLocked, StoreUnusable
 from db.store import Store
 from db.storage import JOURNAL_NAME
 
@@ -43,7 +43,7 @@ def crash_on_call(monkeypatch, target: str, number: int):
 
 
 def test_a_crash_between_write_and_rename_leaves_the_old_state(tmp_path, monkeypatch):
-    with Store(tmp_path) as store:
+    with Store(tmp_path, create=True) as store:
         write(store, "months/2026-11", 1)
     store = Store(tmp_path)
     crash_on_call(monkeypatch, "replace", 1)
@@ -74,7 +74,7 @@ with store.transaction():
 
 
 def test_a_process_killed_while_committing_several_files_is_finished_on_restart(tmp_path):
-    with Store(tmp_path) as store:
+    with Store(tmp_path, create=True) as store:
         with store.transaction():
             store.table("months/2026-11", "items").insert({"value": 1})
             store.table("ledgers/2026-11", "items").insert({"value": 1})
@@ -90,7 +90,7 @@ def test_a_process_killed_while_committing_several_files_is_finished_on_restart(
 def test_a_failed_commit_is_not_taken_for_a_done_one_by_the_same_process(tmp_path, monkeypatch):
     # The disk fills while the journal is written: the process lives on, and must not believe its own
     # memory (the handled mark without the submission) at the next pass.
-    with Store(tmp_path) as store:
+    with Store(tmp_path, create=True) as store:
         write(store, "months/2026-11", 1)
         real = os.replace
 
@@ -100,7 +100,7 @@ def test_a_failed_commit_is_not_taken_for_a_done_one_by_the_same_process(tmp_pat
             return real(src, dst)
 
         monkeypatch.setattr(os, "replace", disk_full)
-        with pytest.raises(StoreError, match="No space left"):
+        with pytest.raises(DiskFull, match="disk holding .* is full"):
             with store.transaction():
                 store.table("months/2026-11", "items").update({"value": 2})
                 store.table("ledgers/2026-11", "items").insert({"value": 2})
@@ -110,7 +110,7 @@ def test_a_failed_commit_is_not_taken_for_a_done_one_by_the_same_process(tmp_pat
 
 
 def test_a_journal_left_by_a_failed_commit_is_finished_before_newer_writes(tmp_path, monkeypatch):
-    with Store(tmp_path) as store:
+    with Store(tmp_path, create=True) as store:
         write(store, "months/2026-11", 1)
         real, calls = os.replace, []
 
@@ -133,7 +133,7 @@ def test_a_journal_left_by_a_failed_commit_is_finished_before_newer_writes(tmp_p
 
 
 def test_a_crash_before_the_journal_is_in_place_changes_neither_file(tmp_path, monkeypatch):
-    with Store(tmp_path) as store:
+    with Store(tmp_path, create=True) as store:
         with store.transaction():
             store.table("months/2026-11", "items").insert({"value": 1})
             store.table("ledgers/2026-11", "items").insert({"value": 1})
@@ -149,7 +149,7 @@ def test_a_crash_before_the_journal_is_in_place_changes_neither_file(tmp_path, m
 
 
 def test_an_error_inside_a_transaction_changes_nothing_on_disk_or_in_memory(tmp_path):
-    with Store(tmp_path) as store:
+    with Store(tmp_path, create=True) as store:
         write(store, "roster", 1)
         with pytest.raises(ValueError):
             with store.transaction():
@@ -162,18 +162,17 @@ def test_an_error_inside_a_transaction_changes_nothing_on_disk_or_in_memory(tmp_
 
 
 def test_a_second_writer_is_refused_with_a_clear_message(tmp_path):
-    with Store(tmp_path):
+    with Store(tmp_path, create=True):
         with pytest.raises(StoreLocked, match="is using"):
             Store(tmp_path)
         other = subprocess.run(
             [sys.executable, "-c", f"from db.store import Store; Store({str(tmp_path)!r})"],
             capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
         assert other.returncode != 0 and "is using" in other.stderr
-    Store(tmp_path).close()  # released with the first
+    Store(tmp_path, create=True).close()  # released with the first
 
 
 def test_a_damaged_file_is_reported_not_silently_emptied(tmp_path):
     (tmp_path / "roster.json").write_text("{ not json", encoding="utf-8")
-    with Store(tmp_path) as store:
-        with pytest.raises(StoreError, match="not valid JSON"):
-            store.table("roster", "people").all()
+    with pytest.raises(StoreUnusable, match="roster.json is not valid JSON"):
+        Store(tmp_path)
