@@ -123,7 +123,9 @@ def restore(config, name: str | None, stamp: str, *, dry_run: bool = False) -> l
     if dry_run:
         return [f"dry run: would restore {backup} into {config.store_path}, setting the present store aside"]
     kept = f"; the store it replaced is kept in {aside}" if aside else ""
-    return [f"restored {config.store_path} from {backup}{kept}"]
+    return [f"restored {config.store_path} from {backup}{kept}",
+            "mail handled after that backup was taken is in the mailbox's processed/ folder: move it back into "
+            "inbox/new/ to have it handled again"]
 
 
 def purge(config, clock: Clock, before: str | None, *, dry_run: bool = False) -> retention.Purged:

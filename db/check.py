@@ -32,10 +32,11 @@ SHAPES: dict[str, dict[str, dict[str, type]]] = {
     },
 }
 
-# path -> (inode, size, mtime) of the file when it was last found good. The daemon opens the store
-# every pass; re-parsing years of months each minute to re-prove what has not changed would be waste.
 NOT_DATA = {"manifest", "journal"}
 
+# path -> (inode, size, mtime) of the file when it was last found good (or written by us). The daemon
+# opens the store every pass; re-parsing years of months each minute to re-prove what has not changed
+# would be waste.
 _known_good: dict[str, tuple[int, int, int]] = {}
 
 
@@ -49,6 +50,11 @@ class Damaged(Exception):
 
 def read_json(path: Path):
     """The parsed content of one JSON file of the store; raises Damaged saying what is wrong with it."""
+    return read_text_json(path)[1]
+
+
+def read_text_json(path: Path) -> tuple[str, object]:
+    """The text of one JSON file of the store and its parsed content; raises Damaged if either is wrong."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -64,7 +70,7 @@ def read_json(path: Path):
     except UnicodeDecodeError as exc:
         raise Damaged(path, f"is not UTF-8 text (garbled at byte {exc.start})") from None
     try:
-        return json.loads(text)
+        return text, json.loads(text)
     except ValueError as exc:
         raise Damaged(path, f"is not valid JSON ({exc})") from None
 
@@ -100,6 +106,15 @@ def check_file(folder: Path, name: str) -> None:
     check_tables(path, name.split("/", 1)[0], read_json(path))
     if stamp is not None:
         _known_good[str(path)] = stamp
+
+
+def note_written(path: Path) -> None:
+    """Remember a file this process has just written from checked data, so it is not re-checked."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return
+    _known_good[str(path)] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def data_files(folder: Path) -> list[str]:

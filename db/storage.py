@@ -13,7 +13,7 @@ from pathlib import Path
 from tinydb.storages import Storage
 
 from core.errors import DiskFull, StoreError, StoreUnusable
-from db.check import Damaged, check_tables, read_json
+from db.check import Damaged, check_tables, note_written, read_text_json
 from db.files import dump, remove_durably, write_atomic
 from db.manifest import Manifest, manifest_path, name_of
 
@@ -76,6 +76,7 @@ class Journal:
             # One file is already atomic on its own; no journal needed.
             (path, text), = staged.items()
             write_atomic(path, text)
+            note_written(path)
         elif staged:
             write_atomic(self.path, json.dumps({str(p): t for p, t in staged.items()}))
             self._apply(staged)
@@ -109,6 +110,7 @@ class Journal:
     def _apply(staged: dict[Path, str]) -> None:
         for path, text in staged.items():
             write_atomic(path, text)
+            note_written(path)
 
 
 class JournaledStorage(Storage):
@@ -129,11 +131,11 @@ class JournaledStorage(Storage):
                                     "restore the store from a backup (`auditmail restore`)")
             return None, None
         try:
-            data = read_json(self.path)
+            text, data = read_text_json(self.path)
             check_tables(self.path, name_of(self._journal.folder, self.path).split("/")[0], data)
         except Damaged as exc:
             raise StoreUnusable(f"{exc}; restore the store from a backup (`auditmail restore`)") from None
-        return dump(data), data
+        return text, data
 
     def read(self):
         # The parsed data itself, not a copy: re-parsing a month's file on every query made each
