@@ -130,7 +130,7 @@ def _purge_report(purged, dry_run: bool) -> str:
     lines = [f"{'dry run, nothing removed; would remove' if dry_run else 'removed'} everything before {purged.before}: "
              f"{len(purged.records)} store file(s) and {mail} message(s) ("
              + ", ".join(f"{len(names)} in {folder}/" for folder, names in purged.mail.items()) + ")"]
-    lines += [f"  data/{name}.json" for name in purged.records]
+    lines += [f"  {purged.store}/{name}.json" for name in purged.records]
     lines += [f"  {folder}/{name}" for folder, names in purged.mail.items() for name in names]
     return "\n".join(lines)
 

@@ -30,6 +30,7 @@ class Purged:
     """What a purge removed (or, in a dry run, would remove)."""
 
     before: str
+    store: str                                                   # the store's folder name, e.g. "data"
     records: list[str] = field(default_factory=list)            # store files, e.g. "months/2018-11"
     mail: dict[str, list[str]] = field(default_factory=dict)     # Maildir folder -> message file names
 
@@ -39,7 +40,7 @@ def purge(config: Config, clock: Clock, before: str | None, *, dry_run: bool = F
     before = checked_before(before, clock, config.retention_months)
     private_by_default()
     with Store(config.store_path, wait_seconds=WAIT_FOR_STORE_SECONDS, backups=config.backup_path) as store:
-        purged = Purged(before, store.monthly_files_before(before))
+        purged = Purged(before, config.store_path.name, store.monthly_files_before(before))
         if not dry_run:
             store.purge_before(before)
     if config.transport == "maildir":

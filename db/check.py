@@ -5,7 +5,6 @@ month whose tables are not tables of records: each is a `Damaged` naming the fil
 found when the store opens, not as a TypeError half-way through handling someone's email.
 """
 import json
-import os
 from pathlib import Path
 
 # file kind -> table -> the fields every record must have, and their types. The code reads these

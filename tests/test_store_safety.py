@@ -324,3 +324,16 @@ def test_a_purge_interrupted_after_the_manifest_is_finished_at_the_next_opening(
     with freeze_time(utc(2026, 12, 1)):
         Store(data).close()
     assert not (data / "months" / "2026-08.json").exists()
+
+
+def test_a_store_folder_deleted_whole_is_refused_then_restored(working, capsys):
+    import shutil
+
+    shutil.rmtree(working.folder / "data")
+    code, _, err = run_main("--config", working.config_path, "--now", "2026-11-03T10:00", "once", capsys=capsys)
+    assert code == 2 and "there is no store at" in one_line(err)
+    assert_untouched(working)
+    code, out, err = run_main("--config", working.config_path, "restore", "--from", "newest", capsys=capsys)
+    assert code == 0 and "kept in" not in out, err  # nothing to set aside
+    working.once(utc(2026, 11, 3, 10))
+    assert len(working.files("processed")) == 1
