@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     retry = sub.add_parser("retry", help="bring mail set aside in failed/ back into the inbox, its attempts reset")
     retry.add_argument("names", nargs="*", metavar="NAME", help="a message's name as `status` lists it")
     retry.add_argument("--all", action="store_true", dest="retry_all", help="every message in failed/")
+    restore = sub.add_parser("restore", help="list the store's daily backups, or put one back (refused while the daemon runs)")
+    restore.add_argument("--from", dest="backup", metavar="BACKUP", help="the backup to put back, e.g. data-2026-11-30, or 'newest'")
+    purge = sub.add_parser("purge", help="remove records and mail older than the retention period, and list what went")
+    purge.add_argument("--before", metavar="YYYY-MM", help="remove months before this one (default: [store] retention_months)")
     return parser
 
 
@@ -97,6 +101,15 @@ def main(argv: list[str] | None = None) -> int:
                                            mailbox_address=config.mailbox_address)
             print(f"roster checked: {count} people; dry run, nothing imported" if args.dry_run
                   else f"roster imported: {count} people")
+            return 0
+        if args.command == "restore":
+            stamp = clock.london_now().strftime("%Y%m%dT%H%M%S")
+            for line in commands.restore(config, args.backup, stamp, dry_run=args.dry_run):
+                print(line)
+            return 0
+        if args.command == "purge":
+            purged = commands.purge(config, clock, args.before, dry_run=args.dry_run)
+            print(_purge_report(purged, args.dry_run))
             return 0
         output = print if args.dry_run else None
         if args.command == "run" and args.dry_run:
@@ -147,6 +160,17 @@ def _resent(counts: dict, dry_run: bool) -> str:
 def _me() -> str:
     """How the person typed this command, so the hints we print can be pasted back as they are."""
     return "python main.py" if Path(sys.argv[0]).name == "main.py" else sys.argv[0] or "auditmail"
+
+
+def _purge_report(purged, dry_run: bool) -> str:
+    """What `purge` removed: a summary line, then each store file and message file by name."""
+    mail = sum(map(len, purged.mail.values()))
+    lines = [f"{'dry run, nothing removed; would remove' if dry_run else 'removed'} everything before {purged.before}: "
+             f"{len(purged.records)} store file(s) and {mail} message(s) ("
+             + ", ".join(f"{len(names)} in {folder}/" for folder, names in purged.mail.items()) + ")"]
+    lines += [f"  {purged.store}/{name}.json" for name in purged.records]
+    lines += [f"  {folder}/{name}" for folder, names in purged.mail.items() for name in names]
+    return "\n".join(lines)
 
 
 def _configure_logging(level: str) -> None:

@@ -3,14 +3,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from app import failed_mail
+from app import backups, failed_mail, retention
 from app.daemon import Daemon, one_pass
 from app.cycle.issue import issue_month
 from app.files import read_csv
 from app.status import month_status
 from app.service import WAIT_FOR_STORE_SECONDS, Service
+from core.clock import Clock
 from core.config import load_config
-from core.errors import AuditMailError, InputFileError, UsageError
+from core.errors import InputFileError, StoreUnusable, UsageError
+from db.files import make_private_folder, private_by_default
 from db.outbox import OutboxRepo
 from db.roster import RosterRepo
 from db.store import Store
@@ -24,8 +26,17 @@ def init(folder: Path) -> list[str]:
     folder = Path(folder)
     config = folder / "config.toml"
     if config.exists():
-        raise AuditMailError(f"{config} already exists; init never overwrites a configuration")
-    folder.mkdir(parents=True, exist_ok=True)
+        raise UsageError(f"{config} already exists; init never overwrites a configuration "
+                         "(choose a new folder, or edit that file)")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} is a file; init needs a folder (a new one, or an empty one)")
+    if (folder / "data").exists():
+        raise UsageError(f"{folder / 'data'} already holds a store; init never replaces one (choose a new folder)")
+    private_by_default()  # the roster, the store and the mail are about people: readable by this user only
+    try:
+        make_private_folder(folder)
+    except OSError as exc:
+        raise UsageError(f"cannot create {folder}: {exc.strerror or exc}") from None
     sample = resources.files("app.sample")
     config.write_text(sample.joinpath("config.toml").read_text(encoding="utf-8"), encoding="utf-8")
     roster = folder / "roster.csv"
@@ -54,7 +65,10 @@ def import_roster(store_path: Path, csv_path: Path, store: Store | None = None, 
     if dry_run:
         return len(people)
     own = store is None
-    store = store or Store(store_path, wait_seconds=WAIT_FOR_STORE_SECONDS)
+    if own:
+        private_by_default()
+    # Importing a roster is one of the two ways a new store is made (init is the other).
+    store = store or Store(store_path, wait_seconds=WAIT_FOR_STORE_SECONDS, create=True)
     try:
         with store.transaction():
             RosterRepo(store).replace(people)
@@ -88,11 +102,6 @@ def retry(service: Service, names: list[str], everything: bool, *, dry_run: bool
     return failed_mail.retry(service, names, everything, dry_run=dry_run)
 
 
-def run(open_pass: Callable[[Mailbox], Service], config) -> None:
-    """The daemon, until SIGTERM or SIGINT; `open_pass(mailbox)` opens the service for one pass."""
-    Daemon(open_pass, config).run()
-
-
 # --- sending that never stalls: letters set aside, and sent again --------------------------------
 
 def resend(service: Service, message_id: str | None) -> dict:
@@ -118,3 +127,45 @@ def resend(service: Service, message_id: str | None) -> dict:
 
 def _bracketed(message_id: str) -> str:
     return f"<{message_id.strip().strip('<>')}>"
+
+
+def run(open_pass: Callable[[Mailbox], Service], config) -> None:
+    """The daemon, until SIGTERM or SIGINT; `open_pass(mailbox)` opens the service for one pass.
+
+    A store found missing or damaged stops the daemon (exit 2) instead of being retried at every
+    poll: a person must restore it, and `restore` refuses while the daemon runs.
+    """
+    unusable: list[StoreUnusable] = []
+
+    def open_checked(mailbox: Mailbox) -> Service:
+        try:
+            return open_pass(mailbox)
+        except StoreUnusable as exc:
+            unusable.append(exc)
+            daemon.stop()
+            raise
+
+    daemon = Daemon(open_checked, config)
+    daemon.run()
+    if unusable:
+        raise unusable[0]
+
+
+# -- keeping the data safe: backups, restore, retention (see app/backups.py, app/retention.py) ---------
+
+def restore(config, name: str | None, stamp: str, *, dry_run: bool = False) -> list[str]:
+    """Without a name, the list of backups; with one (or "newest"), put it back. Returns lines to print."""
+    if name is None:
+        return backups.backups_table(config) + ["restore one with `restore --from NAME` (or `--from newest`)"]
+    backup, aside = backups.restore(config, name, stamp, dry_run=dry_run)
+    if dry_run:
+        return [f"dry run: would restore {backup} into {config.store_path}, setting the present store aside"]
+    kept = f"; the store it replaced is kept in {aside}" if aside else ""
+    return [f"restored {config.store_path} from {backup}{kept}",
+            "mail handled after that backup was taken is in the mailbox's processed/ folder: move it back into "
+            "inbox/new/ to have it handled again"]
+
+
+def purge(config, clock: Clock, before: str | None, *, dry_run: bool = False) -> retention.Purged:
+    """Remove records and mail older than `before` (default: the retention period); what went is returned."""
+    return retention.purge(config, clock, before, dry_run=dry_run)

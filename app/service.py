@@ -1,5 +1,6 @@
 """The service: configuration, clock, store, mailbox, composer and router, built once and passed around."""
 import logging
+import os
 import shutil
 from email import message_from_bytes, policy
 import tempfile
@@ -7,15 +8,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from app.backups import take_daily_backup
 from app.handlers import not_automated, register_defaults
 from app.router import Router
 from app.transports import open_mailbox
 from core.clock import Clock
 from core.config import Config
+from core.errors import ConfigError, StoreUnusable
+from db.files import private_by_default
+from db.opening import damage_message
 from db.ledger import Ledger
 from db.roster import RosterRepo
 from db.store import Store
 from inbox.classify import Classifier
+from inbox.maildir import MaildirMailbox
 from inbox.mailbox import Incoming, Mailbox, MailboxReader, MailSender
 from mailer.compose import Composer
 from mailer.outbox import Postman
@@ -71,6 +77,7 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
     `mailbox` is the daemon's long-lived connection; without it the service connects on first use
     (so `status` never connects) and closes it.
     """
+    _check_folders(config)
     owns_mailbox = mailbox is None
     if mailbox is None:
         mailbox = MailboxOnFirstUse(config)
@@ -80,13 +87,14 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
     if dry_run_output:
         # A dry run works on a scratch copy of the store and leaves the mailbox untouched,
         # so it shows exactly what a real pass would do and changes nothing.
+        Store(config.store_path, writer=False, backups=config.backup_path).close()  # problems named as they are
         cleanup = Path(tempfile.mkdtemp(prefix="auditmail-dry-run-"))
         store_path = cleanup / "data"
         if config.store_path.exists():
             shutil.copytree(config.store_path, store_path, ignore=shutil.ignore_patterns("daemon.lock"))
         reader = _ReadOnlyMailbox(mailbox)
         sender = _PrintingSender(dry_run_output)
-    store = Store(store_path, writer=not read_only, wait_seconds=wait_seconds)
+    store = _open_store(config, store_path, read_only=read_only, wait_seconds=wait_seconds)
     composer = Composer(config.letterhead, config.mailbox_address, config.mailbox_name)
     postman = Postman(store, composer, sender, clock, config.max_answers_per_sender_per_day, config.max_send_attempts)
     roster, ledger = RosterRepo(store), Ledger(store)
@@ -97,7 +105,49 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
                       _mailbox=mailbox if owns_mailbox else None)
     for register in _workflows():
         register(service)
+    if not dry_run_output:
+        service.scheduled.append(take_daily_backup)  # last: after the pass's own work, once a London day
     return service
+
+
+# -- opening the store: never a missing, mistyped or damaged one (db/opening.py) -------------------
+
+def _check_folders(config: Config) -> None:
+    """Refuse store.path or mailbox.path naming a file or a folder this user cannot write, in one line."""
+    private_by_default()  # everything this process creates is readable by the service's user only
+    folders = [("store.path", config.store_path)]
+    if config.transport == "maildir":
+        folders.append(("mailbox.path", config.maildir_path))
+    for key, path in folders:
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{path} is a file, not a folder", key=key)
+        if path.is_dir() and not os.access(path, os.W_OK | os.X_OK):
+            raise ConfigError(f"the folder {path} cannot be written by this user; run the service as its owner",
+                              key=key)
+    if config.transport == "maildir":
+        try:
+            MaildirMailbox(config.maildir_path)  # makes inbox/ processed/ failed/ sent/ if missing
+        except OSError as exc:
+            raise ConfigError(f"cannot use {config.maildir_path}: {exc.strerror or exc}", key="mailbox.path") from None
+
+
+def _open_store(config: Config, path: Path, *, read_only: bool, wait_seconds: float) -> Store:
+    """The checked store, with a roster that has people in it and the configured Director among them."""
+    store = Store(path, writer=not read_only, wait_seconds=wait_seconds, backups=config.backup_path)
+    try:
+        roster = RosterRepo(store)
+        if not roster.all():
+            raise StoreUnusable(damage_message(f"{config.store_path / 'roster.json'} has nobody in it (import a roster "
+                                               "with `auditmail roster import CSV`, or restore)", config.backup_path))
+        director = config.letterhead.email.strip().lower()
+        if roster.get(director) is None:
+            raise ConfigError(f"{director} is not on the roster ({config.store_path / 'roster.json'}): import a "
+                              "roster that includes the Director, or correct director.email. Nothing was read "
+                              "from the inbox", key="director.email")
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def _workflows() -> list[Callable[[Service], None]]:

@@ -40,7 +40,6 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
         "path": (str, "mailbox"),
         "max_message_mb": (int, 25),  # a bigger message is set aside unread and its sender told
     },
-    "store": {"path": (str, "data")},
     # The transports' own sections (DESIGN.md, "Mailbox transports"): read only by the transport in use.
     "imap": {
         "host": (str, ""),
@@ -81,6 +80,12 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
         "tenant_id": (str, ""),
         "client_id": (str, ""),
         "client_secret_env": (str, "AUDITMAIL_CLIENT_SECRET"),
+    },
+    "store": {
+        "path": (str, "data"),
+        "backup_path": (str, "backups"),     # daily copies of the store, the newest backups_kept kept
+        "backups_kept": (int, 14),
+        "retention_months": (int, 84),       # how long records are kept; `purge` removes what is older
     },
     "cycle": {
         "reminder_working_days": (tuple, (10, 5, 0)),
@@ -131,6 +136,10 @@ class Config:
     def settings(self, section: str) -> dict:
         """One transport section's checked values (defaults filled in)."""
         return self.transport_settings[section]
+    # [store] backups and retention (defaults here too, so code building a Config by hand still works)
+    backup_path: Path = Path("backups")
+    backups_kept: int = 14
+    retention_months: int = 84
 
     @property
     def mailbox_domain(self) -> str:
@@ -246,6 +255,7 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
     if not 1 <= approvals["remind_after_working_days"] < approvals["escalate_after_working_days"] <= 20:
         raise ConfigError("must be at least 1 and less than approvals.escalate_after_working_days (at most 20)",
                           key="approvals.remind_after_working_days")
+    _check_store(v["store"])
     org, director = v["organisation"], v["director"]
     letterhead = Letterhead(
         organisation=org["name"], department=org["department"], director_name=director["name"],
@@ -267,6 +277,8 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         transport_settings={name: v[name] for name in TRANSPORT_SECTIONS},
         max_send_attempts=_max_send_attempts(daemon),
         max_message_mb=mailbox["max_message_mb"],
+        backup_path=base / v["store"]["backup_path"], backups_kept=v["store"]["backups_kept"],
+        retention_months=v["store"]["retention_months"],
     )
 
 
@@ -329,3 +341,15 @@ def secret(env_name: str, key: str) -> str:
         raise ConfigError(f"names the environment variable {env_name}, which is not set (it must hold the secret)",
                           key=key)
     return value
+
+
+def _check_store(store: dict) -> None:
+    # Backups inside the store would be copied into every backup, and restoring one would bury the rest.
+    data, backups = Path(store["path"]), Path(store["backup_path"])
+    if backups == data or data in backups.parents:
+        raise ConfigError(f"must be a folder outside the store's folder ({store['path']!r})", key="store.backup_path")
+    if not 1 <= store["backups_kept"] <= 366:
+        raise ConfigError("must be between 1 and 366 daily backups", key="store.backups_kept")
+    if not 2 <= store["retention_months"] <= 1200:
+        raise ConfigError("must be between 2 and 1200 months (the current and last month are always kept)",
+                          key="store.retention_months")

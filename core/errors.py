@@ -48,6 +48,19 @@ class StoreLocked(StoreError):
     exit_code = 3
 
 
+class StoreUnusable(StoreError):
+    """The store is missing, damaged, of the wrong shape, or its folder cannot be used as configured.
+
+    Raised before the inbox is touched, so no mail is taken in against a store that is not the real one.
+    """
+
+    exit_code = 2
+
+
+class DiskFull(StoreError):
+    """The disk holding the store (or its backups) is full; what was being written is not lost."""
+
+
 class MalformedMessage(AuditMailError):
     """An incoming message cannot be parsed well enough to handle; it goes to failed/ with this reason."""
 

@@ -7,11 +7,12 @@ the process ends, even by a crash):
                while the daemon runs;
   daemon.lock  held by `run` for its whole life, so a second daemon refuses to start.
 """
+import errno
 import os
 import time
 from pathlib import Path
 
-from core.errors import StoreLocked
+from core.errors import DiskFull, StoreLocked, StoreUnusable
 
 try:
     import fcntl
@@ -28,9 +29,18 @@ class FolderLock:
         self._handle = None
 
     def acquire(self, wait_seconds: float = 0) -> None:
-        """Take the lock, waiting up to `wait_seconds` for its holder; else raise StoreLocked naming it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
+        """Take the lock, waiting up to `wait_seconds` for its holder; else raise StoreLocked naming it.
+
+        The folder must exist: a lock never creates a store folder (a mistyped path would look like a new store).
+        """
+        try:
+            handle = open(self.path, "a+", encoding="utf-8", opener=_private)
+        except FileNotFoundError:
+            raise StoreUnusable(f"there is no store at {self.path.parent}: check [store] path in the "
+                                "configuration (mistyped?)") from None
+        except OSError as exc:
+            raise StoreUnusable(f"cannot use the store folder {self.path.parent}: {exc.strerror or exc}; "
+                                "run the service as the user who owns it") from None
         deadline = time.monotonic() + wait_seconds
         while not _try_lock(handle):
             if time.monotonic() >= deadline:
@@ -42,10 +52,17 @@ class FolderLock:
                                   + (f" and did not finish within {wait_seconds:g} s" if wait_seconds else "")
                                   + "; stop it first, or point this one at a different store.path")
             time.sleep(0.2)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+        except OSError as exc:
+            handle.close()
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFull(f"the disk holding {self.path.parent} is full; nothing was changed. "
+                               "Free some space and try again") from None
+            raise StoreUnusable(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self._handle = handle
 
     def release(self) -> None:
@@ -55,6 +72,10 @@ class FolderLock:
             self._handle.truncate()  # no stale pid left behind to puzzle whoever looks
             self._handle.close()
             self._handle = None
+
+
+def _private(path, flags):
+    return os.open(path, flags, 0o600)
 
 
 def _try_lock(handle) -> bool:

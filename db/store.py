@@ -1,12 +1,15 @@
 """The store: a folder of TinyDB files, one writer at a time, every change made inside a transaction.
 
     data/
+      manifest.json          what the store holds: its schema version and every file below
       roster.json            the people, as last imported
       outbox.json            mail stored but not yet sent (small: emptied as mail goes out)
       months/2026-11.json    one audit month's allocations, submissions, exemptions, slippage
       ledgers/2026-11.json   what happened that month: messages handled, mail sent, reminders, failures
 
 A month's file stops changing once its month is over, so the cost of a write never grows with history.
+Opening the store checks it (db/opening.py): a missing or damaged store stops the command before
+anything is read from the inbox, rather than being taken for an empty one.
 """
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -15,24 +18,43 @@ from tinydb import TinyDB
 from tinydb.table import Table
 
 from core.errors import StoreError
-from db.files import clear_leftovers
+from db.backups import take_backup
+from db.files import clear_leftovers, remove_durably
 from db.lock import FolderLock
-from db.storage import Journal, JournaledStorage
+from db.opening import check_location, checked_manifest, create_folder, write_manifest
+from db.storage import Journal, JournaledStorage, write_error
+
+MONTHLY = ("months/", "ledgers/")  # the files a purge may remove: never the roster or the outbox
 
 
 class Store:
-    """The data folder: opens files on demand, replays an interrupted commit, holds the one-writer lock."""
+    """The data folder: opens files on demand, replays an interrupted commit, holds the one-writer lock.
 
-    def __init__(self, folder: Path, *, writer: bool = True, wait_seconds: float = 0):
+    Only `create=True` (init, roster import) may start a store where there is none; every other
+    opening of a missing or empty folder is refused, so a mistyped `[store] path` consumes nothing.
+    `backups` is where backups are kept, to name the newest good one when the store is damaged.
+    """
+
+    def __init__(self, folder: Path, *, writer: bool = True, wait_seconds: float = 0, create: bool = False,
+                 backups: Path | None = None):
         self.folder = Path(folder)
+        self.backups = backups
+        check_location(self.folder, create=create, writer=writer)
+        if create:
+            create_folder(self.folder)
         self._lock = FolderLock(self.folder) if writer else None
         if self._lock:
             self._lock.acquire(wait_seconds)
-        self._journal = Journal(self.folder, read_only=not writer)
+        try:
+            if writer:
+                Journal(self.folder).replay()
+                clear_leftovers(self.folder)
+            self.manifest = checked_manifest(self.folder, create=create, writer=writer, backups=backups)
+        except BaseException:
+            self.close()
+            raise
+        self._journal = Journal(self.folder, read_only=not writer, manifest=self.manifest)
         self._dbs: dict[str, TinyDB] = {}
-        if writer:
-            self._journal.replay()
-            clear_leftovers(self.folder)
 
     def table(self, file: str, name: str) -> Table:
         """A table in one of the store's files, e.g. table("months/2026-11", "allocations")."""
@@ -66,6 +88,41 @@ class Store:
                 self._reload()
             raise
 
+    def back_up(self, backups: Path, day: str, kept: int) -> Path | None:
+        """Take the backup of London date `day` unless it exists (db/backups.py); returns its folder, or None."""
+        self._writable_between_transactions()
+        try:
+            return take_backup(self.folder, self.manifest, backups, day, kept)
+        except OSError as exc:
+            raise write_error(Path(backups), exc) from None
+
+    def monthly_files_before(self, month: str) -> list[str]:
+        """The month and ledger files of months before `month` (YYYY-MM), e.g. ["ledgers/2018-12", ...]."""
+        return sorted(name for name in self.manifest.files
+                      if name.startswith(MONTHLY) and name.split("/", 1)[1] < month)
+
+    def purge_before(self, month: str) -> list[str]:
+        """Remove every month and ledger file of months before `month`; returns their names.
+
+        The manifest is rewritten first (saying how far the purge goes), then the files are deleted:
+        a crash in between leaves files the next opening recognises as purged and removes.
+        """
+        self._writable_between_transactions()
+        names = self.monthly_files_before(month)
+        self.manifest.files -= set(names)
+        self.manifest.purged_before = max(month, self.manifest.purged_before or month)
+        write_manifest(self.folder, self.manifest)
+        self._dbs.clear()
+        for name in names:
+            remove_durably(self.folder / f"{name}.json")
+        return names
+
+    def _writable_between_transactions(self) -> None:
+        if self._lock is None or self._journal.active:
+            raise StoreError("the store must be open for writing, outside any transaction")
+        if self._journal.path.exists():
+            self._reload()  # finish a half-done commit first: a copy or a purge must see one whole state
+
     def _reload(self) -> None:
         """Forget every cached file and read the truth from disk, finishing a half-done commit first.
 
@@ -73,12 +130,15 @@ class Store:
         tables also cache query results and ids. Re-reading is the one way to be sure.
         """
         self._dbs.clear()
-        self._journal = Journal(self.folder)
+        self._journal = Journal(self.folder, manifest=self.manifest)
         self._journal.replay()
+        self.manifest = checked_manifest(self.folder, create=True, writer=True, backups=self.backups)
+        self._journal.manifest = self.manifest
 
     def close(self) -> None:
         """Release the writer lock."""
-        self._dbs.clear()
+        if hasattr(self, "_dbs"):
+            self._dbs.clear()
         if self._lock:
             self._lock.release()
 
