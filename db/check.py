@@ -7,6 +7,8 @@ found when the store opens, not as a TypeError half-way through handling someone
 import json
 from pathlib import Path
 
+from db.transport_state import FILE as TRANSPORT_STATE
+
 # file kind -> table -> the fields every record must have, and their types. The code reads these
 # fields without a second thought, so a record without them would fail a message later, not here.
 # Tables not listed (added by a newer version) need only be tables of records.
@@ -31,7 +33,9 @@ SHAPES: dict[str, dict[str, dict[str, type]]] = {
     },
 }
 
-NOT_DATA = {"manifest", "journal"}
+# Not store files: the manifest and journal themselves, and the transport's own small state (a Graph
+# delta link, an IMAP UIDVALIDITY), which it writes outside the store's transactions.
+NOT_DATA = {"manifest", "journal", Path(TRANSPORT_STATE).stem}
 
 # path -> (inode, size, mtime) of the file when it was last found good (or written by us). The daemon
 # opens the store every pass; re-parsing years of months each minute to re-prove what has not changed
