@@ -302,7 +302,8 @@ def test_retry_from_the_command_line(site, capsys):
 def test_a_very_long_thread_keeps_its_first_and_newest_ids_within_one_header_line(composer):
     thread = [f"<{n:03d}.{'a' * 60}@mail.wexcombe.example>" for n in range(40)]
     letter = composer.letter("intake/unclear", to=["aisha.patel@wexcombe.example"], subject="s", now=MORNING,
-                             context={"person_name": "Aisha", "subject": "s", "problems": [], "received_at": MORNING},
+                             context={"person_name": "Aisha", "subject": "s", "problems": [], "received_at": MORNING,
+                                      "example_reference": "AUD-2026-11-001"},
                              in_reply_to=thread[-1], references=thread[:-1] + ["<not an id>", "x" * 300])
     references = letter["References"].split()
     assert references[0] == thread[0] and references[-1] == thread[-1]
