@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 from core.backoff import Backoff
 from core.errors import PermanentFailure, TemporaryFailure
 from core.netdiag import tls_context
-from inbox.imap_connection import DROPPED, ImapSettings, Login, check, connect, folder_name, log_out
+from inbox.imap_connection import DROPPED, ImapSettings, Login, check, connect, folder_name, log_out, utf7
 from inbox.imap_idle import IdleDropped, idle
 from inbox.mailbox import Incoming, TransportState
 
@@ -48,8 +48,10 @@ class ImapReader:
         try:
             existing = _folders(connection)
             for name in (self.settings.processed_folder, self.settings.failed_folder):
-                if name not in existing:
-                    check(connection.create(folder_name(name)), f"create the folder {name!r}")
+                if utf7(name) not in existing:
+                    status, data = connection.create(folder_name(name))
+                    if status != "OK" and b"ALREADYEXISTS" not in b" ".join(data):  # made meanwhile: fine
+                        check((status, data), f"create the folder {name!r}")
                     log.info("created the IMAP folder %s", name)
             status, data = connection.select(folder_name(self.settings.inbox_folder))
             if status != "OK":

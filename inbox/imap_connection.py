@@ -105,6 +105,12 @@ def _log_in(connection: imaplib.IMAP4, settings: ImapSettings, login: Login) -> 
 
 def folder_name(name: str) -> str:
     """A folder name as an IMAP command argument: modified UTF-7 (RFC 3501 5.1.3), quoted."""
+    quoted = utf7(name).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}"'
+
+
+def utf7(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7, as servers list it."""
     out, pending = [], []
 
     def flush() -> None:
@@ -120,8 +126,7 @@ def folder_name(name: str) -> str:
         else:
             pending.append(char)
     flush()
-    quoted = "".join(out).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{quoted}"'
+    return "".join(out)
 
 
 def check(result: tuple, what: str) -> list:

@@ -93,13 +93,13 @@ class SmtpServer:
             kwargs["ssl_context"] = context
         self._controller = Controller(Handler(self), hostname="127.0.0.1", port=self.port,
                                       authenticator=self._authenticate, auth_required=True,
-                                      auth_require_tls=security != "plain", **kwargs)
+                                      auth_require_tls=security == "starttls", **kwargs)  # implicit TLS: aiosmtpd cannot tell
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         if isinstance(auth_data, LoginPassword):
             ok = auth_data.login.decode() == self.username and auth_data.password.decode() == self.password
-            return AuthResult(success=ok)
-        return AuthResult(success=False)
+            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+        return AuthResult(success=False, handled=False)
 
     def start(self) -> "SmtpServer":
         """Listen (returns once it accepts connections)."""
