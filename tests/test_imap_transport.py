@@ -36,10 +36,10 @@ def reader(dovecot, user, *, security="plain", port=None, password=None, token=N
     return ImapReader(settings, login, State(), retry=QUICK, context=context)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def refusing_dovecot():
-    """A Dovecot of its own for failed logins: Dovecot slows every later login from the same address (its auth
-    penalty, seconds at a time), which must not slow the other tests."""
+    """A Dovecot of its own for a failed login: after one, Dovecot delays every login from the same address for
+    seconds (its auth penalty), which must not slow the other tests."""
     server = Dovecot().start()
     yield server
     server.remove()
