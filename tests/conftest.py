@@ -137,7 +137,6 @@ def composer() -> Composer:
 # builds its Site; each transport adds its own line.
 
 from servers.dovecot import Dovecot  # noqa: E402
-from servers.imap_site import ImapSite  # noqa: E402
 
 SITE_VARIANTS = {"maildir": None, "imap": "imap_site"}
 
@@ -168,8 +167,10 @@ def dovecot():
 
 
 @pytest.fixture
-def imap_site(tmp_path, dovecot, monkeypatch) -> "ImapSite":
+def imap_site(tmp_path, dovecot, monkeypatch):
     """The sample council on transport = "imap": Dovecot for reading, aiosmtpd (delivering over LMTP) for sending."""
+    from servers.imap_site import ImapSite  # here, not above: it builds on this module's Site
+
     imap_site = ImapSite(tmp_path / "site", dovecot, monkeypatch)
     yield imap_site
     imap_site.smtp.stop()

@@ -7,8 +7,10 @@ It asks for a login (PLAIN/LOGIN, and XOAUTH2 with a token we choose), and can s
 """
 import asyncio
 import base64
+import logging
 import smtplib
 import ssl
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from servers.dovecot import free_port
+
+# Our tests log in over plain SMTP on loopback on purpose; aiosmtpd warns of it at every connection.
+warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
 @dataclass
