@@ -19,9 +19,16 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from servers.dovecot import free_port
 
-# Our tests log in over plain SMTP on loopback on purpose; aiosmtpd warns of it at every connection.
-warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
-logging.getLogger("mail.log").setLevel(logging.ERROR)
+logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd's own chatter, at every connection
+
+
+class _Controller(Controller):
+    """aiosmtpd's controller, quiet about what we do on purpose: logging in over plain SMTP on loopback."""
+
+    def factory(self):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+            return super().factory()
 
 
 @dataclass
@@ -97,7 +104,7 @@ class SmtpServer:
         kwargs = {"tls_context": context} if security == "starttls" else {}
         if security == "tls":
             kwargs["ssl_context"] = context
-        self._controller = Controller(Handler(self), hostname="127.0.0.1", port=self.port,
+        self._controller = _Controller(Handler(self), hostname="127.0.0.1", port=self.port,
                                       authenticator=self._authenticate, auth_required=True,
                                       auth_require_tls=security == "starttls", **kwargs)  # implicit TLS: aiosmtpd cannot tell
 
