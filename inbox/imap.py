@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from core.backoff import Backoff
-from core.errors import PermanentFailure, TemporaryFailure
+from core.errors import PermanentFailure, TemporaryFailure, TransportError
 from core.netdiag import tls_context
 from inbox.imap_connection import DROPPED, ImapSettings, Login, check, connect, folder_name, log_out, utf7
 from inbox.imap_idle import IdleDropped, idle
@@ -126,10 +126,15 @@ class ImapReader:
                 log.warning("not moving %s: the inbox was renumbered; the next pass files it", message.handle)
                 return
             target = folder_name(folder)
-            if "MOVE" in connection.capabilities:
-                check(connection.uid("MOVE", uid, target), f"move a message to {folder!r}")
+            command = "MOVE" if "MOVE" in connection.capabilities else "COPY"
+            status, data = connection.uid(command, uid, target)
+            if status != "OK" and b"TRYCREATE" in b" ".join(d for d in data if isinstance(d, bytes)):
+                # Someone deleted the folder since we started: make it again, as we did at the start.
+                check(connection.create(target), f"create the folder {folder!r}")
+                status, data = connection.uid(command, uid, target)
+            check((status, data), f"{command.lower()} a message to {folder!r}")
+            if command == "MOVE":
                 return
-            check(connection.uid("COPY", uid, target), f"copy a message to {folder!r}")
             check(connection.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)"), "mark a copied message deleted")
             if "UIDPLUS" in connection.capabilities:
                 check(connection.uid("EXPUNGE", uid), "expunge a copied message")
@@ -160,8 +165,8 @@ class ImapReader:
             # Back to the caller at once: its next pass reconnects (with backoff) and looks at the inbox.
             log.warning("IMAP connection lost while waiting for mail (%s)", exc)
             self.close()
-        except TemporaryFailure as exc:
-            # The server stays away: the next pass says so plainly; until then wait out the poll, not spinning.
+        except TransportError as exc:
+            # The server stays away (or refuses us): the next pass says so plainly; until then wait, not spinning.
             log.warning("waiting for mail: %s", exc)
             self.close()
             while time.monotonic() < deadline and not should_stop():

@@ -36,6 +36,7 @@ class ImapSettings:
 
     @property
     def where(self) -> str:
+        """How a diagnosis names the server: "the IMAP server at host:port"."""
         return f"the IMAP server at {self.host}:{self.port}"
 
 

@@ -35,6 +35,7 @@ class SmtpSettings:
 
     @property
     def where(self) -> str:
+        """How a diagnosis names the server: "the SMTP server at host:port"."""
         return f"the SMTP server at {self.host}:{self.port}"
 
 

@@ -108,6 +108,18 @@ def test_without_move_handled_mail_is_copied_and_expunged(tmp_path):
         server.remove()
 
 
+def test_a_processed_folder_deleted_while_running_is_made_again(dovecot):
+    dovecot.append("deleted-folder", LETTER, at=utc(2026, 11, 2, 9, 0))
+    mailbox = reader(dovecot, "deleted-folder")
+    [message] = list(mailbox.waiting())
+    client = dovecot.client("deleted-folder")
+    client.delete("Processed")  # a person tidying up in their mail client
+    client.logout()
+    mailbox.processed(message)
+    assert mailbox.folders() == {"INBOX": 0, "Processed": 1, "Failed": 0}
+    mailbox.close()
+
+
 def test_xoauth2_logs_in_with_the_token_and_a_refused_token_names_the_permissions(dovecot, refusing_dovecot):
     # Dovecot checks an XOAUTH2 token as it would a password: the test server's password is a good token.
     assert reader(dovecot, "oauth", token=lambda: dovecot.password).folders()["INBOX"] == 0
