@@ -27,7 +27,9 @@ def _maildir(config: Config) -> Mailbox:
 
 
 def _imap(config: Config) -> Mailbox:
-    raise ConfigError("the imap transport is not available in this version", key="mailbox.transport")
+    from app.imap_mailbox import build_imap_mailbox
+
+    return build_imap_mailbox(config, transport_state(config))
 
 
 def _ews(config: Config, max_wait: float | None = None) -> Mailbox:

@@ -4,7 +4,7 @@ Plain `requests`, not the Graph SDK (README, "Microsoft 365 through Graph", says
 Outlook service allows an app 10,000 requests per 10 minutes and 4 concurrent requests per
 mailbox: this client sends one request at a time over one kept-alive connection, counts its own
 requests with a RateLimiter set below the limit, and obeys 429/503 Retry-After through a
-RetryPolicy whose total wait is bounded. Every failure leaves as a TemporaryFailure or a
+Backoff whose total wait is bounded. Every failure leaves as a TemporaryFailure or a
 PermanentFailure with a one-line diagnosis an IT team can act on.
 """
 import logging
@@ -17,7 +17,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from core.errors import PermanentFailure, TemporaryFailure
-from core.throttle import RateLimiter, RetryPolicy
+from core.backoff import REQUEST_RETRY, Backoff
+from core.throttle import RateLimiter
 
 log = logging.getLogger("auditmail.graph")
 
@@ -38,7 +39,7 @@ class GraphClient:
     """Talks to `{endpoint}/users/{mailbox}`; shared by the reader and the sender of one mailbox."""
 
     def __init__(self, endpoint: str, mailbox: str, token: Callable[[], str], *,
-                 policy: RetryPolicy = RetryPolicy(), limiter: RateLimiter | None = None,
+                 policy: Backoff = REQUEST_RETRY, limiter: RateLimiter | None = None,
                  sleep: Callable[[float], None] = time.sleep):
         self.endpoint, self.mailbox = endpoint.rstrip("/"), mailbox
         self.base = f"{self.endpoint}/users/{quote(mailbox)}"

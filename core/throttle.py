@@ -1,46 +1,13 @@
-"""How a client waits: a retry policy with a bounded total wait, and a client-side rate limiter.
+"""A client-side rate limiter: at most so many requests in a sliding window, waiting when it is full.
 
-Objects, not sleeps scattered about (exchangelib's FaultTolerance is the model): the HTTP client asks
-the policy "how long before the next try, if at all?" and the limiter "may I send now?".
-Neither reads the wall clock: both count with `time.monotonic` and wait with an injected `sleep`,
-so tests can watch the waits, and a frozen test clock (freezegun) never makes them spin.
+The retry policy it works beside is core/backoff.py's Backoff. It does not read the wall clock: it
+counts with `time.monotonic` and waits with an injected `sleep`, so tests can watch the waits, and a
+frozen test clock (freezegun) never makes it spin.
 """
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Callable
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Retry a throttled or failed request a few times, never waiting more than `max_total_wait` in all.
-
-    A server's Retry-After is obeyed exactly; without one the wait doubles from `first_backoff`.
-    When the next wait would overrun the budget the policy gives up, and the caller reports a
-    TemporaryFailure carrying the server's Retry-After, so the outbox or the next pass tries later.
-    """
-
-    max_attempts: int = 5
-    max_total_wait: float = 60.0
-    first_backoff: float = 1.0
-    max_backoff: float = 30.0
-
-    def wait_before_retry(self, attempt: int, waited: float, retry_after: float | None) -> float | None:
-        """Seconds to wait before try `attempt + 1` (attempt counts from 1), or None to give up."""
-        if attempt >= self.max_attempts:
-            return None
-        if retry_after is not None:
-            wait = max(0.0, retry_after)
-        else:
-            wait = min(self.max_backoff, self.first_backoff * 2 ** (attempt - 1))
-        if waited + wait > self.max_total_wait:
-            return None
-        return wait
-
-
-# No retries: for `doctor`, which should say what is wrong at once.
-FAIL_FAST = RetryPolicy(max_attempts=1, max_total_wait=0.0)
 
 
 class RateLimiter:

@@ -83,12 +83,6 @@ class Site:
         return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in self.files("sent")]
 
 
-@pytest.fixture
-def site(tmp_path) -> Site:
-    """A fresh deployment of the fictional sample council."""
-    return Site(tmp_path / "site")
-
-
 def text_of(message) -> str:
     """The plain-text part of a sent message, with line wrapping folded into single spaces."""
     return " ".join(message.get_body(("plain",)).get_content().split())
@@ -190,3 +184,48 @@ def graph_site(tmp_path, fake_graph):
     from servers.graph_site import GraphSite
 
     return GraphSite(tmp_path / "site", fake_graph)
+
+
+# --- transports: the same stories through a real mail server ------------------------------------
+# A test (or a module, with `pytestmark`) marked `@pytest.mark.transports("maildir", "imap")` runs once
+# per transport with the same `site` fixture. SITE_VARIANTS maps a transport to the fixture that
+# builds its Site; each transport adds its own line.
+
+from servers.dovecot import Dovecot  # noqa: E402
+
+SITE_VARIANTS = {"maildir": None, "imap": "imap_site"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "transports(*names): run the test's `site` through each named transport")
+
+
+def pytest_generate_tests(metafunc):
+    marker = metafunc.definition.get_closest_marker("transports")
+    if marker and "site" in metafunc.fixturenames:
+        metafunc.parametrize("site", marker.args, indirect=True, ids=[f"via-{name}" for name in marker.args])
+
+
+@pytest.fixture
+def site(request, tmp_path) -> Site:
+    """A fresh deployment of the fictional sample council (on the maildir transport unless parametrised)."""
+    variant = SITE_VARIANTS[getattr(request, "param", "maildir")]
+    return Site(tmp_path / "site") if variant is None else request.getfixturevalue(variant)
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """One real Dovecot for the whole run (each test gets its own user, so its own mailbox)."""
+    server = Dovecot().start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def imap_site(tmp_path, dovecot, monkeypatch):
+    """The sample council on transport = "imap": Dovecot for reading, aiosmtpd (delivering over LMTP) for sending."""
+    from servers.imap_site import ImapSite  # here, not above: it builds on this module's Site
+
+    imap_site = ImapSite(tmp_path / "site", dovecot, monkeypatch)
+    yield imap_site
+    imap_site.smtp.stop()

@@ -18,6 +18,7 @@ def reply(site, shape, sender: str, words: str, at):
     site.receive(shape(sender, MAILBOX, letter, at, words), at=at)
 
 
+@pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 def test_each_auditor_gets_one_letter_with_their_audits_and_a_calendar_entry(site):
     counts = issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
     assert counts == {"new": 3, "already_issued": 0, "letters": 2}
@@ -76,6 +77,7 @@ def test_an_old_grade_in_quoted_history_does_not_win(site):
     assert "Inadequate" in text_of(letters_to(site, BEN, "Received")[0])
 
 
+@pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 @pytest.mark.parametrize("month, last_second, first_after", [
     ("2026-03", utc(2026, 3, 31, 22, 59, 59), utc(2026, 3, 31, 23, 0, 0)),    # BST began on 29 March
     ("2026-10", utc(2026, 10, 31, 23, 59, 59), utc(2026, 11, 1, 0, 0, 0)),    # GMT again from 25 October
@@ -105,6 +107,7 @@ def test_the_sender_date_header_never_decides(site):
     assert "not counted" in letters_to(site, BEN, "Received")[0]["Subject"]
 
 
+@pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 def test_remedial_action_raises_an_alert_at_once_to_those_who_can_act(site):
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
     words = "AUD-2026-12-001 Grade: Inadequate\nAUD-2026-12-001 Remedial action: yes - no visit since October\nAUD-2026-12-003 Good"

@@ -45,6 +45,7 @@ def state(site) -> str:
         service.close()
 
 
+@pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 def test_supported_then_approved_leaves_the_figures_and_stops_reminders(site):
     request(site, utc(2026, 12, 2, 9, 0))
     [ack] = letters_to(site, "aisha.patel@wexcombe.example", "received")

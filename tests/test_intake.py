@@ -1,4 +1,6 @@
 """Mail through the embedded maildir transport: answered once, filed, never lost, never handled twice."""
+import pytest
+
 from conftest import MAILBOX, new_mail, text_of, utc
 from app.handlers import UNCLEAR_SUBJECT
 from db.ledger import Ledger
@@ -14,6 +16,7 @@ def question(n: int = 1) -> bytes:
                     message_id=f"<q{n}@mail.wexcombe.example>")
 
 
+@pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 def test_unclear_mail_is_answered_with_the_right_headers_filed_and_not_handled_again(site):
     site.receive(question(), at=MORNING)
     assert site.once(MORNING) == {"handled": 1, "sent": 1}
@@ -35,6 +38,7 @@ def test_unclear_mail_is_answered_with_the_right_headers_filed_and_not_handled_a
     assert len(site.sent()) == 1
 
 
+@pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 def test_machines_and_outsiders_are_never_answered(site):
     for eml in ("exchange_out_of_office.eml", "dsn_bounce.eml", "outsider.eml"):
         site.receive(eml, at=MORNING)

@@ -1,4 +1,6 @@
 """Slippage told early: the Head of Service informed, the QA team agrees a date or says no."""
+import pytest
+
 from app.demo_mail import gmail_reply, new_email, outlook_reply
 from conftest import MAILBOX, issue, letters_to, text_of, utc
 
@@ -37,6 +39,7 @@ def test_a_notice_goes_to_the_head_of_service_and_asks_the_qa_team(site):
     assert "tomasz.kowal@wexcombe.example" in ask["To"] and "CR-40133" in text_of(ask)
 
 
+@pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 def test_an_agreed_date_becomes_the_deadline_a_submission_by_then_counts(site):
     notice(site, utc(2026, 12, 18, 10, 0))
     qa_answers(site, "Yes, by 7 January", utc(2026, 12, 18, 14, 0))

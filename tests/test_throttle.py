@@ -3,7 +3,8 @@ import pytest
 
 from core.errors import TemporaryFailure
 from core.graph import GraphClient
-from core.throttle import FAIL_FAST, RateLimiter, RetryPolicy
+from core.backoff import FAIL_FAST, Backoff
+from core.throttle import RateLimiter
 
 
 class Clock:
@@ -18,13 +19,13 @@ class Clock:
 
 
 def test_the_policy_obeys_retry_after_and_doubles_its_own_backoff():
-    policy = RetryPolicy(max_attempts=5, max_total_wait=60, first_backoff=1)
+    policy = Backoff(tries=5, budget=60, first=1)
     assert policy.wait_before_retry(1, 0, retry_after=7) == 7
     assert [policy.wait_before_retry(n, 0, None) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
 
 
 def test_the_policy_gives_up_when_the_wait_would_overrun_its_budget_or_attempts():
-    policy = RetryPolicy(max_attempts=5, max_total_wait=60)
+    policy = Backoff(tries=5, budget=60, first=1)
     assert policy.wait_before_retry(1, 0, retry_after=61) is None
     assert policy.wait_before_retry(2, 50, retry_after=11) is None
     assert policy.wait_before_retry(5, 0, retry_after=1) is None
@@ -55,7 +56,7 @@ def test_the_graph_client_backs_off_on_503_then_gives_up_with_a_temporary_failur
     fake_graph.tokens.add("test-token")
     clock = Clock()
     client = GraphClient(fake_graph.endpoint, fake_graph.mailbox, lambda: "test-token",
-                         policy=RetryPolicy(max_attempts=4, max_total_wait=60), sleep=clock.sleep)
+                         policy=Backoff(tries=4, budget=60, first=1), sleep=clock.sleep)
     fake_graph.fail_next(2, 503)
     assert client.request("GET", "/mailFolders/inbox", permission="Mail.ReadWrite").json()["id"] == "inbox"
     assert clock.slept == [1, 2]
