@@ -57,8 +57,15 @@ def checks(config_path: Path, clock: Clock, send_test: str | None = None,
         yield Check(False, f"connect to {where}: {_diagnosis(exc)}")
         return
     try:
+        # A transport may connect only when first used: counting the folders is the first real contact.
+        try:
+            counts = mailbox.folders()
+        except (AuditMailError, OSError) as exc:
+            yield Check(False, f"connect to {where}: {_diagnosis(exc)}")
+            return
         yield Check(True, f"connected to {where}")
-        yield from _folders(mailbox)
+        for name, count in counts.items():
+            yield Check(True, f"folder {name}: {count} message{'s' * (count != 1)}")
         if send_test:
             yield _send_test(mailbox, config, clock, send_test)
     finally:
@@ -97,16 +104,6 @@ def _maildir_problem(config: Config) -> str | None:
                 return (f"folder {folder} is not writable by this user ({getpass.getuser()}); "
                         "the service moves and writes mail there")
     return None
-
-
-def _folders(mailbox: Mailbox) -> Iterator[Check]:
-    try:
-        counts = mailbox.folders()
-    except (AuditMailError, OSError) as exc:
-        yield Check(False, f"list the folders: {_diagnosis(exc)}")
-        return
-    for name, count in counts.items():
-        yield Check(True, f"folder {name}: {count} message{'s' * (count != 1)}")
 
 
 def _send_test(mailbox: Mailbox, config: Config, clock: Clock, address: str) -> Check:
