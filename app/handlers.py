@@ -5,7 +5,7 @@ from core.text import one_line
 from db.months import MonthRepo
 from inbox.classify import Classification, Kind
 from inbox.parse import ParsedMail
-from mailer.outbox import Letter
+from mailer.letter import Letter
 
 UNCLEAR_SUBJECT = "Your email to the audit mailbox: what we need from you"
 

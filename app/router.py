@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from inbox.classify import Classification, Kind
 from inbox.parse import ParsedMail
-from mailer.outbox import Letter
+from mailer.letter import Letter
 
 if TYPE_CHECKING:
     from app.service import Service

@@ -24,7 +24,7 @@ from inbox.classify import Classifier
 from inbox.maildir import MaildirMailbox
 from inbox.mailbox import Incoming, Mailbox, MailboxReader, MailSender
 from mailer.compose import Composer
-from mailer.outbox import Postman
+from app.postman import Postman
 
 log = logging.getLogger("auditmail")
 ScheduledJob = Callable[["Service"], None]

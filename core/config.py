@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from core.errors import ConfigError
-from mailer.letterhead import Letterhead
+from core.letterhead import Letterhead
 
 TRANSPORTS = ("maildir", "imap", "ews", "graph")
 SECURITY = ("tls", "starttls", "plain")

@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+from core.durable import fsync_folder  # noqa: F401 - db's callers import it from here
+
 TMP_SUFFIX = ".tmp"
 FILE_MODE, FOLDER_MODE = 0o600, 0o700
 
@@ -77,20 +79,6 @@ def remove_durably(path: Path) -> None:
     except FileNotFoundError:
         return
     fsync_folder(path.parent)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Flush a folder's entries so a rename or delete survives a power cut (a no-op where unsupported)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def dump(data) -> str:

@@ -8,18 +8,12 @@ agreed completion date, written the way people in England write dates.
 import re
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
 from inbox.dates import DATE_TEXT, find_dates
 from inbox.signature import skip_greeting, strip_signature, unwrap
+from workflows.answers import Intent
 
 
-class Intent(StrEnum):
-    """The answer a reply gives."""
-
-    YES = "yes"
-    NO = "no"
-    UNCLEAR = "unclear"
 
 
 YES, NO = Intent.YES, Intent.NO

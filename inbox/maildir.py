@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from core.errors import TemporaryFailure, TransportError
-from db.files import fsync_folder
+from core.durable import fsync_folder
 from inbox.mailbox import Incoming, SetAside
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ import templates
 from core.ids import new_message_id
 from core.text import printable, valid_message_id
 from mailer.dates import deadline_words, long_date, long_weekday_date
-from mailer.letterhead import Letterhead
+from core.letterhead import Letterhead
 
 TEMPLATE_DIR = Path(templates.__file__).parent
 # The default policy folds a header line at 78 characters by turning a long word into an RFC 2047

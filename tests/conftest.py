@@ -122,7 +122,7 @@ def letters_to(site: Site, address: str, subject_part: str = "") -> list:
 
 from letters import LETTERHEAD  # noqa: E402  (tests/letters.py: what the letter tests share)
 from mailer.compose import Composer  # noqa: E402
-from mailer.letterhead import Letterhead  # noqa: E402
+from core.letterhead import Letterhead  # noqa: E402
 
 
 @pytest.fixture

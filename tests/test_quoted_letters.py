@@ -19,7 +19,7 @@ from inbox.reply import newest_text, remarks
 from conftest import MAILBOX
 from letters import LETTERHEAD, NOW
 from mailer.compose import Composer
-from mailer.letterhead import Letterhead
+from core.letterhead import Letterhead
 from quoting import HEADER_STYLES, NO_HEADER, quote, reply
 from test_cycle_letters import contexts as cycle_contexts
 from test_request_letters import contexts as request_contexts

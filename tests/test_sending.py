@@ -18,7 +18,8 @@ from db.ledger import Ledger
 from db.outbox import OutboxRepo
 from db.store import Store
 from inbox.maildir import MaildirMailbox
-from mailer.outbox import Letter, Postman
+from app.postman import Postman
+from mailer.letter import Letter
 
 NOW = utc(2026, 11, 2, 9, 30)
 AISHA, BEN, CHLOE = "aisha.patel@wexcombe.example", "ben.hartley@wexcombe.example", "chloe.dunmore@wexcombe.example"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.clock import LONDON
-from inbox.intent import Intent
+from workflows.answers import Intent
 from workflows.calendar import last_day
 
 MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",

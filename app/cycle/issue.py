@@ -10,7 +10,7 @@ from db.months import MonthRepo
 from db.requests import RequestRepo
 from mailer.compose import OutgoingAttachment
 from mailer.ics import deadline_event
-from mailer.outbox import Letter
+from mailer.letter import Letter
 from workflows.allocations import check_allocations, reference
 from workflows.calendar import month_deadline, month_name
 

@@ -11,7 +11,7 @@ from app.cycle.letters import allocation_row, bracketed
 from core.clock import LONDON
 from db.months import MonthRepo, stored_months
 from mailer.dates import long_weekday_date
-from mailer.outbox import Letter
+from mailer.letter import Letter
 from workflows.calendar import WorkingCalendar, month_deadline, month_name
 from workflows.figures import tally
 from workflows.reminders import Due, due_reminders, notices_after_deadline

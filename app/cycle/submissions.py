@@ -10,7 +10,7 @@ from db.months import MonthRepo
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text, remarks
-from mailer.outbox import Letter
+from mailer.letter import Letter
 from workflows.allocations import month_of_reference
 from workflows.calendar import month_name
 from workflows.grades import read_submission

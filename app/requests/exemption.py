@@ -17,7 +17,7 @@ from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
 from inbox.signature import strip_signature, unwrap
-from mailer.outbox import Letter
+from mailer.letter import Letter
 from workflows import exemptions
 from workflows.approvals import authentication_problem
 from workflows.exemptions import State

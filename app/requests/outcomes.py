@@ -13,7 +13,7 @@ from inbox.intent import Intent, Reading
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
 from inbox.signature import strip_signature, without_name_lines
-from mailer.outbox import Letter
+from mailer.letter import Letter
 from workflows import exemptions, slippage
 from workflows.calendar import month_deadline
 from workflows.exemptions import State

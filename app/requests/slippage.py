@@ -16,7 +16,7 @@ from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
 from inbox.signature import strip_signature, unwrap
-from mailer.outbox import Letter
+from mailer.letter import Letter
 from workflows import slippage
 from workflows.calendar import month_deadline
 from workflows.exemptions import add_months

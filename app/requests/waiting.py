@@ -6,7 +6,7 @@ from app.cycle.letters import qa_team
 from core.clock import LONDON
 from app.requests.people import approvers_of, first_name, name_of
 from db.requests import RequestRepo
-from mailer.outbox import Letter
+from mailer.letter import Letter
 from workflows import exemptions, slippage
 from workflows.approvals import barred_from_deciding, chases_due
 from workflows.calendar import WorkingCalendar

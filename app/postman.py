@@ -1,4 +1,4 @@
-"""The postman: letters go into the durable outbox inside the handling transaction, and out later.
+"""The postman joins the store, the composer and the sender: letters go into the durable outbox inside the handling transaction, and out later.
 
 `post` is called while a transaction is open, so a letter is stored together with the state change
 that caused it. `deliver_pending` sends what is due; a mail leaves the outbox only once its
@@ -13,8 +13,6 @@ import base64
 import logging
 import socket
 from datetime import datetime, timedelta
-from dataclasses import dataclass, field
-from typing import Sequence
 
 from core.clock import Clock, month_of
 from core.backoff import LETTER_RETRY, SENDING_PAUSE
@@ -23,26 +21,10 @@ from db.ledger import Ledger
 from db.outbox import OutboxRepo
 from db.store import Store
 from inbox.mailbox import MailSender
-from mailer.compose import Composer, OutgoingAttachment
+from mailer.compose import Composer
+from mailer.letter import Letter
 
 log = logging.getLogger("auditmail.outbox")
-
-
-@dataclass(frozen=True)
-class Letter:
-    """A letter a workflow decided to send, before it is composed."""
-
-    template: str
-    to: Sequence[str]
-    subject: str
-    context: dict
-    kind: str                          # what it is, for the ledger: "unclear", "receipt", "reminder"…
-    refs: Sequence[str] = ()           # the items it is about, so replies to it can be matched
-    cc: Sequence[str] = ()
-    in_reply_to: str | None = None
-    references: Sequence[str] = ()
-    answer_to: str | None = None       # the sender it answers; counts towards their daily limit
-    attachments: Sequence[OutgoingAttachment] = field(default=())
 
 
 class Postman:
