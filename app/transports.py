@@ -8,7 +8,7 @@ from typing import Callable
 from core.config import Config
 from core.errors import ConfigError
 from db.transport_state import TransportStateFile
-from inbox.mailbox import Mailbox
+from inbox.mailbox import Incoming, Mailbox
 
 
 def open_mailbox(config: Config) -> Mailbox:
@@ -82,6 +82,48 @@ def _graph(config: Config) -> Mailbox:
     from app.graph_transport import open_graph
 
     return open_graph(config, transport_state(config))
+
+
+class JoinedMailbox:
+    """One Mailbox from a transport's separate reader and sender (IMAP + SMTP; Graph's two over one client)."""
+
+    def __init__(self, reader, sender, *closers: Callable[[], None]):
+        self.reader, self.sender, self._closers = reader, sender, closers
+
+    def waiting(self):
+        """The inbox's messages, oldest receipt first."""
+        return self.reader.waiting()
+
+    def processed(self, message: Incoming) -> None:
+        """Move a handled message to the processed folder."""
+        self.reader.processed(message)
+
+    def failed(self, message: Incoming, reason: str) -> None:
+        """Move a message that could not be handled to the failed folder."""
+        self.reader.failed(message, reason)
+
+    def send(self, raw: bytes, message_id: str, recipients: list[str]) -> list[str]:
+        """Send one message; returns the refused recipients."""
+        return self.sender.send(raw, message_id, recipients)
+
+    def wait_for_mail(self, seconds: float, should_stop: Callable[[], bool]) -> None:
+        """Wait on the reader (IDLE, or its own polling) until mail comes, `seconds` pass, or `should_stop()`."""
+        self.reader.wait_for_mail(seconds, should_stop)
+
+    def folders(self) -> dict[str, int]:
+        """The folders the service uses and how many messages each holds."""
+        return self.reader.folders()
+
+    def close(self) -> None:
+        """Close every connection, even when one of them fails to close."""
+        errors = []
+        for close in self._closers:
+            try:
+                close()
+            except Exception as exc:  # noqa: BLE001 - the others must still be closed
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
 
 def transport_state(config: Config) -> TransportStateFile:
