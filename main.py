@@ -4,6 +4,7 @@
 """
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def _instant(text: str):
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_shared_options_first(sys.argv[1:] if argv is None else argv))
     clock = Clock(args.now)
     try:
         if args.command == "init":
@@ -95,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(check.ok)
             return 0 if all(results) else 2
         config = load_config(args.config)
-        _configure_logging(config.log_level)
+        # A dry run prints what would be sent; its log would only say "sent" of letters that never went.
+        _configure_logging("WARNING" if args.dry_run else config.log_level)
         if args.command == "roster":
             count = commands.import_roster(config.store_path, args.csv, dry_run=args.dry_run,
-                                           mailbox_address=config.mailbox_address)
+                                           mailbox_address=config.mailbox_address,
+                                           director_email=config.letterhead.email)
             print(f"roster checked: {count} people; dry run, nothing imported" if args.dry_run
                   else f"roster imported: {count} people")
             return 0
@@ -124,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "issue":
                 counts = commands.issue(service, args.month.strip(), args.allocations)
                 print(f"{counts['new']} allocation(s) issued in {counts['letters']} letter(s); "
-                      f"{counts['already_issued']} already issued, not sent again")
+                      f"{counts['already_issued']} already issued, not sent again"
+                      + (" (dry run: nothing was changed or sent)" if args.dry_run else ""))
             elif args.command == "status":
                 print(commands.status(service, args.month))
             elif args.command == "retry":
@@ -173,6 +177,25 @@ def _purge_report(purged, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
+SHARED_FLAGS, SHARED_WITH_VALUE = ("--dry-run",), ("--config", "--now")
+
+
+def _shared_options_first(argv: list[str]) -> list[str]:
+    """The shared options moved before the command, so `purge --dry-run` means what `--dry-run purge` does."""
+    shared, rest, i = [], [], 0
+    while i < len(argv):
+        word = argv[i]
+        if word in SHARED_FLAGS or word.split("=", 1)[0] in SHARED_WITH_VALUE and "=" in word:
+            shared.append(word)
+        elif word in SHARED_WITH_VALUE and i + 1 < len(argv):
+            shared += argv[i:i + 2]
+            i += 1
+        else:
+            rest.append(word)
+        i += 1
+    return shared + rest
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z")
@@ -180,7 +203,15 @@ def _configure_logging(level: str) -> None:
 
 def cli() -> None:
     """The console command's entry point."""
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`… | head`): not an error worth a traceback. Python would otherwise
+        # complain again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":

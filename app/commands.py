@@ -11,7 +11,7 @@ from app.status import month_status
 from app.service import WAIT_FOR_STORE_SECONDS, Service
 from core.clock import Clock
 from core.config import load_config
-from core.errors import InputFileError, StoreUnusable, UsageError
+from core.errors import AuditMailError, ConfigError, InputFileError, StoreUnusable, UsageError
 from db.files import make_private_folder, private_by_default
 from db.outbox import OutboxRepo
 from db.roster import RosterRepo
@@ -45,19 +45,26 @@ def init(folder: Path) -> list[str]:
             (folder / name).write_text(sample.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
     for name in FOLDERS:
         make_maildir(folder / "mailbox" / name)
-    people = import_roster(folder / "data", roster, mailbox_address=load_config(config).mailbox_address)
+    settings = load_config(config)
+    people = import_roster(folder / "data", roster, mailbox_address=settings.mailbox_address,
+                           director_email=settings.letterhead.email)
     return [str(config), f"{roster} ({people} people, imported)", f"{folder / 'allocations.csv'} (a sample month's audits)",
             str(folder / "mailbox") + "/{inbox,processed,failed,sent}"]
 
 
 def import_roster(store_path: Path, csv_path: Path, store: Store | None = None, *, dry_run: bool = False,
-                  mailbox_address: str = "") -> int:
+                  mailbox_address: str = "", director_email: str = "") -> int:
     """Check a roster CSV and replace the stored roster with it, all or nothing; returns how many people.
 
-    With `dry_run` the file is only checked. `mailbox_address` (the shared mailbox) may not be a person.
+    With `dry_run` the file is only checked. `mailbox_address` (the shared mailbox) may not be a person;
+    `director_email` (the configured Director) must be one, or no exemption could ever be decided.
     """
     header, rows = read_csv(csv_path)
     people, problems = check_roster(header, rows, mailbox_address)
+    director = director_email.strip().lower()
+    if director and people and not problems and director not in {person.email for person in people}:
+        problems = [f"the configured Director ({director}, director.email in the configuration) is not in the "
+                    "file: add them, or correct director.email"]
     if problems:
         raise InputFileError(str(csv_path), problems)
     if not people:
@@ -132,15 +139,16 @@ def _bracketed(message_id: str) -> str:
 def run(open_pass: Callable[[Mailbox], Service], config) -> None:
     """The daemon, until SIGTERM or SIGINT; `open_pass(mailbox)` opens the service for one pass.
 
-    A store found missing or damaged stops the daemon (exit 2) instead of being retried at every
-    poll: a person must restore it, and `restore` refuses while the daemon runs.
+    A store found missing or damaged, or a roster that no longer fits the configuration (its Director
+    gone), stops the daemon (exit 2) instead of being retried at every poll while mail waits unanswered:
+    a person must fix it, and a stopped service is what a supervisor such as systemd notices.
     """
-    unusable: list[StoreUnusable] = []
+    unusable: list[AuditMailError] = []
 
     def open_checked(mailbox: Mailbox) -> Service:
         try:
             return open_pass(mailbox)
-        except StoreUnusable as exc:
+        except (StoreUnusable, ConfigError) as exc:
             unusable.append(exc)
             daemon.stop()
             raise

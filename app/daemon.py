@@ -25,7 +25,7 @@ from app.service import Service
 from app.transports import open_mailbox
 from core.backoff import MAILBOX_RETRY, Backoff
 from core.config import Config
-from core.errors import AuditMailError, ConfigError, StoreError, TransportError
+from core.errors import AuditMailError, ConfigError, StoreError, StoreUnusable, TransportError
 from db.lock import FolderLock
 from inbox.mailbox import Mailbox
 
@@ -133,11 +133,18 @@ class Daemon:
         except TransportError as exc:
             self._lost("pass stopped: the mailbox failed", exc.message)
             return
+        except (StoreUnusable, ConfigError) as exc:
+            # A damaged store or a roster without the configured Director will not mend itself: stop, so
+            # that a supervisor (systemd) and the operator notice, rather than leave mail unanswered.
+            log.error("stopping: %s", exc.message)
+            self.stop()
+            return
         except StoreError as exc:
             log.error("pass stopped: %s; retrying at the next poll", exc.message)
             return
         except Exception as exc:  # noqa: BLE001 - a bug in scheduled work must not end the daemon
-            log.error("pass stopped by an unexpected %s: %s; retrying at the next poll", type(exc).__name__, exc)
+            log.error("pass stopped by an unexpected %s: %s; retrying at the next poll", type(exc).__name__, exc,
+                      exc_info=True)
             return
         self._failures = 0
         if counts["handled"] or counts["sent"]:

@@ -1,6 +1,7 @@
 """`auditmail doctor [--send-test ADDRESS]`: a checklist an IT team can act on, before the daemon runs.
 
     ok config /srv/audits/config.toml (transport imap)
+    ok store /srv/audits/data (104 people on the roster)
     ok connected to imap imap.council.example:993, smtp smtp.council.example:587
     ok folder INBOX: 3 messages
     FAILED send test message to it@council.example: <the transport's plain diagnosis>
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from app.service import open_checked_store
 from app.transports import open_mailbox
 from core.clock import Clock
 from core.config import Config, load_config
 from core.errors import AuditMailError
+from db.roster import RosterRepo
 from inbox.mailbox import Mailbox
 from inbox.maildir import FOLDERS
 from mailer.compose import Composer
@@ -46,6 +49,7 @@ def checks(config_path: Path, clock: Clock, send_test: str | None = None,
         yield Check(False, f"config: {exc.message.removeprefix('config: ')}")
         return
     yield Check(True, f"config {config.source} (transport {config.transport})")
+    yield _store(config)
     where = describe(config)
     problem = _maildir_problem(config)
     if problem:
@@ -104,6 +108,19 @@ def _maildir_problem(config: Config) -> str | None:
                 return (f"folder {folder} is not writable by this user ({getpass.getuser()}); "
                         "the service moves and writes mail there")
     return None
+
+
+def _store(config: Config) -> Check:
+    """The store opens and passes every check the daemon makes before it reads the inbox."""
+    try:
+        store = open_checked_store(config, config.store_path, read_only=True, wait_seconds=0)
+    except AuditMailError as exc:
+        return Check(False, f"store {config.store_path}: {exc.message.removeprefix('config: ')}")
+    try:
+        people = len(RosterRepo(store).all())
+    finally:
+        store.close()
+    return Check(True, f"store {config.store_path} ({people} people on the roster)")
 
 
 def _send_test(mailbox: Mailbox, config: Config, clock: Clock, address: str) -> Check:

@@ -94,7 +94,7 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
             shutil.copytree(config.store_path, store_path, ignore=shutil.ignore_patterns("daemon.lock"))
         reader = _ReadOnlyMailbox(mailbox)
         sender = _PrintingSender(dry_run_output)
-    store = _open_store(config, store_path, read_only=read_only, wait_seconds=wait_seconds)
+    store = open_checked_store(config, store_path, read_only=read_only, wait_seconds=wait_seconds)
     composer = Composer(config.letterhead, config.mailbox_address, config.mailbox_name)
     postman = Postman(store, composer, sender, clock, config.max_answers_per_sender_per_day, config.max_send_attempts)
     roster, ledger = RosterRepo(store), Ledger(store)
@@ -125,13 +125,18 @@ def _check_folders(config: Config) -> None:
             raise ConfigError(f"the folder {path} cannot be written by this user; run the service as its owner",
                               key=key)
     if config.transport == "maildir":
+        if not (config.maildir_path / "inbox").is_dir():
+            # Opening a Maildir makes what is missing: a mistyped path would become a new, empty mailbox
+            # that nobody writes to, watched for ever while the real one fills up.
+            raise ConfigError(f"there is no mailbox at {config.maildir_path} (no inbox/ folder in it): check the "
+                              "path; `auditmail init DIR` makes one", key="mailbox.path")
         try:
-            MaildirMailbox(config.maildir_path)  # makes inbox/ processed/ failed/ sent/ if missing
+            MaildirMailbox(config.maildir_path)  # makes processed/ failed/ sent/ if missing
         except OSError as exc:
             raise ConfigError(f"cannot use {config.maildir_path}: {exc.strerror or exc}", key="mailbox.path") from None
 
 
-def _open_store(config: Config, path: Path, *, read_only: bool, wait_seconds: float) -> Store:
+def open_checked_store(config: Config, path: Path, *, read_only: bool, wait_seconds: float) -> Store:
     """The checked store, with a roster that has people in it and the configured Director among them."""
     store = Store(path, writer=not read_only, wait_seconds=wait_seconds, backups=config.backup_path)
     try:

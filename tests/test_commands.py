@@ -170,3 +170,32 @@ def test_a_dry_run_of_the_daemon_is_one_pass_that_changes_nothing(site, capsys):
     code, out, _ = run_main("--config", site.config_path, "--now", "2026-11-02T09:30", "--dry-run", "run", capsys=capsys)
     assert code == 0 and "one pass only" in out and out.count("would send") == 1
     assert len(site.files("inbox")) == 1 and site.sent() == []
+
+
+def test_a_mistyped_maildir_path_is_refused_not_made_into_an_empty_mailbox(site, capsys):
+    with_config_change(site, 'path = "mailbox"', 'path = "mailbx"')
+    code, out, err = run_main("--config", site.config_path, "once", capsys=capsys)
+    assert code == 2 and "config: mailbox.path: there is no mailbox at" in err
+    assert not (site.folder / "mailbx").exists()
+
+
+def test_shared_options_may_follow_the_command_as_people_type_them(site, capsys):
+    code, out, err = run_main("purge", "--dry-run", "--config", site.config_path, capsys=capsys)
+    assert code == 0 and "dry run, nothing removed" in out
+    assert main._shared_options_first(["status", "--now=2026-12-01T09:00", "--month", "2026-12"]) == [
+        "--now=2026-12-01T09:00", "status", "--month", "2026-12"]
+
+
+def test_a_dry_run_issue_says_nothing_was_sent_and_logs_no_sending(site, capsys, caplog):
+    code, out, err = run_main("--config", site.config_path, "--now", "2026-12-01T08:30", "issue", "--month", "2026-12",
+                              "--allocations", site.folder / "allocations.csv", "--dry-run", capsys=capsys)
+    assert code == 0 and out.rstrip().endswith("(dry run: nothing was changed or sent)")
+    assert not [r for r in caplog.records if r.getMessage().startswith("sent message_id")]
+    assert site.sent() == []
+
+
+def test_output_cut_short_by_the_reader_is_not_a_traceback(site):
+    command = f"{sys.executable} {ROOT / 'main.py'} --config {site.config_path} --now 2026-12-01T08:30 --dry-run " \
+              f"issue --month 2026-12 --allocations {site.folder / 'allocations.csv'} | head -1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

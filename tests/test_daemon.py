@@ -15,7 +15,8 @@ import pytest
 from app.daemon import Daemon
 from app.service import open_service
 from app.transports import open_mailbox
-from conftest import new_mail
+from app import commands
+from conftest import MAILBOX, new_mail
 from core.backoff import Backoff
 from core.clock import Clock
 from core.errors import ConfigError, TemporaryFailure
@@ -191,3 +192,22 @@ def test_status_and_a_dry_run_issue_never_connect_to_the_mailbox(site, capsys, m
     code = main.main(["--config", str(site.config_path), "--now", "2026-12-01T08:30", "--dry-run", "issue",
                       "--month", "2026-12", "--allocations", str(site.folder / "allocations.csv")])
     assert code == 0 and "would send" in capsys.readouterr().out
+
+
+def test_a_roster_that_loses_the_director_stops_the_daemon_instead_of_leaving_mail_unanswered(slow_poll, caplog):
+    world = World(slow_poll)
+
+    def story(world):
+        world.until(lambda: world.counts["passes"] >= 1)
+        roster = slow_poll.folder / "roster.csv"
+        text = roster.read_text(encoding="utf-8").replace("imogen.thackeray@", "someone.else@")
+        other = slow_poll.folder / "other.csv"
+        other.write_text(text, encoding="utf-8")
+        # Imported behind the daemon's back, as an older version or a hand edit could have done.
+        commands.import_roster(slow_poll.folder / "data", other, mailbox_address=MAILBOX)
+        world.receive(1)
+        world.until(lambda: world.daemon._stop.is_set())
+
+    world.run(story)
+    assert any("stopping: config: director.email:" in r.getMessage() for r in caplog.records)
+    assert len(slow_poll.files("inbox")) == 1, "the mail waits for a person to fix the roster"

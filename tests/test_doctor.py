@@ -24,8 +24,9 @@ def test_a_healthy_maildir_gets_a_clean_checklist_and_exit_0(site, capsys):
     code, lines = doctor(site, capsys=capsys)
     assert code == 0, lines
     assert lines[0] == f"ok config {site.config_path.resolve()} (transport maildir)"
-    assert lines[1] == f"ok connected to maildir {site.mailbox.resolve()}"
-    assert lines[2:] == ["ok folder inbox: 1 message", "ok folder processed: 0 messages",
+    assert lines[1] == f"ok store {(site.folder / 'data').resolve()} (20 people on the roster)"
+    assert lines[2] == f"ok connected to maildir {site.mailbox.resolve()}"
+    assert lines[3:] == ["ok folder inbox: 1 message", "ok folder processed: 0 messages",
                          "ok folder failed: 0 messages", "ok folder sent: 0 messages"]
 
 
@@ -111,7 +112,25 @@ username = "qa-audits@wexcombe.example"
     monkeypatch.setenv("AUDITMAIL_SMTP_PASSWORD", "not-a-real-password")
     code, lines = doctor(site, capsys=capsys)
     assert code == 2
-    assert lines[0].startswith("ok config") and lines[1].startswith(f"FAILED connect to imap 127.0.0.1:{port}")
-    assert len(lines) == 2 and "Traceback" not in lines[1]
-    assert "refused the connection: nothing listens there" in lines[1]
+    assert lines[0].startswith("ok config") and lines[1].startswith("ok store")
+    assert lines[2].startswith(f"FAILED connect to imap 127.0.0.1:{port}")
+    assert len(lines) == 3 and "Traceback" not in lines[2]
+    assert "refused the connection: nothing listens there" in lines[2]
 
+
+
+def test_a_mistyped_store_path_fails_the_check_before_go_live(site, capsys):
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(text.replace('path = "data"', 'path = "dta"', 1), encoding="utf-8")
+    code, lines = doctor(site, capsys=capsys)
+    assert code == 2
+    assert lines[1].startswith(f"FAILED store {(site.folder / 'dta').resolve()}: ") and "no store" in lines[1]
+    assert not (site.folder / "dta").exists(), "doctor never makes a store"
+
+
+def test_a_roster_without_the_configured_director_fails_the_check(site, capsys):
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(text.replace('email = "imogen.thackeray@wexcombe.example"',
+                                             'email = "new.director@wexcombe.example"', 1), encoding="utf-8")
+    code, lines = doctor(site, capsys=capsys)
+    assert code == 2 and "new.director@wexcombe.example is not on the roster" in lines[1]

@@ -146,3 +146,19 @@ def test_checks_leave_a_good_roster_alone(site):
     assert import_text(site, roster_text(site)) == 20
     with pytest.raises(UsageError):
         import_text(site, "")
+
+
+def test_a_roster_without_the_configured_director_is_refused_whole(site):
+    from core.errors import InputFileError
+
+    text = (site.folder / "roster.csv").read_text(encoding="utf-8").replace(
+        "imogen.thackeray@wexcombe.example", "someone.else@wexcombe.example")
+    with pytest.raises(InputFileError) as refused:
+        commands.import_roster(site.folder / "data", write(site, "no-director.csv", text), mailbox_address=MAILBOX,
+                               director_email="imogen.thackeray@wexcombe.example")
+    assert "the configured Director (imogen.thackeray@wexcombe.example" in refused.value.message
+    service = site.open()
+    try:
+        assert service.roster.get("imogen.thackeray@wexcombe.example") is not None, "nothing was changed"
+    finally:
+        service.close()
