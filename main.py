@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 names = commands.retry(service, args.names, args.retry_all, dry_run=args.dry_run)
                 print(("dry run: would bring back " if args.dry_run else "brought back to the inbox: ")
                       + (", ".join(names) or "nothing (failed/ is empty)")
-                      + ("" if args.dry_run or not names else f"; the next pass (`{_me()} once`, or the daemon) handles them"))
+                      + ("" if args.dry_run or not names else f"; the next pass (`{_me()} --config {args.config} once`, or the daemon) handles them"))
             elif args.command == "once":
                 counts = commands.once(service)
                 print(f"{counts['handled']} message(s) handled, {counts['sent']} sent"

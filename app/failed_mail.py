@@ -17,7 +17,7 @@ from app.oversize import message_key
 from inbox.maildir import MaildirMailbox
 
 log = logging.getLogger("auditmail.retry")
-RETRY_HINT = "bring one back with `auditmail retry NAME`, or all of them with `auditmail retry --all`"
+RETRY_HINT = "bring one back with `auditmail --config {config} retry NAME`, or all of them with `… retry --all`"
 SHOWN = 20
 
 
@@ -77,7 +77,7 @@ def failed_section(service) -> list[str]:
     if not items:
         return []
     reasons = _reasons(service, items)
-    lines = ["", f"Set aside in failed/ ({len(items)}); {RETRY_HINT}:"]
+    lines = ["", f"Set aside in failed/ ({len(items)}); {RETRY_HINT.format(config=service.config.source)}:"]
     for item in items[-SHOWN:]:
         name = shown_name(item.name)
         reason = reasons.get(name, "")

@@ -71,7 +71,7 @@ def test_mail_set_aside_after_three_crashes_is_listed_and_brought_back_by_retry(
     assert site.sent() == []
 
     status = site.status(MORNING)
-    assert "Set aside in failed/ (1)" in status and "auditmail retry --all" in status
+    assert "Set aside in failed/ (1)" in status and f"auditmail --config {site.config_path.resolve()} retry NAME" in status
     assert "1730540000.M1P1.mx" in status and "interrupted 3 times" in status
 
     assert retry(site, ["1730540000.M1P1.mx"]) == ["1730540000.M1P1.mx"]
