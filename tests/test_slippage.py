@@ -101,3 +101,15 @@ def test_a_submission_that_came_before_the_agreement_counts_once_the_date_is_agr
     qa_answers(site, "Yes, by 7 January", utc(2027, 1, 4, 11, 0))
     overall = site.status(utc(2027, 1, 4, 12), "2026-12").split("All services")[1].split()
     assert overall[:3] == ["1", "1", "0"]   # allocated, on time, late
+
+
+def test_a_notice_naming_no_outstanding_audit_asks_with_an_example_of_the_right_shape(site):
+    from app.demo_mail import new_email
+
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
+    aisha = "Aisha Patel <aisha.patel@wexcombe.example>"
+    at = utc(2026, 12, 18, 10, 0)
+    site.receive(new_email(aisha, MAILBOX, "Slippage", at, "I may not make the deadline this month."), at=at)
+    site.once(at)
+    [asked] = letters_to(site, "aisha.patel@wexcombe.example", "no outstanding audit found")
+    assert "e.g. [AUD-2026-12-…]" in text_of(asked) and "AUD-2026-12-004" not in text_of(asked)

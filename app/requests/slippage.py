@@ -6,7 +6,7 @@ policy, and the QA team is told.
 from collections import defaultdict
 
 from app.cycle.letters import bracketed, qa_team
-from app.handlers import answer
+from app.handlers import answer, example_reference
 from app.requests.people import first_name, name_of, rows
 from app.router import Decision
 from core.clock import month_of
@@ -36,7 +36,7 @@ def handle_slippage(mail: ParsedMail, c: Classification, service) -> Decision:
                             "person_name": auditor.first_name, "received_at": mail.received_at, "recorded": [],
                             "examples": named, "problems": [
                                 "no audit of yours that is still outstanding was found for this notice; "
-                                "please reply with the reference of the audit that may slip, e.g. [AUD-2026-12-004]"]})
+                                f"please reply with the reference of the audit that may slip, e.g. [{example_reference(service, mail)}]"]})
         return Decision(outcome="slippage-nothing-outstanding", letters=[letter], triage=[
             f"slippage notice from {auditor.email} names no outstanding audit"])
     deadline = month_deadline(month)
