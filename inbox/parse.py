@@ -21,13 +21,15 @@ from types import MappingProxyType
 from core.errors import MalformedMessage
 from inbox.charsets import decode_bytes as _decode_bytes
 from inbox.html_text import html_to_text
-from inbox.sender import read_sender
+from inbox.sender import Sender, read_sender
 
 # A header line starts with a field name and a colon (RFC 5322 section 2.2).
 HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
 BRACKETED_ID = re.compile(r"<([^<>]+)>")
 FOLD = re.compile(r"\r?\n(?=[ \t])")
 HEADER_END = re.compile(rb"\r?\n\r?\n")
+FROM_LINE = re.compile(rb"(?im)^from[ \t]*:")
+BARE_CR = re.compile(rb"\r(?!\n)")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,9 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
     with _stage("reading the headers"):
         headers = {name: tuple(values) for name, values in _decoded_headers(msg).items()}
         # The sender comes from the raw From header, never from its decoded display name.
-        sender = read_sender([_undo_surrogates(v) for n, v in msg.raw_items() if n.lower() == "from"])
+        sender = read_sender([_undo_surrogates(v) for n, v in msg.raw_items() if n.strip().lower() == "from"])
+        if sender and _from_lines_hidden(raw):
+            sender = Sender(sender.address, sender.name, "the message has more than one From header")
     if sender is None:
         raise MalformedMessage("no parseable From address")
     ids = _message_ids(headers.get("message-id", ()))
@@ -118,6 +122,16 @@ def _stage(what: str) -> Iterator[None]:
     except Exception as exc:  # hostile input makes the email package raise many different types
         # Only the type name: an exception's text can quote the message, which may hold case details.
         raise MalformedMessage(f"{what} failed ({type(exc).__name__})") from exc
+
+
+def _from_lines_hidden(raw: bytes) -> bool:
+    """Whether the header block holds a From the parser may not see as we do: two From lines, or a bare CR.
+
+    Mail servers and Python's parser disagree on `From :`, `From\t:` and lone carriage returns; what one
+    reads as a second From header the other may read as body text.
+    """
+    head = HEADER_END.split(raw, 1)[0]
+    return bool(BARE_CR.search(head)) or len(FROM_LINE.findall(head)) > 1
 
 
 def _check_header_block(raw: bytes) -> None:

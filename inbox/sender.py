@@ -79,6 +79,10 @@ def _mailbox(text: str) -> Sender:
             return Sender("", _display(rest), "the From address is not a valid address")
         if _angle_addresses(rest) or "<" in _outside_quotes(rest) or ">" in _outside_quotes(rest):
             return Sender(spec, _display(rest), "the From header has stray angle brackets")
+        if "@" in _outside_quotes(rest):
+            # `attacker@evil.example <boss@council>` unquoted: other readers (and DMARC checkers) may
+            # take the first address, we would take the second; two readings decide nothing.
+            return Sender(spec, _display(rest), "the From header has an address outside its <address>")
         return Sender(spec, _display(rest))
     bare = _strip_comments(text).strip()
     words = bare.split()
@@ -149,11 +153,13 @@ def _comments(text: str) -> str:
 
 
 def _clean_spec(inner: str) -> str | None:
-    """The addr-spec inside angle brackets (a source route `@a,@b:` dropped), lower-cased, or None."""
+    """The addr-spec inside angle brackets, lower-cased, or None when it is not one plain ASCII address.
+
+    Source routes (`<@relay:a@b>`) are obsolete and read differently by different parsers; non-ASCII
+    letters can lower-case into ASCII ones (the Kelvin sign into `k`) and pose as a colleague.
+    """
     spec = _strip_comments(inner).strip()
-    if ":" in spec and spec.startswith("@"):
-        spec = spec.split(":", 1)[1].strip()
-    if spec.count("@") != 1 or not ADDR_SPEC.match(spec):
+    if spec.count("@") != 1 or not spec.isascii() or not ADDR_SPEC.match(spec):
         return None
     return spec.lower()
 

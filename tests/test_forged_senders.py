@@ -174,7 +174,11 @@ def test_a_real_auditor_whose_display_name_hides_a_line_break_is_still_heard(sit
     ("=?utf-8?q?Ramsden=2C_Priya?= <priya.ramsden@wexcombe.example>", "priya.ramsden@wexcombe.example",
      "Ramsden, Priya", None),
     (f"=?utf-8?q?priya.ramsden=40wexcombe.example=0A?= <{ATTACKER}>", ATTACKER, "priya.ramsden@wexcombe.example", None),
-    (f"priya.ramsden@wexcombe.example <{ATTACKER}>", ATTACKER, "priya.ramsden@wexcombe.example", None),
+    (f"priya.ramsden@wexcombe.example <{ATTACKER}>", ATTACKER, "", "an address outside its <address>"),
+    (f"{ATTACKER} <priya.ramsden@wexcombe.example>", "priya.ramsden@wexcombe.example", "", "outside its <address>"),
+    (f"[{ATTACKER}] <priya.ramsden@wexcombe.example>", "priya.ramsden@wexcombe.example", "", "outside its <address>"),
+    ("<@relay.evil.example:priya.ramsden@wexcombe.example>", None, "", None),
+    ("tomasz.\u212aowal@wexcombe.example", None, "", None),
     (f'"Priya <priya.ramsden@wexcombe.example>" <{ATTACKER}>', ATTACKER, "Priya <priya.ramsden@wexcombe.example>", None),
     (f"Priya <priya.ramsden@wexcombe.example> <{ATTACKER}>", "priya.ramsden@wexcombe.example", "", "more than one"),
     (f"priya.ramsden@wexcombe.example, {ATTACKER}", "priya.ramsden@wexcombe.example", "", "more than one"),
@@ -183,6 +187,9 @@ def test_the_sender_is_the_address_in_from_and_never_its_display_name(value, add
     from inbox.sender import read_sender
 
     sender = read_sender([value])
+    if address is None:  # not one plain address: a route, or letters that lower-case into a colleague's
+        assert sender is None or sender.doubt
+        return
     assert (sender.address, sender.name) == (address, name) if not doubt else sender.address == address
     assert (sender.doubt is None) if doubt is None else (doubt in sender.doubt)
 
@@ -191,3 +198,55 @@ def test_no_address_at_all_is_no_sender():
     from inbox.sender import read_sender
 
     assert read_sender(["not an address"]) is None and read_sender(["Undisclosed recipients:;"]) is None
+
+
+OUTSIDER_PASS = ("Authentication-Results: mx.wexcombe.example; spf=pass smtp.mailfrom=evil.example; "
+                 "dkim=pass header.d=evil.example; dmarc=pass action=none header.from=evil.example\r\n")
+
+
+@pytest.mark.parametrize("how, change", [
+    ("a second From with a space before its colon", lambda raw: f"From : <{ATTACKER}>\r\n".encode() + raw),
+    ("a second From with a tab before its colon", lambda raw: f"From\t: <{ATTACKER}>\r\n".encode() + raw),
+    ("a bare CR that hides a header line", lambda raw: b"X-Note: x\rFrom: <" + ATTACKER.encode() + b">\r\n" + raw),
+])
+def test_a_from_header_the_parser_might_not_see_decides_nothing(site, how, change):
+    request(site, utc(2026, 12, 2, 9, 0))
+    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
+    site.receive(change(outlook_reply(MARCUS, MAILBOX, ask, utc(2026, 12, 2, 11, 0), "Support")),
+                 at=utc(2026, 12, 2, 11, 0))
+    site.once(utc(2026, 12, 2, 11, 0))
+    assert state(site) == "awaiting_hos", how
+
+
+def test_a_dmarc_pass_for_another_domain_proves_nothing_about_the_sender(site):
+    request(site, utc(2026, 12, 2, 9, 0))
+    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
+    raw = OUTSIDER_PASS.encode() + outlook_reply(MARCUS, MAILBOX, ask, utc(2026, 12, 2, 11, 0), "Support")
+    site.receive(raw, at=utc(2026, 12, 2, 11, 0))
+    site.once(utc(2026, 12, 2, 11, 0))
+    assert state(site) == "awaiting_hos"
+    [report] = letters_to(site, QA, "refused")
+    assert "DMARC result is for evil.example" in " ".join(report.get_body(("plain",)).get_content().split())
+
+
+def test_the_directors_delegate_never_approves_the_directors_own_request(site):
+    request(site, utc(2026, 12, 2, 9, 0), sender=DIRECTOR, words="Exemption request: I am in court all week.")
+    [ask] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
+    site.receive(outlook_reply("Fiona Blackwood <fiona.blackwood@wexcombe.example>", MAILBOX, ask,
+                               utc(2026, 12, 2, 11, 0), "Approved"), at=utc(2026, 12, 2, 11, 0))
+    site.once(utc(2026, 12, 2, 11, 0))
+    assert state(site) == "awaiting_director"
+    [report] = letters_to(site, QA, "refused")
+    assert "stands in for someone who may not decide it" in " ".join(report.get_body(("plain",)).get_content().split())
+
+
+def test_a_forged_out_of_office_does_not_send_the_request_to_the_delegate(site):
+    from app.demo_mail import out_of_office
+
+    request(site, utc(2026, 12, 2, 9, 0))
+    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
+    raw = b"Authentication-Results: mx.wexcombe.example; dmarc=fail action=none header.from=wexcombe.example\r\n" + \
+        out_of_office(MARCUS, MAILBOX, ask, utc(2026, 12, 2, 9, 1))
+    site.receive(raw, at=utc(2026, 12, 2, 9, 1))
+    site.once(utc(2026, 12, 2, 9, 1))
+    assert letters_to(site, "daniel.okafor@wexcombe.example", "Support or Decline") == []

@@ -24,13 +24,22 @@ AUTH_RESULT = re.compile(r"\b([a-z][a-z0-9-]*)\s*=\s*([a-z]+)\b", re.I)
 COULD_NOT_CHECK = {"temperror", "permerror"}
 FAILED = {"dmarc": "it failed the DMARC check (the sender's address may have been forged)",
           "compauth": "it failed Exchange's authentication check (the sender's address may have been forged)"}
+# The domain a DMARC result was checked for: "dmarc=pass (p=none) header.from=council.example".
+DMARC_FROM = re.compile(r"\bdmarc\s*=\s*\w+\b.*?\bheader\.from\s*=\s*([^\s;]+)", re.I | re.S)
 # Exchange stamps mail with how its sender authenticated; "Anonymous" means from outside the tenant.
 EXCHANGE_AUTH = ("x-ms-exchange-organization-authas", "x-ms-exchange-crosstenant-authas")
 
 
-def authentication_problem(headers) -> str | None:
-    """Why a message cannot be trusted to carry a decision, or None. `headers`: name -> values."""
+def authentication_problem(headers, sender: str) -> str | None:
+    """Why a message cannot be trusted to carry a decision from `sender`, or None. `headers`: name -> values."""
+    domain = sender.rpartition("@")[2].lower()
     for value in headers.get("authentication-results", ()):
+        for result_info in _without_comments(value).split(";"):
+            # A DMARC pass proves only the domain it was checked for: an outsider's own domain passes too.
+            checked = DMARC_FROM.search(result_info)
+            if checked and checked.group(1).lower().rstrip(".") != domain:
+                return (f"its DMARC result is for {checked.group(1)}, not for the sender's domain {domain} "
+                        "(the sender's address may have been forged)")
         for method, result in AUTH_RESULT.findall(_without_comments(value)):
             method, result = method.lower(), result.lower()
             if result == "fail" and method in FAILED:
@@ -49,9 +58,14 @@ def _without_comments(value: str) -> str:
     return re.sub(r"\([^()]*\)", " ", value)
 
 
-def may_decide(sender: str, approvers: list[str], delegates: dict[str, str]) -> bool:
-    """Whether `sender` is one of the assigned approvers or the configured delegate of one."""
-    return sender in approvers or any(delegates.get(a) == sender for a in approvers)
+def may_decide(sender: str, approvers: list[str], delegates: dict[str, str], barred: set[str] = frozenset()) -> bool:
+    """Whether `sender` is one of the assigned approvers or the configured delegate of one.
+
+    With `barred` (who may not decide this request), a delegate stands in only for an approver who
+    may decide: the Director's delegate never approves the Director's own request.
+    """
+    allowed = [a for a in approvers if a not in barred]
+    return sender in approvers or any(delegates.get(a) == sender for a in allowed)
 
 
 def barred_from_deciding(record: dict) -> set[str]:

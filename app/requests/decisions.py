@@ -47,11 +47,11 @@ def handle_reply(mail: ParsedMail, c: Classification, service) -> Decision:
         if reading.intent is Intent.UNCLEAR and mail.from_addr not in _everyone_deciding(service, record):
             return _comment(repo, mail, record, text)
         return _already_decided(service, mail, record)
-    problem = authentication_problem(mail.headers)
+    problem = authentication_problem(mail.headers, mail.from_addr)
     if problem is None and reading.intent is not Intent.UNCLEAR:
         problem = _not_theirs_to_decide(service, mail.from_addr, record)
     if problem:
-        if reading.intent is Intent.UNCLEAR and not authentication_problem(mail.headers):
+        if reading.intent is Intent.UNCLEAR and not authentication_problem(mail.headers, mail.from_addr):
             return _comment(repo, mail, record, text)
         return outcomes.refused(service, mail, record, problem)
     if agreed and slippage.agreed_deadline(agreed) <= month_deadline(record["month"]):
@@ -69,19 +69,23 @@ def handle_auto_reply(mail: ParsedMail, c: Classification, service) -> Decision:
     record = RequestRepo(service.store).get(reference) if reference else None
     if record is None or record["state"] in (exemptions.FINAL | slippage.FINAL):
         return Decision(outcome="ignored-auto_reply")
-    if mail.from_addr not in approvers_of(service, record):
+    if mail.from_addr not in approvers_of(service, record) or authentication_problem(mail.headers, mail.from_addr):
+        # Only a genuine out-of-office from the approver sends their request on; a forged one changes nothing.
         return Decision(outcome="ignored-auto_reply", refs=(reference,))
     return outcomes.approver_away(service, mail, record)
 
 
 def _not_theirs_to_decide(service, sender: str, record: dict) -> str | None:
     """Why `sender` may not decide this request now, or None if they may."""
-    if not may_decide(sender, approvers_of(service, record), service.config.delegates):
+    approvers, delegates, barred = approvers_of(service, record), service.config.delegates, barred_from_deciding(record)
+    if not may_decide(sender, approvers, delegates):
         return f"{name_of(service, sender)} is not the person asked to decide it"
-    if sender in barred_from_deciding(record):
+    if sender in barred:
         made = sender in (record.get("requester"), record.get("requested_by"), record.get("auditor"))
         return f"{name_of(service, sender)} " + ("made the request and cannot decide it" if made
                                                  else "has already decided an earlier step of it")
+    if not may_decide(sender, approvers, delegates, barred):
+        return f"{name_of(service, sender)} stands in for someone who may not decide it"
     return None
 
 

@@ -31,7 +31,7 @@ def handle_exemption(mail: ParsedMail, c: Classification, service) -> Decision:
     """Record the request, acknowledge it, and ask the first approver."""
     words = unwrap(strip_signature(newest_text(mail.text)))[:MAX_REASON]
     sender = c.person
-    forged = authentication_problem(mail.headers)
+    forged = authentication_problem(mail.headers, mail.from_addr)
     # Asking on someone's behalf implies the Head of Service's support, so it needs a trusted sender.
     requester = (None if forged else _on_behalf_of(service, sender, f"{mail.subject}\n{words}")) or sender
     on_behalf = requester is not sender
