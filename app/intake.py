@@ -54,6 +54,17 @@ def handle_one(service: Service, incoming: Incoming) -> None:
         log.info("already handled message_id=%s; filed", mail.key)
         service.reader.processed(incoming)
         return
+    if _handled_in_an_earlier_month(ledger, mail):
+        # The same message again, weeks later (re-delivered, or replayed by someone who kept a copy of
+        # a signed request): its Date still names the month it was handled in. Never handle it twice.
+        log.warning("a copy of a message handled in an earlier month message_id=%s; filed", mail.key)
+        with service.store.transaction():
+            ledger.add_triage(month_of(mail.received_at), {
+                "at": mail.received_at.isoformat(), "key": mail.key,
+                "note": f"a copy of a message from {mail.from_addr} already handled in "
+                        f"{month_of(mail.date_header)} arrived again; it was not handled twice"})
+        service.reader.processed(incoming)
+        return
     # Handling starts here: only from now on can this message be what kills the process.
     attempts = _attempts(service, mail.key, mail.received_at)
     if attempts > MAX_ATTEMPTS:
@@ -85,6 +96,13 @@ def handle_one(service: Service, incoming: Incoming) -> None:
     log.info("handled message_id=%s kind=%s outcome=%s refs=%s", mail.key, classification.kind.value,
              decision.outcome, ",".join(decision.refs or classification.references) or "-")
     service.reader.processed(incoming)
+
+
+def _handled_in_an_earlier_month(ledger, mail) -> bool:
+    if mail.message_id is None or mail.date_header is None:
+        return False
+    sent = mail.date_header
+    return month_of(sent) < month_of(mail.received_at) and ledger.is_handled(mail.key, sent)
 
 
 def _attempts(service: Service, key: str, received_at) -> int:

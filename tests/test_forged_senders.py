@@ -250,3 +250,22 @@ def test_a_forged_out_of_office_does_not_send_the_request_to_the_delegate(site):
     site.receive(raw, at=utc(2026, 12, 2, 9, 1))
     site.once(utc(2026, 12, 2, 9, 1))
     assert letters_to(site, "daniel.okafor@wexcombe.example", "Support or Decline") == []
+
+
+def test_a_signed_request_replayed_next_month_is_not_handled_again(site):
+    from app.demo_mail import new_email
+
+    issue(site, "2026-12", "auditor_email,case_ref,audit_type\nben.hartley@wexcombe.example,CR-40133,monthly\n",
+          utc(2026, 12, 1, 8, 30))
+    raw = new_email(MARCUS, MAILBOX, "Exemption request for Ben Hartley", utc(2026, 12, 2, 9, 0),
+                    "Exemption request for Ben Hartley: he is giving evidence at a final hearing all week.")
+    site.receive(raw, at=utc(2026, 12, 2, 9, 0))
+    site.once(utc(2026, 12, 2, 9, 0))
+    site.receive(raw, at=utc(2027, 1, 6, 9, 0))  # the very same bytes, a month later
+    site.once(utc(2027, 1, 6, 9, 0))
+    service = site.open(utc(2027, 1, 7), read_only=True)
+    try:
+        assert [r["reference"] for r in RequestRepo(service.store).all("EXM")] == ["EXM-2026-12-001"]
+    finally:
+        service.close()
+    assert any("already handled in 2026-12 arrived again" in note for note in triage(site, "2027-01"))
