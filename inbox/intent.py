@@ -60,6 +60,11 @@ CONDITIONS = frozenset({"as long as", "subject to", "on condition",
 DEFERRAL = re.compile(r"\b((i['’]?ll|i will|will|let me|i need to|i['’]?d like to|i want to)\s+(have a\s+)?"
                       r"(look|get back|come back|check|think|discuss|speak|talk|call|read)|call me|"
                       r"more (info|information|detail)|discuss (it|this) (first|with))", re.I)
+# Words that leave any answer provisional, so it decides nothing: "Approved in principle", "Approve
+# pending HR advice", "Hold off on approving", "It would be wrong to approve", "I haven't approved
+# this yet", "Approved. Actually, let me check with HR first".
+QUALIFIED = re.compile(r"\b(in principle|pending|provisional(ly)?|hold off|on hold|wrong to|not yet|yet|"
+                       r"(check|speak|talk|confirm|discuss)\b[^.\n]*\bfirst)\b", re.I)
 ASKING = frozenset("should shall can could would do does did is are may will what why how when".split())
 ASKED_OF = frozenset("i we you this it she he they that there".split())
 DECIDING_LINES = 3  # only the first few lines of the newest text can hold the decision
@@ -149,9 +154,12 @@ def _read(text: str, strong: dict[str, Intent]) -> tuple[Reading, str, str]:
         flags.add("deferred")
     if YES in hits and BROKEN_NEGATION.search(zone_text):
         flags.add("negation")
+    if hits and QUALIFIED.search(zone_text):
+        flags.add("qualified")
     reason = ("the decision was asked as a question" if "question" in flags
               else "the decision depended on a condition" if "condition" in flags
               else "the reply put the decision off rather than making it" if "deferred" in flags
+              else "the answer was only provisional (in principle, pending, not yet)" if "qualified" in flags
               else "the decision was not definite" if "hedge" in flags
               else "a 'not' was found that could not be placed with confidence" if "negation" in flags
               else "both an approval and a refusal were found" if len(set(hits)) > 1

@@ -278,3 +278,13 @@ def test_a_reply_that_puts_the_decision_off_decides_nothing(text, reason):
 
 def test_a_clear_approval_is_not_undone_by_a_later_remark():
     assert read_decision("Approved - I will discuss with her tomorrow").intent is YES
+
+
+@pytest.mark.parametrize("text", [
+    "Approved in principle", "Hold off on approving this one", "Approve pending HR advice",
+    "It would be wrong to approve this", "Approved.\n\nActually, let me check with HR first",
+    "I haven't approved this yet, I'll look tomorrow", "Supported, provisionally", "Not yet - ask me again Friday",
+])
+def test_a_provisional_answer_decides_nothing(text):
+    reading = read_decision(text)
+    assert reading.intent is Intent.UNCLEAR, (text, reading)
