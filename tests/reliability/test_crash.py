@@ -82,3 +82,27 @@ def test_the_comparison_sees_a_forged_decision_taking_effect(runs, tmp_path):
         path.write_text(json.dumps(content))
     figures = _tampered(runs, tmp_path, forge)
     assert figures.forged_took_effect == 1 and figures.differences
+
+
+def test_a_message_set_aside_just_before_a_crash_is_noted_once(site):
+    """Found by the long run: killed between noting an empty message and moving it, it was noted twice."""
+    from app.intake import handle_one
+    from conftest import utc
+    from db.ledger import Ledger
+
+    site.receive(b"", at=utc(2026, 12, 6, 21, 38))
+    service = site.open(utc(2026, 12, 7))
+    try:
+        [incoming] = list(service.reader.waiting())
+        service.reader.failed = lambda message, reason: (_ for _ in ()).throw(KeyboardInterrupt("killed"))
+        with pytest.raises(KeyboardInterrupt):
+            handle_one(service, incoming)  # the note is written; the process dies before the move
+    finally:
+        service.close()
+    site.once(utc(2026, 12, 7))  # the restarted daemon meets the same message again
+    service = site.open(utc(2026, 12, 7), read_only=True)
+    try:
+        notes = [t for t in Ledger(service.store).triage("2026-12") if "failed" in t]
+    finally:
+        service.close()
+    assert len(notes) == 1 and len(site.files("failed")) == 1 and site.files("inbox") == []
