@@ -75,8 +75,12 @@ class Journal:
             staged = {Path(p): t for p, t in json.loads(self.path.read_text(encoding="utf-8")).items()}
         except (OSError, ValueError) as exc:
             raise StoreError(f"the store journal {self.path} cannot be read ({exc}); ask IT to restore the folder") from None
-        self._apply(staged)
-        remove_durably(self.path)
+        try:
+            self._apply(staged)
+            remove_durably(self.path)
+        except OSError as exc:
+            # A full disk fails here too; the journal stays and is finished when there is room again.
+            raise StoreError(f"could not finish an interrupted store write ({exc}); no mail was lost") from None
         return True
 
     @staticmethod
