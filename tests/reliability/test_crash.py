@@ -22,7 +22,7 @@ SIZE = dict(messages=600, kills=120, delays=(0.3, 2.5)) if LONG else dict(messag
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("crash")
     figures, mix = experiment(folder, seed=int(os.environ.get("AUDITMAIL_SEED", "7")), **SIZE)
-    print(json.dumps({k: v for k, v in figures.__dict__.items() if k != "outcomes"}, default=str))
+    print("\ncrash harness figures:", json.dumps(figures.__dict__, default=str))
     return folder, figures, mix
 
 

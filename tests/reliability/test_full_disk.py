@@ -1,4 +1,4 @@
-"""A full disk: the store on a 512 KB tmpfs fills up in the middle of a pass.
+"""A full disk: the store on a tiny tmpfs fills up in the middle of a pass.
 
 Each error is one line, never a traceback; every message is still in inbox/ or in processed/ with its
 handled mark in the store; the daemon stays up and says so at every poll; and once there is room
@@ -29,12 +29,19 @@ LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\S+ (DEBUG|INFO|WARNING|ERROR) \S+ .*|
 PEOPLE = ["aisha.patel", "ben.hartley", "chloe.dunmore", "hannah.brightwell", "owen.tranter", "laura.penrose"]
 
 
+ALLOCATIONS = "auditor_email,case_ref,audit_type\n" + "".join(
+    f"{p}@wexcombe.example,CR-{40100 + n},monthly\n" for n, p in enumerate(PEOPLE))
+ROOM_KB = 160  # room left for the month's mail: it fills part-way through
+
+
 @pytest.fixture
 def tiny_store(site):
-    """The site's store moved onto a 512 KB tmpfs; unmounted afterwards."""
+    """December issued, then the store moved onto a tmpfs with ROOM_KB to spare; unmounted afterwards."""
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
     folder = site.folder / "store-on-tmpfs"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(folder)],
+    used_kb = sum(p.stat().st_size for p in (site.folder / "data").rglob("*") if p.is_file()) // 1024
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={used_kb + ROOM_KB}k,mode=0700", "tmpfs", str(folder)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         reason = f"cannot mount a tmpfs here ({mounted.stderr.strip() or 'not permitted'})"
@@ -74,12 +81,9 @@ def key_of(path: Path) -> str:
 
 
 def test_a_full_disk_stops_the_pass_with_one_line_and_loses_nothing(site, tiny_store):
-    allocations = "auditor_email,case_ref,audit_type\n" + "".join(
-        f"{p}@wexcombe.example,CR-{40100 + n},monthly\n" for n, p in enumerate(PEOPLE))
-    issue(site, "2026-12", allocations, utc(2026, 12, 1, 8, 30))
     letters = {p: letters_to(site, f"{p}@wexcombe.example", "Your audits")[0] for p in PEOPLE}
     names = []
-    for n in range(400):
+    for n in range(160):
         who, at = PEOPLE[n % len(PEOPLE)], utc(2026, 12, 2, 9) + timedelta(minutes=n)
         sender = f"{who.replace('.', ' ').title()} <{who}@wexcombe.example>"
         raw = ([gmail_reply, outlook_reply][n % 2](sender, MAILBOX, letters[who], at, "Grade: Good\n" + "Notes. " * 300)
@@ -93,7 +97,7 @@ def test_a_full_disk_stops_the_pass_with_one_line_and_loses_nothing(site, tiny_s
         if done.returncode != 0:
             full = done
             break
-    assert full is not None, "the 512 KB store never filled: the test would prove nothing"
+    assert full is not None, "the tiny store never filled: the test would prove nothing"
     [error] = [line for line in full.stderr.splitlines() if line.startswith("error: ")]
     assert "No space left on device" in error or "could not write the store" in error
 
@@ -114,7 +118,7 @@ def test_a_full_disk_stops_the_pass_with_one_line_and_loses_nothing(site, tiny_s
     site.config_path.write_text(re.sub(r"(?m)^poll_seconds = \d+", "poll_seconds = 1", config))
     daemon = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--config", str(site.config_path), "--now", NOW,
                                "run"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=site.folder)
-    time.sleep(6)
+    time.sleep(4)
     assert daemon.poll() is None, "the daemon stays up on a full disk"
     daemon.send_signal(signal.SIGTERM)
     output, _ = daemon.communicate(timeout=60)

@@ -19,7 +19,7 @@ from app.demo_mail import gmail_reply, new_email, out_of_office
 from conftest import MAILBOX, Site, issue, letters_to, sample, utc
 
 LONG = os.environ.get("AUDITMAIL_LONG") == "1"
-ROBOTS = 1000 if LONG else 60
+ROBOTS = 1000 if LONG else 40
 FLOOD = 200 if LONG else 40
 LOOP = 100 if LONG else 25
 REFUSED_LETTERS_CAP = 20
@@ -118,19 +118,21 @@ def test_a_correspondent_without_robot_headers_gets_at_most_the_daily_answers(mo
     assert len(letters_to(month, "ben.hartley@wexcombe.example")) == 10 + 1  # and their allocation letter
 
 
-@pytest.fixture
-def flood(month):
-    """FLOOD forged decisions (the Head of Service's address, DMARC failed) on one waiting exemption."""
+@pytest.fixture(scope="module")
+def flood(tmp_path_factory):
+    """FLOOD forged decisions (the Head of Service's address, DMARC failed) on one waiting exemption; made once."""
+    site = Site(tmp_path_factory.mktemp("flood") / "site")
+    issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
     at = utc(2026, 12, 2, 9, 0)
-    month.receive(new_email(person("aisha.patel@wexcombe.example"), MAILBOX, "Exemption request", at,
-                            "I have been signed off sick for three weeks."), at=at)
-    month.once(at)
-    ask = letters_to(month, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
+    site.receive(new_email(person("aisha.patel@wexcombe.example"), MAILBOX, "Exemption request", at,
+                           "I have been signed off sick for three weeks."), at=at)
+    site.once(at)
+    ask = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")[-1]
     forged = [b"Authentication-Results: mx.wexcombe.example; spf=fail; dkim=none; dmarc=fail\r\n" +
               gmail_reply("Marcus Ellery <marcus.ellery@wexcombe.example>", MAILBOX, ask, utc(2026, 12, 3), "Support")
               for _ in range(FLOOD)]
-    sent = storm(month, forged, utc(2026, 12, 3))
-    return month, sent
+    sent = storm(site, forged, utc(2026, 12, 3))
+    return site, sent
 
 
 def test_a_flood_of_forged_decisions_decides_nothing_and_answers_no_one(flood):
