@@ -148,18 +148,21 @@ def run_with_kills(site: Path, log_path: Path, figures: Figures, kills: int, rng
                    delays: tuple[float, float]) -> None:
     """Start the daemon, SIGKILL it at a random moment, `kills` times; then let it finish in peace.
 
-    One kill in five comes during start-up (imports, the journal's replay); the others a random
-    `delays` after the daemon says it started, so most land while it handles and sends mail.
+    One kill in five comes during start-up (imports, the journal's replay). The others come after the
+    daemon has dealt with a random number of messages (at least one, so what the last kill cut off is
+    finished first) and then a random `delays` more, so they land anywhere in handling, filing or
+    sending, and are spread over the whole inbox whatever the speed of the machine.
     """
     with open(log_path, "ab") as log:
-        for _ in range(kills):
+        for left in range(kills, 0, -1):
             had_mail, before = waiting(site), log_path.stat().st_size
+            per_life = max(1, 2 * len(maildir_names(site, "inbox")) // left)
             proc = start(site, log)
             try:
                 if rng.random() < 0.2:
                     proc.wait(timeout=rng.uniform(0.05, 1.0))
                 else:
-                    _wait_for_start(proc, log_path, before)
+                    _wait_for(proc, site, log_path, before, rng.randint(1, per_life))
                     proc.wait(timeout=rng.uniform(*delays))
                 figures.daemon_deaths += 1  # it ended before we killed it
                 figures.problems.append(f"the daemon exited on its own with code {proc.returncode}")
@@ -169,7 +172,7 @@ def run_with_kills(site: Path, log_path: Path, figures: Figures, kills: int, rng
                 figures.kills += 1
                 figures.kills_with_mail_waiting += had_mail
                 life = _log_since(log_path, before)
-                figures.kills_while_handling += "handled message_id" in life or "sent message_id" in life
+                figures.kills_while_handling += "message_id=" in life
             finally:
                 if proc.poll() is None:
                     proc.kill()
@@ -177,10 +180,15 @@ def run_with_kills(site: Path, log_path: Path, figures: Figures, kills: int, rng
         run_until_quiet(site, log, figures)
 
 
-def _wait_for_start(proc: subprocess.Popen, log_path: Path, before: int) -> None:
+DEALT_WITH = re.compile(r"(handled|failed) message_id=")
+
+
+def _wait_for(proc: subprocess.Popen, site: Path, log_path: Path, before: int, messages: int) -> None:
+    """Until this life of the daemon has dealt with `messages` messages (or the inbox is empty, or a minute passed)."""
     deadline = time.monotonic() + 60
-    while "daemon started" not in _log_since(log_path, before) and time.monotonic() < deadline:
-        if proc.poll() is not None:
+    while time.monotonic() < deadline and proc.poll() is None:
+        life = _log_since(log_path, before)
+        if "daemon started" in life and (len(DEALT_WITH.findall(life)) >= messages or not maildir_names(site, "inbox")):
             return
         time.sleep(0.02)
 
@@ -336,7 +344,7 @@ def _handled_twice(site: Path) -> int:
 
 # -- the whole experiment -------------------------------------------------------------------------
 def experiment(folder: Path, *, messages: int, kills: int, seed: int,
-               delays: tuple[float, float] = (0.3, 2.5)) -> tuple[Figures, list[Mail]]:
+               delays: tuple[float, float] = (0.0, 0.5)) -> tuple[Figures, list[Mail]]:
     """Prepare, run clean, run with kills, compare; the figures of the whole experiment, and the mix."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)

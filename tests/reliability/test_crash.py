@@ -15,7 +15,7 @@ import pytest
 from crash_harness import Figures, compare, experiment
 
 LONG = os.environ.get("AUDITMAIL_LONG") == "1"
-SIZE = dict(messages=600, kills=120, delays=(0.3, 2.5)) if LONG else dict(messages=60, kills=10, delays=(0.2, 1.5))
+SIZE = dict(messages=600, kills=120) if LONG else dict(messages=60, kills=10)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def runs(tmp_path_factory):
 def test_the_killed_daemon_loses_nothing_and_does_nothing_twice(runs):
     _, figures, mix = runs
     assert figures.messages == len(mix) >= SIZE["messages"]
-    assert figures.kills == SIZE["kills"] and figures.kills_while_handling >= SIZE["kills"] // 3
+    assert figures.kills == SIZE["kills"] and figures.kills_while_handling >= SIZE["kills"] // 2
     assert figures.zeroes() == dict.fromkeys(figures.zeroes(), 0), figures.problems
     assert figures.problems == []
     # A message cut off three times is set aside by design: then (and only then) the runs may differ.
