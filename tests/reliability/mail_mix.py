@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Callable
 
 from app import demo_mail as shapes
+from mix_shapes import decision_mail, fresh_id, from_sample, new_id, read_sample, set_headers, with_from
 
 ROOT = Path(__file__).parents[2]
-DATA = ROOT / "tests" / "data"
 MAILBOX = "qa-audits@wexcombe.example"
 ATTACKER = "attacker@evil.example"
 START = datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)
@@ -69,23 +69,6 @@ class _Event:
     opens: tuple[str, str] | None = None      # ("EXM"|"SLP", story id): hands out the next reference
     forged: bool = False
     order: int = field(default=0)
-
-
-class Letter:
-    """One of our letters as the reply builders read it, its headers and text parsed once (parsing is slow)."""
-
-    def __init__(self, message):
-        self._headers = {name: str(message[name]) for name in ("From", "To", "Subject", "Date", "Message-ID")}
-        self._text = message.get_body(("plain",)).get_content()
-
-    def __getitem__(self, name: str) -> str:
-        return self._headers[name]
-
-    def get_body(self, _preference):
-        return self
-
-    def get_content(self) -> str:
-        return self._text
 
 
 def roster() -> dict[str, dict]:
@@ -201,20 +184,20 @@ class _Mix:
         samples = SAMPLE_DECISIONS.get((who, intent))
         if samples and self.rng.random() < 0.5:
             sample = self.rng.choice(samples)
-            self.add(t, label + " (sample)", lambda refs, at: _from_sample(sample, refs[story], at))
+            self.add(t, label + " (sample)", lambda refs, at: from_sample(sample, refs[story], at))
         else:
-            self.add(t, label, lambda refs, at: _decision_mail(self._who(who), refs[story], at, words))
+            self.add(t, label, lambda refs, at: decision_mail(self._who(who), refs[story], at, words))
 
     def forged_decision(self, t: int, story: str, who: str, words: str) -> None:
         address = self.people[who]["email"]
         if self.rng.random() < 0.5:
             how = self.rng.choice(list(FORGERIES))
-            self.add(t, f"forged: {how}", lambda refs, at: _with_from(
-                _decision_mail(self._who(who), refs[story], at, words), FORGERIES[how](address)), forged=True)
+            self.add(t, f"forged: {how}", lambda refs, at: with_from(
+                decision_mail(self._who(who), refs[story], at, words), FORGERIES[how](address)), forged=True)
         else:
             header = self.rng.choice(AUTH_FAILURES)
             self.add(t, "forged: " + header.split(":")[0], lambda refs, at: header.encode() + b"\r\n" +
-                     _decision_mail(self._who(who), refs[story], at, words), forged=True)
+                     decision_mail(self._who(who), refs[story], at, words), forged=True)
 
     # -- filler ------------------------------------------------------------------------------
     def filler(self) -> None:
@@ -231,18 +214,18 @@ class _Mix:
                 self._who(who), MAILBOX, "Quick question", at, "Hello, when is the deadline for this month?"))
         elif roll < 0.65:
             n = rng.randint(1, 40)
-            self.add(t, "outsider", lambda refs, at: _fresh_id(_sample("outsider.eml"), at) if n < 8 else shapes.new_email(
+            self.add(t, "outsider", lambda refs, at: fresh_id(read_sample("outsider.eml"), at) if n < 8 else shapes.new_email(
                 f"Pat Doe {n} <pat.doe{n}@mailprovider.example>", MAILBOX, "Question about your audits", at, "How do audits work?"))
         elif roll < 0.76:
             self.add(t, "out of office", lambda refs, at: shapes.out_of_office(
                 self._who(who), MAILBOX, self.letters[self.people[who]["email"]], at) if rng.random() < 0.8
-                else _fresh_id(_sample("exchange_out_of_office.eml"), at))
+                else fresh_id(read_sample("exchange_out_of_office.eml"), at))
         elif roll < 0.86:
-            self.add(t, "bounce", lambda refs, at: _fresh_id(_sample("dsn_bounce.eml"), at) if rng.random() < 0.5
+            self.add(t, "bounce", lambda refs, at: fresh_id(read_sample("dsn_bounce.eml"), at) if rng.random() < 0.5
                      else shapes.new_email("Mail Delivery System <postmaster@mx.wexcombe.example>", MAILBOX,
                                            "Undeliverable: Your audits for December 2026", at, "Delivery has failed."))
         else:
-            junk = rng.choice([_sample("malformed.eml"), rng.randbytes(rng.randint(1, 400)), b"",
+            junk = rng.choice([read_sample("malformed.eml"), rng.randbytes(rng.randint(1, 400)), b"",
                                b"no header block at all\r\n\r\nGrade: Good\r\n",
                                b"To: qa-audits@wexcombe.example\r\nSubject: no sender\r\n\r\nGrade: Good\r\n",
                                b"From: Undisclosed recipients:;\r\nSubject: [AUD-2026-12-001]\r\n\r\nGood\r\n"])
@@ -258,12 +241,12 @@ class _Mix:
         return self._reply(who, at, words)
 
     def _sample_submission(self, sample: str, at: datetime) -> bytes:
-        raw = _sample(sample)
+        raw = read_sample(sample)
         who = message_from_bytes(raw, policy=policy.default)["From"].addresses[0].addr_spec.split(".")[0]
         letter = self.letters[self.people[who]["email"]]
         ref = re.findall(r"AUD-2026-12-\d{3}", letter["Subject"])[0]
         raw = re.sub(rb"AUD-2026-11-\d{3}", ref.encode(), raw)
-        return _set_headers(raw, {"Message-ID": _new_id(at) if b"Message-I" in raw[:4000] else None,
+        return set_headers(raw, {"Message-ID": new_id(at) if b"Message-I" in raw[:4000] else None,
                                   "In-Reply-To": letter["Message-ID"], "References": letter["Message-ID"],
                                   "X-Mix-Received": at.isoformat()})
 
@@ -300,42 +283,3 @@ class _Mix:
         for mail in self.rng.sample(mails, 2):
             mail.name = mail.name + ".\udcff\udcfe"
         return sorted(mails, key=lambda m: (m.at, m.name))
-
-
-def _decision_mail(sender: str, reference: str, at: datetime, words: str) -> bytes:
-    """A reply naming its request in the subject, without threading headers (as phones sometimes send)."""
-    return shapes.new_email(sender, MAILBOX, f"RE: [{reference}] please reply", at, words)
-
-
-def _from_sample(sample: str, reference: str, at: datetime) -> bytes:
-    raw = re.sub(rb"(EXM|SLP)-2026-12-\d{3}", reference.encode(), _sample(sample))
-    return _set_headers(raw, {"Message-ID": _new_id(at), "In-Reply-To": None, "References": None})
-
-
-def _sample(name: str) -> bytes:
-    return (DATA / name).read_bytes()
-
-
-def _fresh_id(raw: bytes, at: datetime) -> bytes:
-    return _set_headers(raw, {"Message-ID": _new_id(at)})
-
-
-_ids = iter(range(10**9))
-
-
-def _new_id(at: datetime) -> str:
-    return f"<mix.{at.strftime('%Y%m%d%H%M%S')}.{next(_ids)}@mail.wexcombe.example>"
-
-
-def _with_from(raw: bytes, values: list[str]) -> bytes:
-    headers = b"".join(b"From: " + v.encode() + b"\r\n" for v in values)
-    return re.sub(rb"(?m)^From: .*\r?\n(?:[ \t].*\r?\n)*", lambda _: headers, raw, count=1)
-
-
-def _set_headers(raw: bytes, values: dict[str, str | None]) -> bytes:
-    """Replace (or, with None, remove) top-level headers, folded continuation lines included."""
-    head, sep, body = re.split(rb"(\r?\n\r?\n)", raw, maxsplit=1) if re.search(rb"\r?\n\r?\n", raw) else (raw, b"", b"")
-    for name in values:
-        head = re.sub(rb"(?im)^" + re.escape(name.encode()) + rb":.*(?:\r?\n[ \t].*)*(?:\r?\n|$)", b"", head)
-    new = b"".join(f"{k}: {v}\r\n".encode() for k, v in values.items() if v)
-    return new + head + sep + body

@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 
-from crash_harness import Figures, compare, experiment
+from crash_compare import Figures, compare, message_id
+from crash_harness import experiment
 
 LONG = os.environ.get("AUDITMAIL_LONG") == "1"
 SIZE = dict(messages=600, kills=120) if LONG else dict(messages=60, kills=10)
@@ -71,8 +72,6 @@ def test_the_comparison_sees_a_letter_sent_twice(runs, tmp_path):
 
 def test_the_comparison_sees_a_forged_decision_taking_effect(runs, tmp_path):
     def forge(site, mix):
-        from crash_harness import message_id
-
         forged = next(message_id(m.raw) for m in mix if m.forged and message_id(m.raw))
         path = site / "data" / "months" / "2026-12.json"
         content = json.loads(path.read_text())
