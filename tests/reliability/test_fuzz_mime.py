@@ -6,7 +6,9 @@ boundaries, unknown charsets and transfer encodings, attached messages, and plai
 real samples from tests/data with bytes flipped, cut or inserted. The fast run tries a few hundred;
 `AUDITMAIL_LONG=1` tries thousands.
 """
+import atexit
 import os
+import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -81,19 +83,21 @@ def leaf(draw) -> tuple[bytes, bytes]:
 
 
 def multipart(children):
-    @st.composite
-    def build(draw) -> tuple[bytes, bytes]:
-        parts = draw(st.lists(children, min_size=0, max_size=4))
-        boundary = draw(st.sampled_from(["b1", "", "==x==", "a" * 80, "same", "b1 b2"]))
-        used = draw(st.sampled_from([boundary, "other", boundary[:-1]]))  # the boundary used may not be the one declared
-        subtype = draw(st.sampled_from(["mixed", "alternative", "related", "report", "signed", "digest"]))
-        body = b"preamble\r\n"
-        for head, part_body in parts:
-            body += f"--{used}\r\n".encode() + head + b"\r\n" + part_body + b"\r\n"
-        if draw(st.booleans()):
-            body += f"--{used}--\r\n".encode()  # the closing boundary, often missing
-        return f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n'.encode(), body
-    return build()
+    """A multipart of `children`; the boundary used may not be the one declared, and the closing one may be missing."""
+    return st.builds(_render_multipart, st.lists(children, max_size=4),
+                     st.sampled_from(["b1", "", "==x==", "a" * 80, "same", "b1 b2"]),
+                     st.sampled_from(["declared", "other", "cut"]),
+                     st.sampled_from(["mixed", "alternative", "related", "report", "signed", "digest"]), st.booleans())
+
+
+def _render_multipart(parts, boundary: str, which: str, subtype: str, closed: bool) -> tuple[bytes, bytes]:
+    used = {"declared": boundary, "other": "other", "cut": boundary[:-1]}[which]
+    body = b"preamble\r\n"
+    for head, part_body in parts:
+        body += f"--{used}\r\n".encode() + head + b"\r\n" + part_body + b"\r\n"
+    if closed:
+        body += f"--{used}--\r\n".encode()
+    return f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n'.encode(), body
 
 
 mime_tree = st.recursive(leaf(), multipart, max_leaves=8)
@@ -154,6 +158,7 @@ class _Deployment:
     def get(cls) -> Site:
         if cls.site is None:
             folder = Path(tempfile.mkdtemp(prefix="auditmail-fuzz-"))
+            atexit.register(shutil.rmtree, folder, True)
             cls.site = Site(folder / "site")
             issue(cls.site, "2026-12", "auditor_email,case_ref,audit_type\n"
                   "aisha.patel@wexcombe.example,CR-40117,monthly\n", utc(2026, 12, 1, 8, 30))
