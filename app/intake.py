@@ -125,10 +125,13 @@ def _set_aside(service: Service, incoming: Incoming, key: str, sender: str | Non
     log.error("failed message_id=%s file=%s: %s", _readable(key), name, reason)
     try:
         with service.store.transaction():
-            service.ledger.add_triage(month_of(incoming.received_at), {
-                "at": incoming.received_at.isoformat(), "key": _readable(key), "failed": name,
-                "note": f"could not be handled and was moved to failed/ ({reason})" + (f"; from {sender}" if sender else ""),
-            })
+            month = month_of(incoming.received_at)
+            # A crash between this note and the move below brings the message back: note it once.
+            if not any(t.get("failed") == name and t.get("key") == _readable(key) for t in service.ledger.triage(month)):
+                service.ledger.add_triage(month, {
+                    "at": incoming.received_at.isoformat(), "key": _readable(key), "failed": name,
+                    "note": f"could not be handled and was moved to failed/ ({reason})" + (f"; from {sender}" if sender else ""),
+                })
     except StoreError:
         raise  # the store itself is failing: the message stays in the inbox and the pass stops
     except Exception:  # noqa: BLE001 - the note is lost, never the message, and never the rest of the inbox
