@@ -99,6 +99,12 @@ class Journal:
             staged = {Path(p): t for p, t in json.loads(self.path.read_text(encoding="utf-8")).items()}
         except (OSError, ValueError, AttributeError) as exc:
             raise StoreUnusable(f"the store journal {self.path} cannot be read ({exc})") from None
+        home = self.folder.resolve()
+        strays = [str(path) for path in staged if home not in path.resolve().parents]
+        if strays:
+            # Only ever written by the store itself, for its own files: a journal naming another place
+            # was moved, copied from elsewhere or tampered with, and is never acted on.
+            raise StoreUnusable(f"the store journal {self.path} names a file outside the store ({strays[0]})")
         try:
             self._apply(staged)
             remove_durably(self.path)

@@ -71,6 +71,16 @@ DAMAGE = {
                            "2026-11.json table 'handled' record 1 has no valid 'key'"),
     "manifest garbled": ("manifest.json", b"\x00\x01garbage", "manifest.json is not valid JSON"),
     "manifest wrong shape": ("manifest.json", b'{"schema": 1}', "manifest.json is not a store manifest"),
+    "roster []": ("roster.json", b"[]", "roster.json holds a list where tables of records were expected"),
+    "roster a bare number": ("roster.json", b"42", "roster.json holds a int where tables of records were expected"),
+    "roster NUL-filled": ("roster.json", b"\x00" * 512, "roster.json is not valid JSON"),
+    "month torn write": ("months/2026-11.json", b'{"allocations": {"1": {"reference": "AUD-2026-1',
+                         "2026-11.json is not valid JSON"),
+    "month an email that is a number": ("months/2026-11.json",
+                                        b'{"allocations": {"1": {"reference": "AUD-2026-11-001", "auditor": 7}}}',
+                                        "2026-11.json table 'allocations' record 1 has no valid 'auditor'"),
+    "ledger deleted": ("ledgers/2026-11.json", None, "ledgers/2026-11.json is listed in the store's manifest but missing"),
+    "outbox garbled": ("outbox.json", b"\xff\xfe\x00", "outbox.json is not UTF-8 text"),
 }
 
 
@@ -337,3 +347,16 @@ def test_a_store_folder_deleted_whole_is_refused_then_restored(working, capsys):
     assert code == 0 and "kept in" not in out, err  # nothing to set aside
     working.once(utc(2026, 11, 3, 10))
     assert len(working.files("processed")) == 1
+
+
+@pytest.mark.parametrize("journal, says", [
+    (b"\x00garbage", "cannot be read"),
+    (b'["not", "a", "journal"]', "cannot be read"),
+    (json.dumps({"/tmp/auditmail-elsewhere.json": "{}"}).encode(), "names a file outside the store"),
+])
+def test_a_damaged_or_foreign_journal_stops_the_command_and_writes_nothing(working, capsys, journal, says):
+    (working.folder / "data" / "journal.json").write_bytes(journal)
+    code, out, err = run_main("--config", working.config_path, "--now", "2026-11-03T10:00", "once", capsys=capsys)
+    assert code == 2 and says in one_line(err)
+    assert not Path("/tmp/auditmail-elsewhere.json").exists()
+    assert_untouched(working)
