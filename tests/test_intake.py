@@ -109,27 +109,10 @@ def test_mail_stored_but_not_sent_before_a_crash_is_sent_once_afterwards(site, m
 
 
 def test_a_message_that_keeps_killing_the_process_is_set_aside_after_three_tries(site, monkeypatch):
+    from test_intake_safety import kill_three_times
+
     site.receive(question(), at=MORNING)
-
-    class Killed(BaseException):
-        """Stands for the process being killed mid-message (not an Exception: nothing catches it)."""
-
-    def killed(mail, classification, service):
-        raise Killed()
-
-    monkeypatch.setattr("app.handlers.unclear", killed)
-    import app.handlers
-    for _ in range(3):
-        service = site.open(MORNING)
-        app.handlers.register_defaults(service.router)
-        try:
-            from app.daemon import one_pass
-            one_pass(service)
-        except Killed:
-            pass
-        finally:
-            service.close()
-    monkeypatch.undo()
+    kill_three_times(site, monkeypatch)
     assert len(site.files("inbox")) == 1
     site.once(MORNING)
     assert len(site.files("failed")) == 1 and site.sent() == []
