@@ -19,7 +19,7 @@ HEADER_STYLES: dict[str, str] = {
                        "*Subject:* Your audits\n",
     "outlook-de": f"Von: {QA}\nGesendet: Dienstag, 1. Dezember 2026 09:00\nAn: {PERSON}\nBetreff: Ihre Audits\n",
     "outlook-fr": f"De{NB}: {QA}\nEnvoyé{NB}: mardi 1 décembre 2026 09:00\nÀ{NB}: {PERSON}\nObjet{NB}: Vos audits\n",
-    "outlook-nl": f"Van: QA Audits\nVerzonden: dinsdag 1 december 2026 09:00\nAan: Sam Okafor\nOnderwerp: Audits\n",
+    "outlook-nl": "Van: QA Audits\nVerzonden: dinsdag 1 december 2026 09:00\nAan: Sam Okafor\nOnderwerp: Audits\n",
     "outlook-it": f"Da: {QA}\nInviato: martedì 1 dicembre 2026 09:00\nA: {PERSON}\nOggetto: Audit\n",
     "outlook-sv": f"Från: {QA}\nSkickat: den 1 december 2026 09:00\nTill: {PERSON}\nÄmne: Granskningar\n",
     "outlook-da": f"Fra: {QA}\nSendt: 1. december 2026 09:00\nTil: {PERSON}\nEmne: Revisioner\n",

@@ -6,12 +6,11 @@ import pytest
 from app import commands
 from app.demo_mail import new_email, outlook_reply
 from app.requests.outcomes import MAX_REFUSAL_LETTERS_PER_DAY
-from conftest import MAILBOX, issue, letters_to, new_mail, sample, text_of, utc
+from conftest import MAILBOX, issue, letters_to, new_mail, text_of, utc
 from core.errors import StoreError, UsageError
 from db.ledger import Ledger
 from db.requests import RequestRepo
 from db.store import Store
-from inbox.parse import parse_message
 
 MORNING = utc(2026, 11, 2, 9, 30)
 AISHA = "Aisha Patel <aisha.patel@wexcombe.example>"

@@ -13,24 +13,12 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-import main
 from conftest import issue, new_mail, utc
+from test_commands import run_main, with_config_change as configure
 from db.lock import FolderLock
 
 MONTH_CSV = "auditor_email,case_ref,audit_type\naisha.patel@wexcombe.example,CR-40117,monthly\n"
 HELLO = new_mail(sender="aisha.patel@wexcombe.example", subject="hello", body="?")
-
-
-def run_main(*argv, capsys):
-    code = main.main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def configure(site, old: str, new: str) -> None:
-    text = site.config_path.read_text(encoding="utf-8")
-    assert old in text
-    site.config_path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 @pytest.fixture
