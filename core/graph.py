@@ -68,7 +68,7 @@ class GraphClient:
         with self._lock:
             while True:
                 attempt += 1
-                response, problem = self._send_once(method, url, headers, kwargs)
+                response, problem, cause = self._send_once(method, url, headers, kwargs)
                 if response is not None and response.status_code not in RETRYABLE:
                     if response.ok or response.status_code in allow:
                         return response
@@ -76,25 +76,28 @@ class GraphClient:
                 retry_after = _retry_after(response) if response is not None else None
                 wait = self.policy.wait_before_retry(attempt, waited, retry_after)
                 if wait is None:
-                    raise TemporaryFailure(problem, retry_after)
+                    # The network error stays attached: sending tells "Graph unreachable" (pause, count
+                    # nothing against the letter) from "this letter" by it.
+                    raise TemporaryFailure(problem, retry_after) from cause
                 log.warning("graph %s; waiting %.1f s before try %d", problem, wait, attempt + 1)
                 self._sleep(wait)
                 waited += wait
 
-    def _send_once(self, method: str, url: str, headers: dict, kwargs: dict) -> tuple[requests.Response | None, str]:
-        """One try: the response (or None when the network failed) and what to say if it is given up on."""
+    def _send_once(self, method: str, url: str, headers: dict,
+                   kwargs: dict) -> tuple[requests.Response | None, str, Exception | None]:
+        """One try: the response (or None when the network failed), what to say if it is given up on, and why."""
         headers = {"Authorization": f"Bearer {self._token()}", **headers}
         self.limiter.acquire()
         try:
             response = self._session.request(method, url, headers=headers, timeout=TIMEOUT, **kwargs)
         except requests.exceptions.SSLError as exc:
-            return None, f"TLS problem talking to Microsoft Graph at {self.host}: {_first_line(exc)}"
+            return None, f"TLS problem talking to Microsoft Graph at {self.host}: {_first_line(exc)}", exc
         except requests.exceptions.RequestException as exc:
-            return None, f"cannot reach Microsoft Graph at {self.host}: {type(exc).__name__}"
+            return None, f"cannot reach Microsoft Graph at {self.host}: {type(exc).__name__}", exc
         status = response.status_code
         if status == 429:
-            return response, "Microsoft Graph is throttling this mailbox (429 Too Many Requests)"
-        return response, f"Microsoft Graph is unavailable ({status}); try again later"
+            return response, "Microsoft Graph is throttling this mailbox (429 Too Many Requests)", None
+        return response, f"Microsoft Graph is unavailable ({status}); try again later", None
 
     def close(self) -> None:
         """Close the connection."""

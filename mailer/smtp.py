@@ -19,6 +19,7 @@ from core.netdiag import CONNECT_TIMEOUT, connect_failure, tls_context, xoauth2
 
 log = logging.getLogger("auditmail.smtp")
 BARE_LINE_END = re.compile(rb"\r?\n")
+SESSION_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -48,21 +49,18 @@ class SmtpSender:
 
     def send(self, raw: bytes, message_id: str, recipients: list[str]) -> list[str]:
         """Deliver `raw` unchanged to `recipients`; returns those the server refused when it took it for the others."""
-        reused = self._smtp is not None
         try:
             refused = self._send(raw, recipients)
         except _Dropped as exc:
-            if not reused:
-                raise TemporaryFailure(f"{self.settings.where} closed the connection while sending: {exc}") from None
-            # Servers close a connection left idle for a while; a fresh one gets one more try.
-            log.info("the SMTP server had closed our connection; reconnecting")
-            try:
-                refused = self._send(raw, recipients)
-            except _Dropped as again:
-                raise TemporaryFailure(f"{self.settings.where} closed the connection while sending: {again}") from None
-        for address, (code, answer) in refused.items():
-            log.warning("message_id=%s: the SMTP server refused %s: %d %s", message_id, address, code, _text(answer))
-        return list(refused)
+            broke = str(exc)
+        else:
+            for address, (code, answer) in refused.items():
+                log.warning("message_id=%s: the SMTP server refused %s: %d %s", message_id, address, code, _text(answer))
+            return list(refused)
+        # Raised here, not in the except block: a connection that broke after the letter went out may mean
+        # the server has it, so this counts against the letter (a few tries, then set aside) rather than
+        # reading as "server unreachable", which would pause and then send it again at every pass.
+        raise TemporaryFailure(f"{self.settings.where} closed the connection while sending: {broke}")
 
     def _send(self, raw: bytes, recipients: list[str]) -> dict:
         smtp = self._connection()
@@ -92,9 +90,21 @@ class SmtpSender:
             raise _Dropped(str(exc) or type(exc).__name__) from None
 
     def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None and not self._alive(self._smtp):
+            # Servers close a connection left idle for a while: found out before a letter is sent, so
+            # reconnecting can never send one twice.
+            log.info("the SMTP server had closed our connection; reconnecting")
+            self.close()
         if self._smtp is None:
             self._smtp = self._open()
         return self._smtp
+
+    @staticmethod
+    def _alive(smtp: smtplib.SMTP) -> bool:
+        try:
+            return smtp.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
 
     def _open(self) -> smtplib.SMTP:
         s = self.settings
@@ -123,6 +133,9 @@ class SmtpSender:
         except BaseException:
             smtp.close()
             raise
+        # Connecting gets CONNECT_TIMEOUT; once in, a server may take up to 10 minutes to acknowledge a
+        # letter (RFC 5321 4.5.3.2.6, e.g. while it scans for viruses), and giving up sooner resends it.
+        smtp.sock.settimeout(SESSION_TIMEOUT)
         return smtp
 
     def _log_in(self, smtp: smtplib.SMTP) -> None:

@@ -171,3 +171,21 @@ def test_a_wrong_tenant_or_client_id_is_diagnosed(graph_site):
     graph_site.config_path.write_text(config.replace(graph_site.fake.tenant, "no-such-tenant"), encoding="utf-8")
     with pytest.raises(PermanentFailure, match="no-such-tenant was not accepted.*tenant name or GUID"):
         graph_site.once(MORNING)
+
+
+def test_graph_out_of_reach_pauses_sending_rather_than_counting_against_the_letter():
+    import socket
+
+    from app.postman import _unreachable
+    from core.backoff import FAIL_FAST
+    from core.graph import GraphClient
+    from mailer.graph import GraphSender
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = GraphClient(f"http://127.0.0.1:{port}/v1.0", "qa-audits@wexcombe.example", lambda: "token",
+                         policy=FAIL_FAST)
+    with pytest.raises(TemporaryFailure) as caught:
+        GraphSender(client).send(question(), "<a@wexcombe.example>", ["aisha.patel@wexcombe.example"])
+    assert "cannot reach" in caught.value.message and _unreachable(caught.value)

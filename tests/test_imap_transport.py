@@ -236,3 +236,38 @@ def test_an_smtp_server_that_is_not_there_is_a_temporary_failure():
     settings = SmtpSettings("127.0.0.1", free_port(), "plain", "qa-audits", password="x")
     with pytest.raises(TemporaryFailure, match="refused the connection"):
         SmtpSender(settings, "qa-audits@wexcombe.example").send(LETTER, "<11@x>", ["a@wexcombe.example"])
+
+
+def test_a_server_slow_to_acknowledge_a_letter_gets_it_once_and_the_try_counts_against_the_letter(monkeypatch):
+    """RFC 5321 allows 10 minutes after DATA (a virus scan); giving up sooner must never mean sending it again."""
+    import asyncio
+
+    import mailer.smtp as smtp_module
+    from app.postman import _unreachable
+    from servers.smtp import Handler
+
+    slow = {"on": False}
+    real = Handler.handle_DATA
+
+    async def handle_data(self, server, session, envelope):
+        answer = await real(self, server, session, envelope)
+        if slow["on"]:
+            await asyncio.sleep(1.5)
+        return answer
+
+    monkeypatch.setattr(Handler, "handle_DATA", handle_data)
+    monkeypatch.setattr(smtp_module, "SESSION_TIMEOUT", 1.0)  # stands in for the 10 minutes
+    server = SmtpServer(username="qa-audits", password="sesame").start()
+    letter = b"From: qa-audits@wexcombe.example\nTo: aisha.patel@wexcombe.example\nSubject: T\n\nHello\n"
+    try:
+        sender = SmtpSender(SmtpSettings("127.0.0.1", server.port, "plain", "qa-audits", password="sesame"),
+                            "qa-audits@wexcombe.example")
+        sender.send(letter, "<1@x>", ["aisha.patel@wexcombe.example"])  # the connection is now kept open
+        slow["on"] = True
+        before = len(server.received)
+        with pytest.raises(TemporaryFailure) as caught:
+            sender.send(letter, "<2@x>", ["aisha.patel@wexcombe.example"])
+        assert len(server.received) - before <= 1
+        assert not _unreachable(caught.value), "a letter the server may hold is not resent at every pass"
+    finally:
+        server.stop()
