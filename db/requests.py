@@ -33,7 +33,7 @@ class RequestRepo:
 
     def get(self, reference: str) -> dict | None:
         """One request by its reference, or None."""
-        if reference[:3] not in TABLES or not (self._store.folder / f"{month_file(reference[4:11])}.json").exists():
+        if reference[:3] not in TABLES or not self._store.has_file(month_file(reference[4:11])):
             return None
         return self._table(reference).get(Query().reference == reference)
 
