@@ -103,6 +103,16 @@ class Store:
         """Whether the store holds a file (on disk, or so far only in the log), e.g. has_file("ledgers/2026-11")."""
         return (self.folder / f"{file}.json").exists() or file in self._journal.pending_names()
 
+    def file_stamp(self, file: str) -> tuple[int, int, int] | None:
+        """(inode, size, mtime) of a file as folded, or None when it is missing or the log changes it."""
+        if file in self._journal.pending_names():
+            return None
+        try:
+            stat = (self.folder / f"{file}.json").stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
     @contextmanager
     def transaction(self):
         """Everything written inside the block becomes durable together, or not at all."""
