@@ -1,4 +1,6 @@
 """Measures the demo's wall time and the intake cost per message, with and without years of history."""
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -8,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import commands  # noqa: E402
+from app import commands, intake  # noqa: E402
 from app.daemon import one_pass  # noqa: E402
 from app.demo import run_demo  # noqa: E402
 from app.demo_mail import gmail_reply  # noqa: E402
@@ -20,6 +22,8 @@ from inbox.maildir import deliver  # noqa: E402
 from bench.bench_floor import floor_per_message  # noqa: E402
 
 AUDITOR = "aisha.patel@wexcombe.example"
+FSYNCS: list[float] = []  # fsyncs per message of each measured pass
+GROWTH: list[float] = []  # handling the last tenth of a pass's messages against the first tenth (medians)
 
 
 def demo_seconds(folder: Path) -> float:
@@ -56,12 +60,29 @@ def intake_per_message(config, folder: Path, month: str, count: int) -> tuple[fl
     service = open_service(config, Clock(at + timedelta(hours=1)))
     config_limit = service.postman._max_answers
     service.postman._max_answers = 10_000  # the storm brake would otherwise hold back most receipts
+    real_handle, handle_times = intake.handle_one, []
+
+    def timed_handle(*args):
+        begun = time.perf_counter()
+        real_handle(*args)
+        handle_times.append(time.perf_counter() - begun)
+
+    intake.handle_one = timed_handle
+    real_fsync, synced = os.fsync, []
+    os.fsync = lambda fd: synced.append(fd) or real_fsync(fd)
     tracemalloc.start()
     start = time.perf_counter()
-    one_pass(service)
+    try:
+        one_pass(service)
+    finally:
+        os.fsync = real_fsync
+        intake.handle_one = real_handle
     elapsed = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    FSYNCS.append(len(synced) / count)
+    tenth = max(len(handle_times) // 10, 1)
+    GROWTH.append(statistics.median(handle_times[-tenth:]) / statistics.median(handle_times[:tenth]))
     service.postman._max_answers = config_limit
     service.close()
     return elapsed / count, peak, floor
@@ -80,7 +101,8 @@ def add_history(config, months: int) -> None:
 
 def report(what: str, per: float, peak: int, floor: float) -> None:
     print(f"{what}: {per * 1000:.1f} ms per submission, floor {floor * 1000:.1f} ms "
-          f"({per / floor:.1f}x the floor, goal < 3x); peak {peak / 1e6:.1f} MB")
+          f"({per / floor:.1f}x the floor, goal < 3x); {FSYNCS[-1]:.1f} fsyncs per message; "
+          f"last tenth {GROWTH[-1]:.2f}x the first (goal < 1.3x); peak {peak / 1e6:.1f} MB")
 
 
 def main() -> None:
