@@ -11,13 +11,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from core.errors import MalformedMessage
+from core.mail_policy import MAIL_POLICY
 from inbox.charsets import decode_bytes as _decode_bytes
 from inbox.html_text import html_to_text
 from inbox.sender import Sender, read_sender
@@ -76,7 +76,7 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
         raise ValueError("received_at must be timezone-aware")
     _check_header_block(raw)
     with _stage("reading the message structure"):
-        msg = BytesParser(policy=policy.default).parsebytes(_repair_folding(raw))
+        msg = BytesParser(policy=MAIL_POLICY).parsebytes(_repair_folding(raw))
         content_type = msg.get_content_type()
     with _stage("reading the headers"):
         headers = DecodedHeaders(msg.raw_items())
@@ -204,7 +204,7 @@ def _decode_header(name: str, raw: str) -> str:
     """Decode RFC 2047 words and raw 8-bit bytes; fall back step by step rather than fail."""
     value = FOLD.sub("", _undo_surrogates(raw))
     try:
-        return str(policy.default.header_fetch_parse(name, value))
+        return str(MAIL_POLICY.header_fetch_parse(name, value))
     except Exception:  # the structured header parsers can raise on odd input; try the plain decoder
         try:
             return str(make_header(decode_header(value)))

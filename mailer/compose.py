@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr, getaddresses
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 import templates
 from core.ids import new_message_id
+from core.mail_policy import MAIL_POLICY
 from core.text import printable, valid_message_id
 from mailer.dates import deadline_words, long_date, long_weekday_date
 from core.letterhead import Letterhead
@@ -29,7 +29,7 @@ TEMPLATE_DIR = Path(templates.__file__).parent
 # The default policy folds a header line at 78 characters by turning a long word into an RFC 2047
 # encoded word; Exchange's Message-IDs are long words, and an encoded In-Reply-To breaks threading.
 # RFC 5322 allows 998, and Message-IDs are never that long.
-MESSAGE_POLICY = default_policy.clone(max_line_length=998)
+MESSAGE_POLICY = MAIL_POLICY.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def _quotable(value):
 
 def _attach(msg: EmailMessage, attachment: OutgoingAttachment) -> None:
     # Let the email package parse "text/calendar; method=PUBLISH" rather than splitting by hand.
-    probe = EmailMessage(policy=default_policy)
+    probe = EmailMessage(policy=MAIL_POLICY)
     probe["Content-Type"] = attachment.content_type
     if probe["Content-Type"].defects or "/" not in attachment.content_type.split(";")[0]:
         # The email package would quietly fall back to text/plain; a wrong type is a caller bug.
