@@ -8,7 +8,6 @@ from app.requests.people import approvers_of, name_of
 from core.clock import LONDON
 from db.outbox import OutboxRepo
 from db.requests import RequestRepo
-from workflows import exemptions, slippage
 from workflows.calendar import WorkingCalendar
 from db.months import MonthRepo, stored_months
 from workflows.calendar import month_deadline, month_name
@@ -56,9 +55,7 @@ def _waiting(service) -> list[str]:
     calendar = WorkingCalendar(service.config.closure_days)
     today = service.clock.london_today()
     repo, lines = RequestRepo(service.store), []
-    for record in repo.all("EXM") + repo.all("SLP"):
-        if record["state"] in (exemptions.FINAL | slippage.FINAL):
-            continue
+    for record in repo.open_requests("EXM") + repo.open_requests("SLP"):
         since = datetime.fromisoformat(record["waiting_since"]).astimezone(LONDON).date()
         days = calendar.working_days_between(since, today)
         who = ", ".join(name_of(service, a) for a in approvers_of(service, record)) \

@@ -75,7 +75,7 @@ class Ledger:
         """The record of a mail we sent with this Message-ID, or None if it is not ours."""
         message_id = _bracketed(message_id)
         month = month_of_message_id(message_id)
-        if month is None or not (self._store.folder / f"{ledger_file(month)}.json").exists():
+        if month is None or not self._store.has_file(ledger_file(month)):
             return None
         return self._table(month, "sent").get(Query().message_id == message_id)
 

@@ -3,8 +3,15 @@ from tinydb import Query
 
 from db.months import month_file, stored_months
 from db.store import Store
+from workflows import exemptions, slippage
 
 TABLES = {"EXM": "exemptions", "SLP": "slippage"}
+FINAL = {"EXM": exemptions.FINAL, "SLP": slippage.FINAL}
+
+# (month file path, kind) -> the file's stamp when every request of that kind in it was settled.
+# A settled request never changes again, so a pass need not re-read years of months to find the
+# few still open: a month is read again only once its file has changed.
+_settled: dict[tuple[str, str], tuple] = {}
 
 
 class RequestRepo:
@@ -33,7 +40,7 @@ class RequestRepo:
 
     def get(self, reference: str) -> dict | None:
         """One request by its reference, or None."""
-        if reference[:3] not in TABLES or not (self._store.folder / f"{month_file(reference[4:11])}.json").exists():
+        if reference[:3] not in TABLES or not self._store.has_file(month_file(reference[4:11])):
             return None
         return self._table(reference).get(Query().reference == reference)
 
@@ -50,4 +57,19 @@ class RequestRepo:
         rows = []
         for month in months or stored_months(self._store):
             rows += self._store.table(month_file(month), TABLES[kind]).all()
+        return sorted(rows, key=lambda r: r["reference"])
+
+    def open_requests(self, kind: str) -> list[dict]:
+        """Every request of one kind not yet settled, skipping months known to hold none (unchanged since)."""
+        rows = []
+        for month in stored_months(self._store):
+            key = (str(self._store.folder / f"{month_file(month)}.json"), kind)
+            stamp = self._store.file_stamp(month_file(month))
+            if stamp is not None and _settled.get(key) == stamp:
+                continue
+            waiting = [r for r in self._store.table(month_file(month), TABLES[kind]).all()
+                       if r["state"] not in FINAL[kind]]
+            rows += waiting
+            if stamp is not None and not waiting:
+                _settled[key] = stamp
         return sorted(rows, key=lambda r: r["reference"])

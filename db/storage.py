@@ -1,21 +1,26 @@
 """A TinyDB storage that keeps its file's content in memory and writes through a shared journal.
 
-Inside a transaction, writes are only staged; the Journal commits every staged file as one unit:
-first a journal file holding all new contents (written atomically), then each file atomically,
-then the journal is removed. If the process dies part-way, opening the store replays the journal,
-so several files change together or not at all. A commit that adds a file to the store also
-rewrites the manifest, in the same unit, so the manifest always lists every file there is.
+Inside a transaction, writes are only staged. With a write-ahead log (db/wal.py, the service's
+store), the Journal commits by appending the changed records to the log: one small fsync'd write,
+whatever the size of the files. The files are brought up to date later by a fold, which is the
+other way to commit: every changed file as one unit, first a journal file holding all new contents
+(written atomically), then each file atomically, then the journal is removed. If the process dies
+part-way, opening the store replays the journal, then folds the log, so several files change
+together or not at all. A fold that adds a file to the store also rewrites the manifest, in the
+same unit, so the manifest always lists every file there is.
 """
 import errno
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from tinydb.storages import Storage
 
 from core.errors import DiskFull, StoreError, StoreUnusable
-from db.check import Damaged, check_tables, note_written, read_text_json
+from db.check import Damaged, check_tables, note_written, read_json, read_text_json
 from db.files import dump, remove_durably, write_atomic
 from db.manifest import Manifest, manifest_path, name_of
+from db.wal import FOLD_BYTES, WriteAheadLog, apply
 
 JOURNAL_NAME = "journal.json"
 
@@ -23,23 +28,37 @@ JOURNAL_NAME = "journal.json"
 class Journal:
     """Collects the writes of one transaction and commits them as one."""
 
-    def __init__(self, folder: Path, *, read_only: bool = False, manifest: Manifest | None = None):
+    def __init__(self, folder: Path, *, read_only: bool = False, manifest: Manifest | None = None,
+                 logged: bool = False, read_log: bool = True):
         self.folder = folder
         self.path = folder / JOURNAL_NAME
         self.read_only = read_only
         self.manifest = manifest if manifest is not None else Manifest()
         self.active = False
+        self.logged = logged  # commits append to the write-ahead log; files change only at a fold
+        self.wal = WriteAheadLog(folder)
+        # What the log holds that the files do not, by file name: read when the journal is made (a
+        # log left by a crash, or by the daemon while a reader looks) and laid over each file read.
+        self.overlay: dict[str, list] = self.wal.read() if read_log else {}
         self._staged: dict[Path, "JournaledStorage"] = {}
         self._storages: list["JournaledStorage"] = []
+        self._unfolded: dict[Path, "JournaledStorage"] = {}
+        self.broken = False
 
     def attach(self, storage: "JournaledStorage") -> None:
         """Know a storage so a rolled-back transaction can reset its cache."""
         self._storages.append(storage)
 
+    def detach_all(self) -> None:
+        """Forget every storage: the storages refer to the journal, so this breaks the cycle on close."""
+        self._storages, self._staged, self._unfolded = [], {}, {}
+
     def begin(self) -> None:
         """Start staging writes."""
         if self.active:
             raise StoreError("a store transaction is already open; transactions do not nest")
+        if self.broken:
+            raise StoreError("the store's log could not be read back after a failed write; reopen the store")
         self.active, self._staged = True, {}
 
     def stage(self, storage: "JournaledStorage") -> None:
@@ -48,10 +67,60 @@ class Journal:
 
     def commit(self) -> None:
         """Make every staged write durable together."""
+        if self.logged:
+            self._commit_to_log()
+            return
         try:
             staged = {path: storage.text() for path, storage in self._staged.items()}
+            for storage in self._staged.values():
+                storage.changes()  # written whole: forget which records changed
         finally:
             self._staged, self.active = {}, False
+        self._write_files(staged)
+
+    def _commit_to_log(self) -> None:
+        try:
+            changes = [change for storage in self._staged.values() for change in storage.changes()]
+            staged = dict(self._staged)
+        finally:
+            self._staged, self.active = {}, False
+        if not changes:
+            return
+        try:
+            self.wal.append(changes)
+        except OSError as exc:
+            raise write_error(self.folder, exc) from None
+        self._unfolded.update(staged)
+        if self.wal.size > FOLD_BYTES:
+            try:
+                self.fold()
+            except (StoreError, Damaged):
+                pass  # the commit is durable in the log all the same; the fold is tried again at close
+
+    def pending_names(self) -> set[str]:
+        """The files whose latest content is only in the log (some not yet on disk at all)."""
+        return set(self.overlay) | {name for name in map(self._name, self._unfolded) if name}
+
+    def fold(self) -> None:
+        """Bring every file up to date with the log, as one unit, then remove the log.
+
+        Raises Damaged if the log or a file it changes is damaged, OSError if the disk fails.
+        """
+        if not self.overlay and not self._unfolded and not self.wal.path.exists():
+            return
+        if self.broken:
+            raise StoreError("the store's log could not be read back after a failed write; reopen the store")
+        texts = {path: storage.text() for path, storage in self._unfolded.items()}
+        for name, changes in self.overlay.items():
+            path = self.folder / f"{name}.json"
+            if path not in texts:
+                texts[path] = dump(apply(path, name, read_json(path) if path.exists() else None, changes))
+        self._write_files(texts)
+        self.wal.remove()
+        self.overlay, self._unfolded = {}, {}
+
+    def _write_files(self, staged: dict[Path, str]) -> None:
+        """Write whole files as one unit, with the manifest when a file is new to the store."""
         listed = self.manifest.files | {name for name in map(self._name, staged) if name}
         if listed != self.manifest.files:
             staged[manifest_path(self.folder)] = self.manifest.text(listed)  # last: files first, then the list
@@ -63,12 +132,6 @@ class Journal:
         self.manifest.files = listed
         for storage in self._storages:
             storage.committed(staged.get(storage.path))
-
-    def write_now(self, storage: "JournaledStorage") -> None:
-        """Commit one storage's change at once (a write made outside any transaction)."""
-        self.begin()
-        self.stage(storage)
-        self.commit()
 
     def write_all(self, staged: dict[Path, str]) -> None:
         """Write several files as one unit (through the journal when there is more than one)."""
@@ -86,8 +149,14 @@ class Journal:
         return name_of(self.folder, path)
 
     def rollback(self) -> None:
-        """Forget every staged write; caches go back to what is on disk."""
+        """Forget every staged write; caches go back to what is on disk (and, with a log, in it)."""
         self._staged, self.active = {}, False
+        if self.logged or self.overlay:
+            # The memory held committed changes not yet folded; the log on disk holds them all.
+            try:
+                self.overlay, self._unfolded = self.wal.read(), {}
+            except (OSError, Damaged):
+                self.broken = True  # nothing more is written or folded until the store is reopened
         for storage in self._storages:
             storage.discard()
 
@@ -120,56 +189,123 @@ class Journal:
 
 
 class JournaledStorage(Storage):
-    """TinyDB storage for one JSON file: reads from a cache, writes via the journal or atomically."""
+    """TinyDB storage for one JSON file: reads from a cache, writes via the journal (and its log)."""
 
     def __init__(self, path: Path, journal: Journal):
         self.path = path
+        self.name = name_of(journal.folder, path)
         self._journal = journal
+        self._touched: set[tuple[str, str]] = set()
+        self._whole = False  # written other than through a TrackedTable: log the whole file
+        self._operations = 0
+        self._stale = False
         self._disk, self._current = self._load()
         journal.attach(self)
 
     def _load(self) -> tuple[str | None, dict | None]:
         # The store checked every file it lists when it opened; a file changed behind its back since
         # is still never read as empty.
+        logged = self._journal.overlay.get(self.name)
         if not self.path.exists():
-            if self._journal.manifest.files and name_of(self._journal.folder, self.path) in self._journal.manifest.files:
+            if self._journal.manifest.files and self.name in self._journal.manifest.files:
                 raise StoreUnusable(f"{self.path} is listed in the store's manifest but missing; "
                                     "restore the store from a backup (`auditmail restore`)")
+            if logged:
+                return None, self._with_log(None, logged)
             return None, None
         try:
             text, data = read_text_json(self.path)
-            check_tables(self.path, name_of(self._journal.folder, self.path).split("/")[0], data)
+            check_tables(self.path, self.name.split("/")[0], data)
         except Damaged as exc:
             raise StoreUnusable(f"{exc}; restore the store from a backup (`auditmail restore`)") from None
-        return text, data
+        return text, (self._with_log(data, logged) if logged else data)
+
+    def _with_log(self, data, logged):
+        try:
+            return apply(self.path, self.name, data, logged)
+        except Damaged as exc:
+            raise StoreUnusable(f"{exc} (after the store's log); restore the store from a backup "
+                                "(`auditmail restore`)") from None
 
     def read(self):
         # The parsed data itself, not a copy: re-parsing a month's file on every query made each
         # message cost grow with the month. TinyDB edits it in place only on its way to write(), and
-        # a rollback re-parses the committed text, so the committed state is never lost.
+        # a rollback re-reads the committed state, so it is never lost.
+        if self._stale:
+            self._disk, self._current = self._load()
+            self._stale = False
         return self._current
+
+    @contextmanager
+    def operation(self):
+        """One table write: inside the caller's transaction, or committed on its own when there is none."""
+        own = not self._journal.active and not self._journal.read_only
+        if own:
+            self._journal.begin()
+        self._operations += 1
+        try:
+            yield
+        except BaseException:
+            if own:
+                self._journal.rollback()
+            raise
+        finally:
+            self._operations -= 1
+        if own:
+            try:
+                self._journal.commit()
+            except BaseException:
+                self._journal.rollback()  # never believe in memory what did not reach the disk
+                raise
+
+    def touch(self, table: str, doc_ids) -> None:
+        """Note records a table write changed (or removed), to be logged at commit."""
+        self._touched.update((table, str(doc_id)) for doc_id in doc_ids)
 
     def write(self, data) -> None:
         if self._journal.read_only:
             raise StoreError("this store was opened read-only (another process may be writing it)")
         self._current = data
+        if not self._operations:
+            self._whole = True
         if self._journal.active:
             self._journal.stage(self)
         else:
-            self._journal.write_now(self)
+            self._journal.begin()
+            self._journal.stage(self)
+            try:
+                self._journal.commit()
+            except BaseException:
+                self._journal.rollback()
+                raise
+
+    def changes(self) -> list[list]:
+        """The changes since the last commit, as log entries; forgets them."""
+        current = self.read() or {}
+        if self._whole:
+            changes = [[self.name, None, None, current]]
+        else:
+            changes = [[self.name, table, doc_id, current.get(table, {}).get(doc_id)]
+                       for table, doc_id in sorted(self._touched)]
+        self._touched, self._whole = set(), False
+        return changes
 
     def text(self) -> str:
         """The current content as the file's text."""
-        return dump(self._current)
+        return dump(self.read())
 
     def committed(self, text: str | None) -> None:
-        """Called by the journal after commit."""
+        """Called by the journal after the file was written."""
         if text is not None:
             self._disk = text
 
     def discard(self) -> None:
         """Called by the journal on rollback."""
-        self._current = None if self._disk is None else json.loads(self._disk)
+        self._touched, self._whole = set(), False
+        if self._journal.logged or self._journal.overlay or self._journal.broken:
+            self._stale = True  # the committed state is the file and the log: read both again when needed
+        else:
+            self._current = None if self._disk is None else json.loads(self._disk)
 
     def close(self) -> None:
         pass

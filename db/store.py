@@ -6,6 +6,7 @@
       outbox.json            mail stored but not yet sent (small: emptied as mail goes out)
       months/2026-11.json    one audit month's allocations, submissions, exemptions, slippage
       ledgers/2026-11.json   what happened that month: messages handled, mail sent, reminders, failures
+      wal.jsonl              changes committed but not yet folded into the files above (db/wal.py)
 
 A month's file stops changing once its month is over, so the cost of a write never grows with history.
 Opening the store checks it (db/opening.py): a missing or damaged store stops the command before
@@ -17,12 +18,14 @@ from pathlib import Path
 from tinydb import TinyDB
 from tinydb.table import Table
 
-from core.errors import StoreError
+from core.errors import StoreError, StoreUnusable
 from db.backups import take_backup
+from db.check import Damaged
 from db.files import clear_leftovers, remove_durably
 from db.lock import FolderLock
-from db.opening import check_location, checked_manifest, create_folder, write_manifest
+from db.opening import check_location, checked_manifest, create_folder, damage_message, write_manifest
 from db.storage import Journal, JournaledStorage, write_error
+from db.wal import TrackedTable
 
 MONTHLY = ("months/", "ledgers/")  # the files a purge may remove: never the roster or the outbox
 
@@ -33,12 +36,15 @@ class Store:
     Only `create=True` (init, roster import) may start a store where there is none; every other
     opening of a missing or empty folder is refused, so a mistyped `[store] path` consumes nothing.
     `backups` is where backups are kept, to name the newest good one when the store is damaged.
+    With `logged=True` a transaction is one small append to the write-ahead log (db/wal.py), and the
+    files are rewritten once, at the fold: when the store closes, or sooner if the log grows.
     """
 
     def __init__(self, folder: Path, *, writer: bool = True, wait_seconds: float = 0, create: bool = False,
-                 backups: Path | None = None):
+                 backups: Path | None = None, logged: bool = False):
         self.folder = Path(folder)
         self.backups = backups
+        self.logged = logged
         check_location(self.folder, create=create, writer=writer)
         if create:
             create_folder(self.folder)
@@ -47,14 +53,37 @@ class Store:
             self._lock.acquire(wait_seconds)
         try:
             if writer:
-                Journal(self.folder).replay()
+                Journal(self.folder, read_log=False).replay()
                 clear_leftovers(self.folder)
             self.manifest = checked_manifest(self.folder, create=create, writer=writer, backups=backups)
+            self._journal = self._new_journal(read_only=not writer)
+            if writer:
+                self._fold()  # what a crashed process logged becomes part of the files, checked
         except BaseException:
             self.close()
             raise
-        self._journal = Journal(self.folder, read_only=not writer, manifest=self.manifest)
         self._dbs: dict[str, TinyDB] = {}
+
+    def _new_journal(self, *, read_only: bool = False) -> Journal:
+        """A journal over the files, with the log's changes read (and checked) as an overlay."""
+        try:
+            return Journal(self.folder, read_only=read_only, manifest=self.manifest, logged=self.logged)
+        except Damaged as exc:
+            raise StoreUnusable(damage_message(str(exc), self.backups)) from None
+
+    def _fold(self) -> None:
+        try:
+            self._journal.fold()
+        except Damaged as exc:
+            raise StoreUnusable(damage_message(str(exc), self.backups)) from None
+        except OSError as exc:
+            raise write_error(self.folder, exc) from None
+
+    def fold(self) -> None:
+        """Write what the log holds into the files and empty the log (between transactions)."""
+        if self._lock is None or self._journal.active:
+            raise StoreError("the store must be open for writing, outside any transaction")
+        self._fold()
 
     def table(self, file: str, name: str) -> Table:
         """A table in one of the store's files, e.g. table("months/2026-11", "allocations")."""
@@ -62,11 +91,27 @@ class Store:
         if db is None:
             path = self.folder / f"{file}.json"
             db = self._dbs[file] = TinyDB(path, self._journal, storage=JournaledStorage)
+            db.table_class = TrackedTable  # each write says which records it changed, for the log
         return db.table(name)
 
     def files(self, prefix: str) -> list[str]:
         """The names of the files under a folder of the store, e.g. files("months") -> ["months/2026-11"]."""
-        return sorted(f"{prefix}/{p.stem}" for p in (self.folder / prefix).glob("*.json"))
+        on_disk = {f"{prefix}/{p.stem}" for p in (self.folder / prefix).glob("*.json")}
+        return sorted(on_disk | {n for n in self._journal.pending_names() if n.startswith(prefix + "/")})
+
+    def has_file(self, file: str) -> bool:
+        """Whether the store holds a file (on disk, or so far only in the log), e.g. has_file("ledgers/2026-11")."""
+        return (self.folder / f"{file}.json").exists() or file in self._journal.pending_names()
+
+    def file_stamp(self, file: str) -> tuple[int, int, int] | None:
+        """(inode, size, mtime) of a file as folded, or None when it is missing or the log changes it."""
+        if file in self._journal.pending_names():
+            return None
+        try:
+            stat = (self.folder / f"{file}.json").stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
     @contextmanager
     def transaction(self):
@@ -120,8 +165,9 @@ class Store:
     def _writable_between_transactions(self) -> None:
         if self._lock is None or self._journal.active:
             raise StoreError("the store must be open for writing, outside any transaction")
-        if self._journal.path.exists():
+        if self._journal.path.exists() or self._journal.broken:
             self._reload()  # finish a half-done commit first: a copy or a purge must see one whole state
+        self._fold()
 
     def _reload(self) -> None:
         """Forget every cached file and read the truth from disk, finishing a half-done commit first.
@@ -130,15 +176,20 @@ class Store:
         tables also cache query results and ids. Re-reading is the one way to be sure.
         """
         self._dbs.clear()
-        self._journal = Journal(self.folder, manifest=self.manifest)
-        self._journal.replay()
+        Journal(self.folder, read_log=False).replay()
         self.manifest = checked_manifest(self.folder, create=True, writer=True, backups=self.backups)
-        self._journal.manifest = self.manifest
+        self._journal = self._new_journal()
+        self._fold()
 
     def close(self) -> None:
-        """Release the writer lock."""
+        """Fold the log into the files (the end of a pass) and release the writer lock."""
+        if self._lock and hasattr(self, "_journal") and not self._journal.active:
+            with suppress(StoreError, OSError):
+                self._fold()  # if the disk is failing, the log stays and is folded at the next open
         if hasattr(self, "_dbs"):
             self._dbs.clear()
+        if hasattr(self, "_journal"):
+            self._journal.detach_all()  # no cycle keeps a closed pass's data alive
         if self._lock:
             self._lock.release()
 

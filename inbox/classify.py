@@ -79,13 +79,13 @@ Recogniser = Callable[[ParsedMail, Facts], Kind | None]
 
 def references_in(*texts: str) -> list[str]:
     """Every item reference (AUD/EXM/SLP) in the texts, upper-cased, first occurrence order."""
-    found: list[str] = []
+    # A dict keeps first-seen order and finds repeats at once: a reply quoting a letter that lists
+    # hundreds of allocations made a list's `in` cost grow with the square of their number.
+    found: dict[str, None] = {}
     for text in texts:
         for match in REFERENCE.finditer(text or ""):
-            ref = match.group(0).upper()
-            if ref not in found:
-                found.append(ref)
-    return found
+            found.setdefault(match.group(0).upper())
+    return list(found)
 
 
 class Classifier:

@@ -11,14 +11,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
-from types import MappingProxyType
 
 from core.errors import MalformedMessage
+from core.mail_policy import MAIL_POLICY
 from inbox.charsets import decode_bytes as _decode_bytes
 from inbox.html_text import html_to_text
 from inbox.sender import Sender, read_sender
@@ -77,10 +76,10 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
         raise ValueError("received_at must be timezone-aware")
     _check_header_block(raw)
     with _stage("reading the message structure"):
-        msg = BytesParser(policy=policy.default).parsebytes(_repair_folding(raw))
+        msg = BytesParser(policy=MAIL_POLICY).parsebytes(_repair_folding(raw))
         content_type = msg.get_content_type()
     with _stage("reading the headers"):
-        headers = {name: tuple(values) for name, values in _decoded_headers(msg).items()}
+        headers = DecodedHeaders(msg.raw_items())
         # The sender comes from the raw From header, never from its decoded display name.
         sender = read_sender([_undo_surrogates(v) for n, v in msg.raw_items() if n.strip().lower() == "from"])
         if sender and _from_lines_hidden(raw):
@@ -108,7 +107,7 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
         html=html,
         attachments=attachments,
         content_type=content_type,
-        headers=MappingProxyType(headers),
+        headers=headers,
     )
 
 
@@ -167,19 +166,45 @@ def _repair_folding(raw: bytes) -> bytes:
     return b"".join(lines) + sep + body if mended else raw
 
 
-def _decoded_headers(msg: EmailMessage) -> dict[str, list[str]]:
-    """Every header, lower-case name to decoded values in order."""
-    collected: dict[str, list[str]] = {}
-    for name, value in msg.raw_items():
-        collected.setdefault(name.lower(), []).append(_decode_header(name, value))
-    return collected
+class DecodedHeaders(Mapping):
+    """Lower-case header name to decoded values in order; each header is decoded the first time it is read.
+
+    Decoding costs more than the rest of parsing, and a message carries dozens of headers (Received,
+    DKIM, ARC ...) of which the service reads about ten: the rest are kept raw and never decoded.
+    """
+
+    def __init__(self, raw_items):
+        self._raw: dict[str, list[tuple[str, str]]] = {}
+        for name, value in raw_items:
+            self._raw.setdefault(name.lower(), []).append((name, value))
+        self._decoded: dict[str, tuple[str, ...]] = {}
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        values = self._decoded.get(key)
+        if values is None:
+            values = self._decoded[key] = tuple(_safely_decoded(name, value) for name, value in self._raw[key])
+        return values
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+def _safely_decoded(name: str, raw: str) -> str:
+    # Decoded after parsing, outside its error handling: hostile bytes give U+FFFD, never an exception.
+    try:
+        return _decode_header(name, raw)
+    except Exception:  # noqa: BLE001
+        return raw.encode("utf-8", "replace").decode("utf-8", "replace")
 
 
 def _decode_header(name: str, raw: str) -> str:
     """Decode RFC 2047 words and raw 8-bit bytes; fall back step by step rather than fail."""
     value = FOLD.sub("", _undo_surrogates(raw))
     try:
-        return str(policy.default.header_fetch_parse(name, value))
+        return str(MAIL_POLICY.header_fetch_parse(name, value))
     except Exception:  # the structured header parsers can raise on odd input; try the plain decoder
         try:
             return str(make_header(decode_header(value)))

@@ -5,6 +5,7 @@ force), as an instant in UTC so it compares directly with the mailbox's receipt 
 are Monday to Friday minus the bank holidays of England (England and Wales share the same list,
 substitute days included) and any closure days the council configures.
 """
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
@@ -56,6 +57,13 @@ def month_name(month: str) -> str:
     return f"{MONTH_NAMES[number - 1]} {year}"
 
 
+@functools.lru_cache(maxsize=1)
+def _england_bank_holidays():
+    """England's bank holidays, one object per process: it fills in each year on first look-up
+    (84 ms the first time), so a calendar built every pass would pay that every pass."""
+    return holidays.country_holidays("GB", subdiv="ENG")
+
+
 class WorkingCalendar:
     """Working days: Monday to Friday, minus England's bank holidays and the council's closure days."""
 
@@ -63,7 +71,7 @@ class WorkingCalendar:
         self.extra_closures = frozenset(extra_closures)
         # "ENG" gives England's list, substitute days such as Boxing Day (observed) included; the
         # object fills in each year the first time a date in it is looked up, with no network.
-        self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG")
+        self._bank_holidays = _england_bank_holidays()
 
     def holiday_name(self, d: date) -> str | None:
         """The name of the bank holiday or council closure on a day, or None."""

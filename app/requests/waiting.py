@@ -19,9 +19,7 @@ def chase_waiting_approvers(service) -> int:
     now, config = service.clock.now(), service.config
     calendar = WorkingCalendar(config.closure_days)
     repo, sent = RequestRepo(service.store), 0
-    for record in repo.all("EXM") + repo.all("SLP"):
-        if record["state"] in (exemptions.FINAL | slippage.FINAL):
-            continue
+    for record in repo.open_requests("EXM") + repo.open_requests("SLP"):
         reminded = service.ledger.done_at(record["month"], f"chase:reminder:{record['reference']}:{record['state']}")
         for chase in chases_due(record["reference"], record["state"], datetime.fromisoformat(record["waiting_since"]),
                                 now, calendar, remind_after=config.remind_after_working_days,

@@ -1,0 +1,174 @@
+"""The write-ahead log: one small fsync'd append per transaction, instead of rewriting whole files.
+
+    data/wal.jsonl   one line per committed transaction: {"c": [[file, table, id, record or null], ...]}
+
+In a store opened with `wal=True` (the service), a transaction's changed records are appended here
+and fsync'd: that append is the commit. The files themselves are brought up to date ("folded") at
+the end of a pass, when the log grows past FOLD_BYTES, before a backup or a purge, and on the next
+opening after a crash, through the journalled multi-file commit (db/storage.py), so a fold is
+all-or-nothing too. Each change sets a record or removes it, so folding a line twice gives the same
+files: a crash during a fold is finished by folding again.
+
+A line cut short by a crash mid-append was never acknowledged: it is ignored, and cut off before
+the next append. Any other line that cannot be read, or that would leave a file of the wrong shape,
+is damage: the store refuses to open, as for a damaged file.
+"""
+import json
+import os
+import re
+from pathlib import Path
+
+from tinydb.table import Table
+
+from core.durable import fsync_folder
+from db.check import Damaged, check_tables
+from db.files import FILE_MODE, dump, remove_durably
+
+WAL_NAME = "wal.jsonl"
+FOLD_BYTES = 8 << 20  # a month-end surge folds every few hundred messages; a quiet pass folds at its end
+FILE_NAME = re.compile(r"^[a-z_]+(/[0-9A-Za-z_-]+)?$")
+
+
+class WriteAheadLog:
+    """The log file of one store folder: read it whole, append one transaction, remove it after a fold."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / WAL_NAME
+        self.size = 0  # where the last whole line ends; anything after it is a torn append
+
+    def read(self) -> dict[str, list]:
+        """The logged changes grouped by file name, in order; raises Damaged if a whole line is unreadable."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            self.size = 0
+            return {}
+        except OSError as exc:
+            raise Damaged(self.path, f"cannot be read ({exc.strerror or exc})") from None
+        *lines, torn = data.split(b"\n")
+        self.size = len(data) - len(torn)
+        changes: dict[str, list] = {}
+        for number, line in enumerate(lines, 1):
+            for change in _checked_line(self.path, number, line):
+                changes.setdefault(change[0], []).append(change)
+        for name, logged in changes.items():
+            # Every logged record checked as the store checks its files, before any is laid over one.
+            records: dict = {}
+            for _, table, doc_id, record in logged:
+                if table is None:
+                    check_tables(self.path, name.split("/", 1)[0], record)
+                elif record is not None:
+                    records.setdefault(table, {})[doc_id] = record
+            check_tables(self.path, name.split("/", 1)[0], records)
+        return changes
+
+    def append(self, changes: list[list]) -> None:
+        """Make one transaction's changes durable: one write and one fsync (raises OSError, log unchanged)."""
+        line = (dump({"c": changes}) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), FILE_MODE)
+        try:
+            if os.fstat(fd).st_size != self.size:
+                os.ftruncate(fd, self.size)  # a torn append from a failed write must not glue onto this line
+            os.lseek(fd, self.size, os.SEEK_SET)
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError:
+            try:
+                os.ftruncate(fd, self.size)
+            except OSError:
+                pass  # left torn: ignored when read, cut off before the next append
+            raise
+        finally:
+            os.close(fd)
+        if self.size == 0:
+            fsync_folder(self.path.parent)  # the log's own name must survive a power cut
+        self.size += len(line)
+
+    def remove(self) -> None:
+        """Forget the log once every change in it is in the files."""
+        remove_durably(self.path)
+        self.size = 0
+
+
+def apply(path: Path, name: str, data: dict | None, changes: list[list]) -> dict:
+    """`data` (a file's tables, or None for a new file) with `changes` made, checked for shape."""
+    data = {} if data is None else data
+    for _, table, doc_id, record in changes:
+        if table is None:
+            data = record  # a whole file written other than through a table
+            continue
+        rows = data.setdefault(table, {})
+        if record is None:
+            rows.pop(doc_id, None)
+        else:
+            rows[doc_id] = record
+    check_tables(path, name.split("/", 1)[0], data)
+    return data
+
+
+def _checked_line(path: Path, number: int, line: bytes) -> list[list]:
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        raise Damaged(path, f"line {number} is not valid JSON") from None
+    changes = entry.get("c") if isinstance(entry, dict) else None
+    if not isinstance(changes, list):
+        raise Damaged(path, f"line {number} is not a logged transaction")
+    for change in changes:
+        if not (isinstance(change, list) and len(change) == 4 and isinstance(change[0], str)
+                and FILE_NAME.match(change[0]) and _is_change(change[1], change[2], change[3])):
+            raise Damaged(path, f"line {number} holds a change that is not one: {str(change)[:80]}")
+    return changes
+
+
+def _is_change(table, doc_id, record) -> bool:
+    if table is None:
+        return doc_id is None and isinstance(record, dict)
+    return (isinstance(table, str) and isinstance(doc_id, str) and doc_id.isdigit()
+            and (record is None or isinstance(record, dict)))
+
+
+class TrackedTable(Table):
+    """A TinyDB table that tells its storage which records each write changed, so only those are logged."""
+
+    def insert(self, document):
+        with self._storage.operation():
+            doc_id = super().insert(document)
+            self._storage.touch(self.name, [doc_id])
+        return doc_id
+
+    def insert_multiple(self, documents):
+        with self._storage.operation():
+            ids = super().insert_multiple(documents)
+            self._storage.touch(self.name, ids)
+        return ids
+
+    def update(self, fields, cond=None, doc_ids=None):
+        with self._storage.operation():
+            ids = super().update(fields, cond, doc_ids)
+            self._storage.touch(self.name, ids)
+        return ids
+
+    def update_multiple(self, updates):
+        with self._storage.operation():
+            ids = super().update_multiple(updates)
+            self._storage.touch(self.name, ids)
+        return ids
+
+    def upsert(self, document, cond=None):
+        with self._storage.operation():
+            return super().upsert(document, cond)  # through update/insert, which are tracked
+
+    def remove(self, cond=None, doc_ids=None):
+        with self._storage.operation():
+            ids = super().remove(cond, doc_ids)
+            self._storage.touch(self.name, ids)
+        return ids
+
+    def truncate(self):
+        with self._storage.operation():
+            ids = list(self._read_table())
+            super().truncate()
+            self._storage.touch(self.name, ids)

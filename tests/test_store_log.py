@@ -1,0 +1,171 @@
+"""The write-ahead log: a transaction is one small fsync'd append, and a crash at any instant loses nothing committed."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from core.errors import DiskFull, StoreUnusable
+from db.store import Store
+from db.wal import WAL_NAME
+
+ROOT = os.path.dirname(os.path.dirname(__file__))
+
+
+def items(folder, file: str) -> list[int]:
+    with Store(folder, writer=False) as store:
+        return [row["value"] for row in store.table(file, "items").all()]
+
+
+def on_disk(folder, file: str) -> list[int]:
+    return [row["value"] for row in json.loads((folder / f"{file}.json").read_text())["items"].values()]
+
+
+def a_store(tmp_path) -> None:
+    with Store(tmp_path, create=True) as store:
+        with store.transaction():
+            store.table("months/2026-11", "items").insert({"value": 1})
+            store.table("ledgers/2026-11", "items").insert({"value": 1})
+
+
+def test_a_commit_is_one_append_and_one_fsync_and_the_files_change_at_close(tmp_path, monkeypatch):
+    a_store(tmp_path)
+    store = Store(tmp_path, logged=True)
+    with store.transaction():
+        store.table("months/2026-11", "items").insert({"value": 0})  # the log's first line: it is made
+    real, synced = os.fsync, []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    with store.transaction():
+        store.table("months/2026-11", "items").update({"value": 2})
+        store.table("ledgers/2026-11", "items").insert({"value": 2})
+    monkeypatch.undo()
+    assert len(synced) == 1
+    assert on_disk(tmp_path, "months/2026-11") == [1]  # not rewritten yet
+    assert items(tmp_path, "months/2026-11") == [2, 2]  # a reader sees the log laid over the file
+    store.close()
+    assert on_disk(tmp_path, "months/2026-11") == [2, 2] and on_disk(tmp_path, "ledgers/2026-11") == [1, 2]
+    assert not (tmp_path / WAL_NAME).exists()
+
+
+KILLED_BEFORE_THE_FOLD = """
+import os, sys
+from db.store import Store
+store = Store(sys.argv[1], logged=True)
+with store.transaction():
+    store.table("months/2026-11", "items").update({"value": 2})
+    store.table("ledgers/2026-12", "items").insert({"value": 2})
+os._exit(9)  # killed: the files were never rewritten, only the log holds the change
+"""
+
+KILLED_DURING_THE_FOLD = KILLED_BEFORE_THE_FOLD.replace("os._exit(9)  #", """real, calls = os.replace, []
+def dying(*args):
+    calls.append(args)
+    if len(calls) == 2:      # 1: the fold's journal in place, 2: the first file, never
+        os._exit(9)
+    return real(*args)
+os.replace = dying
+store.close()
+#""")
+
+
+@pytest.mark.parametrize("script", [KILLED_BEFORE_THE_FOLD, KILLED_DURING_THE_FOLD], ids=["before", "during"])
+def test_a_process_killed_before_or_during_the_fold_loses_nothing_it_committed(tmp_path, script):
+    a_store(tmp_path)
+    killed = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT)
+    assert killed.returncode == 9 and (tmp_path / WAL_NAME).exists()
+    with Store(tmp_path) as store:  # the next opening folds the log, checked, into the files
+        assert not (tmp_path / WAL_NAME).exists()
+        assert store.files("ledgers") == ["ledgers/2026-11", "ledgers/2026-12"]
+    assert on_disk(tmp_path, "months/2026-11") == [2] and on_disk(tmp_path, "ledgers/2026-12") == [2]
+    assert "ledgers/2026-12" in json.loads((tmp_path / "manifest.json").read_text())["files"]
+
+
+def test_an_append_cut_short_by_a_crash_was_never_committed_and_is_cut_off(tmp_path):
+    a_store(tmp_path)
+    with Store(tmp_path, logged=True) as store:
+        with store.transaction():
+            store.table("months/2026-11", "items").update({"value": 2})
+        with (tmp_path / WAL_NAME).open("ab") as log:
+            log.write(b'{"c":[["months/2026-11","items","1",{"val')  # the power went mid-write
+        assert items(tmp_path, "months/2026-11") == [2]
+        store._journal.wal.size = (tmp_path / WAL_NAME).stat().st_size - 41  # as if this process had written it
+        with store.transaction():
+            store.table("months/2026-11", "items").update({"value": 3})
+    assert on_disk(tmp_path, "months/2026-11") == [3]
+
+
+@pytest.mark.parametrize("line, problem", [
+    (b"not json\n", "line 1 is not valid JSON"),
+    (b'{"c":[["months/2026-11","items","x",{}]]}\n', "line 1 holds a change that is not one"),
+    (b'{"c":[["months/2026-11","allocations","1",{"reference":7}]]}\n', "has no valid 'reference'"),
+], ids=["garbled", "bad id", "wrong shape"])
+def test_a_damaged_log_stops_the_store_opening_like_a_damaged_file(tmp_path, line, problem):
+    a_store(tmp_path)
+    (tmp_path / WAL_NAME).write_bytes(line + b'{"c":[]}\n')
+    with pytest.raises(StoreUnusable, match=problem):
+        Store(tmp_path)
+    with pytest.raises(StoreUnusable, match=problem):
+        Store(tmp_path, writer=False)
+    assert on_disk(tmp_path, "months/2026-11") == [1]  # nothing was folded from it
+
+
+def test_a_full_disk_while_appending_changes_nothing_and_the_next_commit_works(tmp_path, monkeypatch):
+    a_store(tmp_path)
+    with Store(tmp_path, logged=True) as store:
+        with store.transaction():
+            store.table("months/2026-11", "items").update({"value": 2})
+        real = os.fsync
+
+        def disk_full(fd):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "fsync", disk_full)
+        with pytest.raises(DiskFull):
+            with store.transaction():
+                store.table("months/2026-11", "items").update({"value": 3})
+                store.table("ledgers/2026-11", "items").insert({"value": 3})
+        monkeypatch.setattr(os, "fsync", real)
+        assert [r["value"] for r in store.table("months/2026-11", "items").all()] == [2]
+        assert [r["value"] for r in store.table("ledgers/2026-11", "items").all()] == [1]
+        with store.transaction():
+            store.table("ledgers/2026-11", "items").insert({"value": 4})
+    assert on_disk(tmp_path, "months/2026-11") == [2] and on_disk(tmp_path, "ledgers/2026-11") == [1, 4]
+
+
+def test_a_closed_store_leaves_no_cycle_holding_its_data(tmp_path):
+    a_store(tmp_path)
+    store = Store(tmp_path, logged=True)
+    store.table("months/2026-11", "items").all()
+    journal = store._journal
+    store.close()
+    assert journal._storages == [] and journal._unfolded == {}
+
+
+def a_request(reference: str, state: str) -> dict:
+    return {"reference": reference, "state": state, "history": [], "month": reference[4:11]}
+
+
+def test_a_pass_reads_again_only_the_months_that_hold_open_requests_or_changed(tmp_path):
+    from db.requests import RequestRepo
+
+    with Store(tmp_path, create=True, logged=True) as store:
+        with store.transaction():
+            RequestRepo(store).add(a_request("EXM-2025-01-001", "approved"))
+            RequestRepo(store).add(a_request("EXM-2026-11-001", "awaiting_hos"))
+    read = []
+    with Store(tmp_path, logged=True) as store:
+        real = store.table
+        store.table = lambda file, name: read.append(file) or real(file, name)
+        assert [r["reference"] for r in RequestRepo(store).open_requests("EXM")] == ["EXM-2026-11-001"]
+    assert read == ["months/2025-01", "months/2026-11"]
+    read.clear()
+    with Store(tmp_path, logged=True) as store:
+        real = store.table
+        store.table = lambda file, name: read.append(file) or real(file, name)
+        assert [r["reference"] for r in RequestRepo(store).open_requests("EXM")] == ["EXM-2026-11-001"]
+        assert read == ["months/2026-11"]  # the settled month, unchanged, is not read again
+        with store.transaction():
+            RequestRepo(store).add(a_request("EXM-2025-01-002", "awaiting_hos"))  # only in the log so far
+        assert [r["reference"] for r in RequestRepo(store).open_requests("EXM")] == \
+            ["EXM-2025-01-002", "EXM-2026-11-001"]
