@@ -8,6 +8,7 @@ the process ends, even by a crash):
   daemon.lock  held by `run` for its whole life, so a second daemon refuses to start.
 """
 import errno
+from contextlib import suppress
 import os
 import time
 from pathlib import Path
@@ -58,7 +59,8 @@ class FolderLock:
             handle.write(str(os.getpid()))
             handle.flush()
         except OSError as exc:
-            handle.close()
+            with suppress(OSError):  # closing flushes the same unwritten bytes, and fails the same way
+                handle.close()
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise DiskFull(f"the disk holding {self.path.parent} is full; nothing was changed. "
                                "Free some space and try again") from None
