@@ -190,7 +190,7 @@ def fingerprint(site: Path) -> tuple:
 
 # -- the whole experiment -------------------------------------------------------------------------
 def experiment(folder: Path, *, messages: int, kills: int, seed: int,
-               delays: tuple[float, float] = (0.0, 0.5)) -> tuple[Figures, list[Mail]]:
+               delays: tuple[float, float] = (0.0, 0.15)) -> tuple[Figures, list[Mail]]:
     """Prepare, run clean, run with kills, compare; the figures of the whole experiment, and the mix."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
