@@ -17,7 +17,8 @@ from typing import Callable, Iterator
 from core.backoff import Backoff
 from core.errors import PermanentFailure, TemporaryFailure, TransportError
 from core.netdiag import tls_context
-from inbox.imap_connection import DROPPED, ImapSettings, Login, check, connect, folder_name, log_out, utf7
+from inbox.imap_connection import (DROPPED, ImapSettings, Login, check, closed_on_failure, connect, folder_name,
+                                   log_out, utf7)
 from inbox.imap_idle import IdleDropped, idle
 from inbox.mailbox import Incoming, TransportState
 
@@ -45,7 +46,7 @@ class ImapReader:
         if self._context is None and self.settings.security != "plain":
             self._context = tls_context()  # made once: loading the system's authorities takes a while
         connection = connect(self.settings, self._login, self._context)
-        try:
+        with closed_on_failure(connection, log_out, f"{self.settings.where} closed the connection while we set up"):
             existing = _folders(connection)
             for name in (self.settings.processed_folder, self.settings.failed_folder):
                 if utf7(name) not in existing:
@@ -58,12 +59,6 @@ class ImapReader:
                 raise PermanentFailure(f"the IMAP folder {self.settings.inbox_folder!r} does not exist or cannot be "
                                        f"opened (imap.inbox_folder): {data[0].decode(errors='replace')}")
             self._check_uidvalidity(connection)
-        except DROPPED as exc:
-            log_out(connection)
-            raise TemporaryFailure(f"{self.settings.where} closed the connection while we set up: {exc}") from None
-        except BaseException:
-            log_out(connection)
-            raise
         return connection
 
     def _check_uidvalidity(self, connection: imaplib.IMAP4) -> None:

@@ -6,8 +6,9 @@ diagnosis. Folder names are quoted and written in IMAP's modified UTF-7, so "Tra
 import base64
 import imaplib
 import ssl
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from core.errors import PermanentFailure, TemporaryFailure
 from core.netdiag import CONNECT_TIMEOUT, connect_failure, tls_context, xoauth2
@@ -66,18 +67,25 @@ def connect(settings: ImapSettings, login: Login, context: ssl.SSLContext | None
                 connection.starttls(context)
     except (imaplib.IMAP4.error, OSError, EOFError) as exc:
         raise connect_failure(exc, "the IMAP server", settings.host, settings.port, "imap") from None
-    try:
+    with closed_on_failure(connection, _quietly_close, f"{settings.where} closed the connection while we logged in"):
         _log_in(connection, settings, login)
         # Servers announce more after login (MOVE, UIDPLUS); imaplib keeps the list from before it.
         data = check(connection.capability(), "list its capabilities")
         connection.capabilities = tuple(data[-1].decode().upper().split())
-    except DROPPED as exc:
-        _quietly_close(connection)
-        raise TemporaryFailure(f"{settings.where} closed the connection while we logged in ({exc})") from None
-    except BaseException:
-        _quietly_close(connection)
-        raise
     return connection
+
+
+@contextmanager
+def closed_on_failure(connection: imaplib.IMAP4, close: Callable[[imaplib.IMAP4], None], dropped: str) -> Iterator[None]:
+    """Close a half-set-up connection on any failure; a dropped one is a TemporaryFailure saying `dropped`."""
+    try:
+        yield
+    except DROPPED as exc:
+        close(connection)
+        raise TemporaryFailure(f"{dropped} ({exc})") from None
+    except BaseException:
+        close(connection)
+        raise
 
 
 def _log_in(connection: imaplib.IMAP4, settings: ImapSettings, login: Login) -> None:
