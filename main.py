@@ -11,7 +11,7 @@ from pathlib import Path
 from app import commands
 from app.demo import run_demo
 from app.doctor import checks as run_doctor
-from app.service import open_service
+from app.context import open_context
 from core.clock import Clock, parse_instant
 from core.config import load_config
 from core.errors import AuditMailError
@@ -120,30 +120,30 @@ def main(argv: list[str] | None = None) -> int:
             print("dry run: one pass only, as `once` would do it")
             args.command = "once"
         if args.command == "run":
-            commands.run(lambda mailbox: open_service(config, clock, mailbox=mailbox), config)
+            commands.run(lambda mailbox: open_context(config, clock, mailbox=mailbox), config)
             return 0
-        service = open_service(config, clock, dry_run_output=output, read_only=args.command in READ_ONLY_COMMANDS)
+        ctx = open_context(config, clock, dry_run_output=output, read_only=args.command in READ_ONLY_COMMANDS)
         try:
             if args.command == "issue":
-                counts = commands.issue(service, args.month.strip(), args.allocations)
+                counts = commands.issue(ctx, args.month.strip(), args.allocations)
                 print(f"{counts['new']} allocation(s) issued in {counts['letters']} letter(s); "
                       f"{counts['already_issued']} already issued, not sent again"
                       + (" (dry run: nothing was changed or sent)" if args.dry_run else ""))
             elif args.command == "status":
-                print(commands.status(service, args.month))
+                print(commands.status(ctx, args.month))
             elif args.command == "retry":
-                names = commands.retry(service, args.names, args.retry_all, dry_run=args.dry_run)
+                names = commands.retry(ctx, args.names, args.retry_all, dry_run=args.dry_run)
                 print(("dry run: would bring back " if args.dry_run else "brought back to the inbox: ")
                       + (", ".join(names) or "nothing (failed/ is empty)")
                       + ("" if args.dry_run or not names else f"; the next pass (`{_me()} --config {args.config} once`, or the daemon) handles them"))
             elif args.command == "once":
-                counts = commands.once(service)
+                counts = commands.once(ctx)
                 print(f"{counts['handled']} message(s) handled, {counts['sent']} sent"
                       + (" (dry run: nothing was changed or sent)" if args.dry_run else ""))
             elif args.command == "resend":
-                print(_resent(commands.resend(service, None if args.all else args.message_id), args.dry_run))
+                print(_resent(commands.resend(ctx, None if args.all else args.message_id), args.dry_run))
         finally:
-            service.close()
+            ctx.close()
     except AuditMailError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code

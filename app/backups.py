@@ -17,17 +17,17 @@ log = logging.getLogger("auditmail.backup")
 NEWEST = "newest"
 
 
-def take_daily_backup(service) -> None:
+def take_daily_backup(ctx) -> None:
     """Scheduled: today's checked copy of the store into [store] backup_path, unless it is already there."""
     try:
-        made = service.store.back_up(service.config.backup_path, service.clock.london_today().isoformat(),
-                                     service.config.backups_kept)
+        made = ctx.store.back_up(ctx.config.backup_path, ctx.clock.london_today().isoformat(),
+                                     ctx.config.backups_kept)
     except StoreError as exc:
         # Mail keeps flowing without today's backup; the next pass tries again, loudly.
         log.error("backup not taken: %s; trying again at the next pass", exc.message)
         return
     if made:
-        log.info("backup taken: %s (the newest %d are kept)", made, service.config.backups_kept)
+        log.info("backup taken: %s (the newest %d are kept)", made, ctx.config.backups_kept)
 
 
 def backups_table(config: Config) -> list[str]:

@@ -8,7 +8,7 @@ from app.daemon import Daemon, one_pass
 from app.cycle.issue import issue_month
 from app.files import read_csv
 from app.status import month_status
-from app.service import WAIT_FOR_STORE_SECONDS, Service
+from app.context import WAIT_FOR_STORE_SECONDS, Context
 from core.clock import Clock
 from core.config import load_config
 from core.errors import AuditMailError, ConfigError, InputFileError, StoreUnusable, UsageError
@@ -85,47 +85,47 @@ def import_roster(store_path: Path, csv_path: Path, store: Store | None = None, 
     return len(people)
 
 
-def issue(service: Service, month: str, csv_path: Path) -> dict:
+def issue(ctx: Context, month: str, csv_path: Path) -> dict:
     """Issue a month's allocations and send the letters (what is already issued is skipped)."""
-    counts = issue_month(service, month, csv_path)
-    service.postman.deliver_pending()
+    counts = issue_month(ctx, month, csv_path)
+    ctx.postman.deliver_pending()
     return counts
 
 
-def status(service: Service, month: str | None) -> str:
+def status(ctx: Context, month: str | None) -> str:
     """The month's status table."""
-    return month_status(service, month)
+    return month_status(ctx, month)
 
 
-def once(service: Service) -> dict:
+def once(ctx: Context) -> dict:
     """One intake pass plus whatever scheduled work is due."""
-    return one_pass(service)
+    return one_pass(ctx)
 
 
-def retry(service: Service, names: list[str], everything: bool, *, dry_run: bool = False) -> list[str]:
+def retry(ctx: Context, names: list[str], everything: bool, *, dry_run: bool = False) -> list[str]:
     """Bring mail set aside in failed/ back into the inbox with its attempts reset; returns the names."""
     if not names and not everything:
         raise UsageError("name the messages to bring back (as `status` lists them), or use --all")
-    return failed_mail.retry(service, names, everything, dry_run=dry_run)
+    return failed_mail.retry(ctx, names, everything, dry_run=dry_run)
 
 
 # --- sending that never stalls: letters set aside, and sent again --------------------------------
 
-def resend(service: Service, message_id: str | None) -> dict:
+def resend(ctx: Context, message_id: str | None) -> dict:
     """Put one set-aside letter (or all, with None) back in the outbox, end any pause, send now; returns counts.
 
     A person resending says the server is fixed, so a pause in sending ends too. What still cannot go
     is retried or set aside again as any letter is, and `status` says so.
     """
-    with service.store.transaction():
-        outbox = OutboxRepo(service.store)
+    with ctx.store.transaction():
+        outbox = OutboxRepo(ctx.store)
         back = outbox.put_back(_bracketed(message_id) if message_id else None)
         if message_id and not back:
             raise UsageError(f"no letter with Message-ID {_bracketed(message_id)} is set aside "
                              "(`status` lists those that are)")
         outbox.resume()
-    sent = service.postman.deliver_pending()
-    outbox = OutboxRepo(service.store)
+    sent = ctx.postman.deliver_pending()
+    outbox = OutboxRepo(ctx.store)
     ids = {r["message_id"] for r in back}
     waiting = [r for r in outbox.pending() if r["message_id"] in ids]
     aside = [r for r in outbox.set_aside_letters() if r["message_id"] in ids]
@@ -136,7 +136,7 @@ def _bracketed(message_id: str) -> str:
     return f"<{message_id.strip().strip('<>')}>"
 
 
-def run(open_pass: Callable[[Mailbox], Service], config) -> None:
+def run(open_pass: Callable[[Mailbox], Context], config) -> None:
     """The daemon, until SIGTERM or SIGINT; `open_pass(mailbox)` opens the service for one pass.
 
     A store found missing or damaged, or a roster that no longer fits the configuration (its Director
@@ -145,7 +145,7 @@ def run(open_pass: Callable[[Mailbox], Service], config) -> None:
     """
     unusable: list[AuditMailError] = []
 
-    def open_checked(mailbox: Mailbox) -> Service:
+    def open_checked(mailbox: Mailbox) -> Context:
         try:
             return open_pass(mailbox)
         except (StoreUnusable, ConfigError) as exc:

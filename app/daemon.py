@@ -21,7 +21,7 @@ from typing import Callable
 import schedule
 
 from app.intake import intake_pass
-from app.service import Service
+from app.context import Context
 from app.transports import open_mailbox
 from core.backoff import MAILBOX_RETRY, Backoff
 from core.config import Config
@@ -32,16 +32,16 @@ from inbox.mailbox import Mailbox
 log = logging.getLogger("auditmail.daemon")
 
 
-def one_pass(service: Service, should_stop=lambda: False) -> dict:
+def one_pass(ctx: Context, should_stop=lambda: False) -> dict:
     """Send what is waiting, handle the inbox, run due scheduled work, send again; returns counts."""
-    sent = service.postman.deliver_pending()  # mail a crash left unsent goes first
-    handled, answered = intake_pass(service, should_stop)
+    sent = ctx.postman.deliver_pending()  # mail a crash left unsent goes first
+    handled, answered = intake_pass(ctx, should_stop)
     sent += answered
-    for job in service.scheduled:
+    for job in ctx.scheduled:
         if should_stop():
             break
-        job(service)
-    sent += service.postman.deliver_pending()
+        job(ctx)
+    sent += ctx.postman.deliver_pending()
     return {"handled": handled, "sent": sent}
 
 
@@ -52,7 +52,7 @@ class Daemon:
     `connect(config)` opens the mailbox (app.transports.open_mailbox).
     """
 
-    def __init__(self, open_pass: Callable[[Mailbox], Service], config: Config, *,
+    def __init__(self, open_pass: Callable[[Mailbox], Context], config: Config, *,
                  connect: Callable[[Config], Mailbox] = open_mailbox, retry: Backoff = MAILBOX_RETRY):
         self._open_pass, self._config, self._connect, self._retry = open_pass, config, connect, retry
         self._stop = threading.Event()
@@ -125,11 +125,11 @@ class Daemon:
         # `schedule` lets a job's exception escape and kill the loop; a pass that fails on the store
         # is logged and tried again at the next poll, one that fails on the mailbox reconnects.
         try:
-            service = self._open_pass(self._mailbox)
+            ctx = self._open_pass(self._mailbox)
             try:
-                counts = one_pass(service, self._stop.is_set)
+                counts = one_pass(ctx, self._stop.is_set)
             finally:
-                service.close()
+                ctx.close()
         except TransportError as exc:
             self._lost("pass stopped: the mailbox failed", exc.message)
             return

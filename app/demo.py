@@ -14,7 +14,7 @@ from typing import Callable
 
 from app import commands, demo_mail as mail
 from app.daemon import one_pass
-from app.service import open_service
+from app.context import open_context
 from app.status import month_status
 from core.clock import LONDON, Clock
 from core.config import load_config
@@ -95,13 +95,13 @@ def run_demo(folder: Path, say: Callable[[str], None]) -> Path:
     sent_before: set[str] = set()
 
     def step(when: datetime, action: Callable | None = None) -> None:
-        service = open_service(config, Clock(when))
+        ctx = open_context(config, Clock(when))
         try:
             if action:
-                action(service)
-            one_pass(service)
+                action(ctx)
+            one_pass(ctx)
         finally:
-            service.close()
+            ctx.close()
         _narrate(list(_sent(folder, sent_before)), say)
 
     issue_at = london("2026-12-01T08:30")
@@ -114,8 +114,8 @@ def run_demo(folder: Path, say: Callable[[str], None]) -> Path:
             deliver(folder / "mailbox" / "inbox", _email(folder, step_, when), received_at=when)
         step(when)
     say("")
-    with _reader(config, london("2027-01-06T16:00")) as service:
-        say(month_status(service, MONTH))
+    with _reader(config, london("2027-01-06T16:00")) as ctx:
+        say(month_status(ctx, MONTH))
     return folder / "mailbox" / "sent"
 
 
@@ -181,7 +181,7 @@ class _reader:
     """The service opened read-only for the final status, closed afterwards."""
 
     def __init__(self, config, now):
-        self._service = open_service(config, Clock(now), read_only=True)
+        self._service = open_context(config, Clock(now), read_only=True)
 
     def __enter__(self):
         return self._service

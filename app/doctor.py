@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from app.service import open_checked_store
+from app.context import open_checked_store
 from app.transports import open_mailbox
 from core.clock import Clock
 from core.config import Config, load_config

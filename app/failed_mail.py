@@ -21,12 +21,12 @@ RETRY_HINT = "bring one back with `auditmail --config {config} retry NAME`, or a
 SHOWN = 20
 
 
-def failed_folder(service) -> FailedMail | None:
+def failed_folder(ctx) -> FailedMail | None:
     """The mailbox's failed folder, when its transport can list it and bring mail back."""
-    if service.config.transport != "maildir":
+    if ctx.config.transport != "maildir":
         return None  # only the embedded mailbox can do this for now; and `status` never connects to a server
     # Folders on disk: looking at them is not connecting, so `status` can list them.
-    return MaildirMailbox(service.config.maildir_path)
+    return MaildirMailbox(ctx.config.maildir_path)
 
 
 def shown_name(name: str) -> str:
@@ -34,12 +34,12 @@ def shown_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace").split(":2,")[0].removeprefix("cur/").removeprefix("new/")
 
 
-def retry(service, names: list[str], everything: bool, *, dry_run: bool = False) -> list[str]:
+def retry(ctx, names: list[str], everything: bool, *, dry_run: bool = False) -> list[str]:
     """Bring the named messages (or all) back from failed/ with their attempts reset; returns their names."""
-    folder = failed_folder(service)
+    folder = failed_folder(ctx)
     if folder is None:
         raise UsageError(f"retry works only with the embedded maildir transport for now (this mailbox uses "
-                         f"{service.config.transport}); move the message back to the inbox in a mail client")
+                         f"{ctx.config.transport}); move the message back to the inbox in a mail client")
     waiting = folder.set_aside()
     if everything:
         chosen = waiting
@@ -56,28 +56,28 @@ def retry(service, names: list[str], everything: bool, *, dry_run: bool = False)
     if dry_run:
         return [shown_name(item.name) for item in chosen]
     for item in chosen:
-        _bring_back(service, folder, item)
+        _bring_back(ctx, folder, item)
     return [shown_name(item.name) for item in chosen]
 
 
-def _bring_back(service, folder: FailedMail, item: SetAside) -> None:
+def _bring_back(ctx, folder: FailedMail, item: SetAside) -> None:
     # The attempts are reset first: a crash between the two steps leaves the message in failed/
     # with nothing lost, and running `retry` again finishes the job.
     key = message_key(folder.read_set_aside(item), item.received_at)
-    with service.store.transaction():
-        service.ledger.set_attempts(key, item.received_at, 0)
+    with ctx.store.transaction():
+        ctx.ledger.set_attempts(key, item.received_at, 0)
     folder.bring_back(item)
     log.info("retry message_id=%s file=%s: brought back to the inbox, attempts reset", one_line(key, 250), shown_name(item.name))
 
 
-def failed_section(service) -> list[str]:
+def failed_section(ctx) -> list[str]:
     """`status` lines for the mail in failed/, each with the reason it was set aside, and the way out."""
-    folder = failed_folder(service)
+    folder = failed_folder(ctx)
     items = folder.set_aside() if folder else []
     if not items:
         return []
-    reasons = _reasons(service, items)
-    lines = ["", f"Set aside in failed/ ({len(items)}); {RETRY_HINT.format(config=service.config.source)}:"]
+    reasons = _reasons(ctx, items)
+    lines = ["", f"Set aside in failed/ ({len(items)}); {RETRY_HINT.format(config=ctx.config.source)}:"]
     for item in items[-SHOWN:]:
         name = shown_name(item.name)
         reason = reasons.get(name, "")
@@ -88,11 +88,11 @@ def failed_section(service) -> list[str]:
     return lines
 
 
-def _reasons(service, items: list[SetAside]) -> dict[str, str]:
+def _reasons(ctx, items: list[SetAside]) -> dict[str, str]:
     """Why each message was set aside, from the triage notes of the month it was received."""
     reasons = {}
     for month in sorted({month_of(item.received_at) for item in items}):
-        for note in service.ledger.triage(month):
+        for note in ctx.ledger.triage(month):
             if note.get("failed"):
                 text = note.get("note", "")
                 reason = text[text.find("(") + 1:text.rfind(")")] if "(" in text else text

@@ -12,7 +12,7 @@ import re
 from typing import Callable
 
 from app.oversize import answer_too_large, size_words, too_large
-from app.service import Service
+from app.context import Context
 from core.clock import month_of
 from core.errors import MalformedMessage, StoreError
 from inbox.mailbox import Incoming
@@ -23,79 +23,79 @@ MAX_ATTEMPTS = 3
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def intake_pass(service: Service, should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
+def intake_pass(ctx: Context, should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
     """Handle every message waiting in the inbox; returns how many were dealt with and how many letters sent."""
     handled = sent = 0
-    for incoming in service.reader.waiting():
+    for incoming in ctx.reader.waiting():
         if should_stop():
             break
-        handle_one(service, incoming)
+        handle_one(ctx, incoming)
         # Send its answers now: the outbox stays small, and nobody waits for the rest of the pass.
-        sent += service.postman.deliver_pending()
+        sent += ctx.postman.deliver_pending()
         handled += 1
     return handled, sent
 
 
-def handle_one(service: Service, incoming: Incoming) -> None:
+def handle_one(ctx: Context, incoming: Incoming) -> None:
     """Parse, classify and handle one message, then file it in processed/ or failed/."""
-    if too_large(service, incoming.raw):
+    if too_large(ctx, incoming.raw):
         # Never parsed: set aside untouched, and a sender on the roster told why (once).
-        key, sender = answer_too_large(service, incoming)
-        _set_aside(service, incoming, key, sender, f"too large to read ({size_words(service, incoming.raw)})")
+        key, sender = answer_too_large(ctx, incoming)
+        _set_aside(ctx, incoming, key, sender, f"too large to read ({size_words(ctx, incoming.raw)})")
         return
     try:
         mail = parse_message(incoming.raw, incoming.received_at)
     except MalformedMessage as exc:
-        _set_aside(service, incoming, _raw_key(incoming.raw), None, exc.message)
+        _set_aside(ctx, incoming, _raw_key(incoming.raw), None, exc.message)
         return
-    ledger = service.ledger
+    ledger = ctx.ledger
     if ledger.is_handled(mail.key, mail.received_at):
         # Handled before a crash stopped us moving it: file it, never handle it twice.
         log.info("already handled message_id=%s; filed", mail.key)
-        service.reader.processed(incoming)
+        ctx.reader.processed(incoming)
         return
     if _handled_in_an_earlier_month(ledger, mail):
         # The same message again, weeks later (re-delivered, or replayed by someone who kept a copy of
         # a signed request): its Date still names the month it was handled in. Never handle it twice.
         log.warning("a copy of a message handled in an earlier month message_id=%s; filed", mail.key)
-        with service.store.transaction():
+        with ctx.store.transaction():
             ledger.add_triage(month_of(mail.received_at), {
                 "at": mail.received_at.isoformat(), "key": mail.key,
                 "note": f"a copy of a message from {mail.from_addr} already handled in "
                         f"{month_of(mail.date_header)} arrived again; it was not handled twice"})
-        service.reader.processed(incoming)
+        ctx.reader.processed(incoming)
         return
     # Handling starts here: only from now on can this message be what kills the process.
-    attempts = _attempts(service, mail.key, mail.received_at)
+    attempts = _attempts(ctx, mail.key, mail.received_at)
     if attempts > MAX_ATTEMPTS:
-        _set_aside(service, incoming, mail.key, mail.from_addr, f"handling was interrupted {MAX_ATTEMPTS} times"
+        _set_aside(ctx, incoming, mail.key, mail.from_addr, f"handling was interrupted {MAX_ATTEMPTS} times"
                    f" (bring it back with `auditmail retry`)")
         return
     try:
-        classification = service.classifier.classify(mail)
-        with service.store.transaction():
-            decision = service.router.handle(mail, classification, service)
+        classification = ctx.classifier.classify(mail)
+        with ctx.store.transaction():
+            decision = ctx.router.handle(mail, classification, ctx)
             for letter in decision.letters:
-                service.postman.post(letter)
+                ctx.postman.post(letter)
             month = month_of(mail.received_at)
             for note in decision.triage:
                 ledger.add_triage(month, {"at": mail.received_at.isoformat(), "key": mail.key, "note": note})
             ledger.mark_handled(mail.key, mail.received_at, {
                 "message_id": mail.message_id, "from": mail.from_addr, "kind": classification.kind.value,
                 "outcome": decision.outcome, "refs": list(decision.refs or classification.references),
-                "handled_at": service.clock.now().isoformat(),
+                "handled_at": ctx.clock.now().isoformat(),
             })
     except StoreError:
         # The store itself is failing: stop the pass, the message stays in the inbox. That is not
         # the message's fault, so the attempt is given back (if the store lets us write at all).
-        _give_back_attempt(service, mail.key, mail.received_at, attempts)
+        _give_back_attempt(ctx, mail.key, mail.received_at, attempts)
         raise
     except Exception as exc:  # noqa: BLE001 - one bad message must never stop the loop
-        _set_aside(service, incoming, mail.key, mail.from_addr, f"{type(exc).__name__}: {exc}")
+        _set_aside(ctx, incoming, mail.key, mail.from_addr, f"{type(exc).__name__}: {exc}")
         return
     log.info("handled message_id=%s kind=%s outcome=%s refs=%s", mail.key, classification.kind.value,
              decision.outcome, ",".join(decision.refs or classification.references) or "-")
-    service.reader.processed(incoming)
+    ctx.reader.processed(incoming)
 
 
 def _handled_in_an_earlier_month(ledger, mail) -> bool:
@@ -105,30 +105,30 @@ def _handled_in_an_earlier_month(ledger, mail) -> bool:
     return month_of(sent) < month_of(mail.received_at) and ledger.is_handled(mail.key, sent)
 
 
-def _attempts(service: Service, key: str, received_at) -> int:
+def _attempts(ctx: Context, key: str, received_at) -> int:
     """Count this attempt durably first, so a message that kills the process is not retried forever."""
-    with service.store.transaction():
-        return service.ledger.count_attempt(key, received_at)
+    with ctx.store.transaction():
+        return ctx.ledger.count_attempt(key, received_at)
 
 
-def _give_back_attempt(service: Service, key: str, received_at, attempts: int) -> None:
+def _give_back_attempt(ctx: Context, key: str, received_at, attempts: int) -> None:
     try:
-        with service.store.transaction():
-            service.ledger.set_attempts(key, received_at, attempts - 1)
+        with ctx.store.transaction():
+            ctx.ledger.set_attempts(key, received_at, attempts - 1)
     except StoreError:
         pass  # the count stays one too high; three such failures still only set it aside for `retry`
 
 
-def _set_aside(service: Service, incoming: Incoming, key: str, sender: str | None, reason: str) -> None:
+def _set_aside(ctx: Context, incoming: Incoming, key: str, sender: str | None, reason: str) -> None:
     """Move a message to failed/ with a triage note; this must succeed whatever the message is called or holds."""
     name, reason = _readable(incoming.handle), _readable(reason)
     log.error("failed message_id=%s file=%s: %s", _readable(key), name, reason)
     try:
-        with service.store.transaction():
+        with ctx.store.transaction():
             month = month_of(incoming.received_at)
             # A crash between this note and the move below brings the message back: note it once.
-            if not any(t.get("failed") == name and t.get("key") == _readable(key) for t in service.ledger.triage(month)):
-                service.ledger.add_triage(month, {
+            if not any(t.get("failed") == name and t.get("key") == _readable(key) for t in ctx.ledger.triage(month)):
+                ctx.ledger.add_triage(month, {
                     "at": incoming.received_at.isoformat(), "key": _readable(key), "failed": name,
                     "note": f"could not be handled and was moved to failed/ ({reason})" + (f"; from {sender}" if sender else ""),
                 })
@@ -136,7 +136,7 @@ def _set_aside(service: Service, incoming: Incoming, key: str, sender: str | Non
         raise  # the store itself is failing: the message stays in the inbox and the pass stops
     except Exception:  # noqa: BLE001 - the note is lost, never the message, and never the rest of the inbox
         log.exception("could not note failed message file=%s in the triage list", name)
-    service.reader.failed(incoming, reason)
+    ctx.reader.failed(incoming, reason)
 
 
 def _readable(text: str) -> str:

@@ -22,14 +22,14 @@ HEADER_LIMIT = 256 * 1024
 TOO_LARGE_SUBJECT = "Your email to the audit mailbox was too large to read"
 
 
-def too_large(service, raw: bytes) -> bool:
+def too_large(ctx, raw: bytes) -> bool:
     """Whether a message is over the configured size limit."""
-    return len(raw) > service.config.max_message_mb * MEGABYTE
+    return len(raw) > ctx.config.max_message_mb * MEGABYTE
 
 
-def size_words(service, raw: bytes) -> str:
+def size_words(ctx, raw: bytes) -> str:
     """"31.4 MB; the limit is 25 MB", for the log, the triage list and the letter."""
-    return f"{len(raw) / MEGABYTE:.1f} MB; the limit is {service.config.max_message_mb} MB"
+    return f"{len(raw) / MEGABYTE:.1f} MB; the limit is {ctx.config.max_message_mb} MB"
 
 
 def headers_only(raw: bytes, received_at) -> ParsedMail:
@@ -52,7 +52,7 @@ def message_key(raw: bytes, received_at) -> str:
     return message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def answer_too_large(service, incoming: Incoming) -> tuple[str, str | None]:
+def answer_too_large(ctx, incoming: Incoming) -> tuple[str, str | None]:
     """Tell a roster member their message was too large (once); returns its key and sender for the triage note."""
     try:
         mail = headers_only(incoming.raw, incoming.received_at)
@@ -60,20 +60,20 @@ def answer_too_large(service, incoming: Incoming) -> tuple[str, str | None]:
         return "sha256:" + hashlib.sha256(incoming.raw).hexdigest(), None
     key = mail.message_id or "sha256:" + hashlib.sha256(incoming.raw).hexdigest()
     month, done = month_of(incoming.received_at), f"too-large:{key}"
-    if service.ledger.was_done(month, done):
+    if ctx.ledger.was_done(month, done):
         return key, mail.from_addr  # answered before (a crash, or `retry`): never twice
-    c = service.classifier.classify(mail)
-    with service.store.transaction():
+    c = ctx.classifier.classify(mail)
+    with ctx.store.transaction():
         if c.kind not in NEVER_ANSWERED and c.person is not None:
-            limit = service.config.max_message_mb
-            service.postman.post(answer(mail, template="intake/too_large", kind="too-large",
+            limit = ctx.config.max_message_mb
+            ctx.postman.post(answer(mail, template="intake/too_large", kind="too-large",
                                         subject=TOO_LARGE_SUBJECT, context={
                                             "person_name": c.person.first_name, "subject": one_line(mail.subject),
                                             "received_at": incoming.received_at, "limit_mb": str(limit),
                                             "size_mb": f"{len(incoming.raw) / MEGABYTE:.1f}",
                                             # Attachments grow by a third when mailed (base64), and the text needs room.
                                             "attach_mb": str(max(1, int(limit * 0.7)))}))
-        service.ledger.mark_done(month, done, service.clock.now())
-    log.info("too large message_id=%s (%s); %s", one_line(key, 250), size_words(service, incoming.raw),
+        ctx.ledger.mark_done(month, done, ctx.clock.now())
+    log.info("too large message_id=%s (%s); %s", one_line(key, 250), size_words(ctx, incoming.raw),
              "sender told" if c.person and c.kind not in NEVER_ANSWERED else "not answered")
     return key, mail.from_addr

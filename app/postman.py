@@ -22,7 +22,7 @@ from db.outbox import OutboxRepo
 from db.store import Store
 from inbox.mailbox import MailSender
 from mailer.compose import Composer
-from mailer.letter import Letter
+from core.letter import Letter
 
 log = logging.getLogger("auditmail.outbox")
 

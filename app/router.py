@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Callable
 
 from inbox.classify import Classification, Kind
 from inbox.parse import ParsedMail
-from mailer.letter import Letter
+from core.letter import Letter
 
 if TYPE_CHECKING:
-    from app.service import Service
+    from app.context import Context
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Decision:
     refs: tuple[str, ...] = ()                      # the items it touched
 
 
-Handler = Callable[[ParsedMail, Classification, "Service"], Decision]
+Handler = Callable[[ParsedMail, Classification, "Context"], Decision]
 
 
 class Router:
@@ -39,6 +39,6 @@ class Router:
         """Make `handler` the one for `kind` (a later registration replaces an earlier one)."""
         self._handlers[kind] = handler
 
-    def handle(self, mail: ParsedMail, classification: Classification, service: "Service") -> Decision:
+    def handle(self, mail: ParsedMail, classification: Classification, ctx: "Context") -> Decision:
         """Run the handler for the mail's kind, or the fallback when no workflow has claimed it."""
-        return self._handlers.get(classification.kind, self._fallback)(mail, classification, service)
+        return self._handlers.get(classification.kind, self._fallback)(mail, classification, ctx)

@@ -14,26 +14,26 @@ from workflows.calendar import month_deadline, month_name
 from mailer.dates import deadline_words
 from workflows.figures import tally
 
-COLUMNS = ("Service", "Allocated", "On time", "Late", "Outstanding", "Exempt", "Completion")
+COLUMNS = ("Context", "Allocated", "On time", "Late", "Outstanding", "Exempt", "Completion")
 
 
-def month_status(service, month: str | None) -> str:
+def month_status(ctx, month: str | None) -> str:
     """The status for `month` (default: the latest month issued), then what waits and the triage list."""
     if month is None:
         # The latest month with audits, not merely the latest file: a request made on 2 January
         # creates January's file before January's audits are issued.
-        issued = [m for m in stored_months(service.store) if MonthRepo(service.store, m).allocations()]
-        month = issued[-1] if issued else service.clock.london_now().strftime("%Y-%m")
+        issued = [m for m in stored_months(ctx.store) if MonthRepo(ctx.store, m).allocations()]
+        month = issued[-1] if issued else ctx.clock.london_now().strftime("%Y-%m")
     checked_month(month)
     month = month.strip()
-    this_month = service.clock.london_now().strftime("%Y-%m")
-    triage = _triage(service, month) + (_triage(service, this_month) if this_month != month else [])
-    return "\n".join(_figures(service, month) + _waiting(service) + _unsent(service) + triage
-                     + failed_section(service))
+    this_month = ctx.clock.london_now().strftime("%Y-%m")
+    triage = _triage(ctx, month) + (_triage(ctx, this_month) if this_month != month else [])
+    return "\n".join(_figures(ctx, month) + _waiting(ctx) + _unsent(ctx) + triage
+                     + failed_section(ctx))
 
 
-def _figures(service, month: str) -> list[str]:
-    repo = MonthRepo(service.store, month)
+def _figures(ctx, month: str) -> list[str]:
+    repo = MonthRepo(ctx.store, month)
     allocations = repo.allocations()
     if not allocations:
         return [f"No audits have been issued for {month_name(month)} "
@@ -43,38 +43,38 @@ def _figures(service, month: str) -> list[str]:
         submissions[submission["reference"]].append(submission)
     services, overall = tally(allocations, submissions)
     deadline = month_deadline(month)
-    passed = service.clock.now() > deadline
+    passed = ctx.clock.now() > deadline
     lines = [f"{month_name(month)}: deadline {deadline_words(deadline)}" + (" (passed)" if passed else ""), ""]
     lines += _table([_row(t) for t in services] + [_row(overall)], separator_before_last=True)
     lines += ["", "Completion = completed on time / (allocated - exempt). Late audits are recorded, not counted."]
     return lines
 
 
-def _waiting(service) -> list[str]:
+def _waiting(ctx) -> list[str]:
     """Exemption requests and slippage notices still waiting, on whom, and for how many working days."""
-    calendar = WorkingCalendar(service.config.closure_days)
-    today = service.clock.london_today()
-    repo, lines = RequestRepo(service.store), []
+    calendar = WorkingCalendar(ctx.config.closure_days)
+    today = ctx.clock.london_today()
+    repo, lines = RequestRepo(ctx.store), []
     for record in repo.open_requests("EXM") + repo.open_requests("SLP"):
         since = datetime.fromisoformat(record["waiting_since"]).astimezone(LONDON).date()
         days = calendar.working_days_between(since, today)
-        who = ", ".join(name_of(service, a) for a in approvers_of(service, record)) \
+        who = ", ".join(name_of(ctx, a) for a in approvers_of(ctx, record)) \
             if record["reference"].startswith("EXM") else "the QA team"
-        whose = name_of(service, record.get("requester") or record.get("auditor"))
+        whose = name_of(ctx, record.get("requester") or record.get("auditor"))
         lines.append(f"  {record['reference']}  {whose}: waiting on {who} for {days} working day{'s' * (days != 1)}")
     return ["", "Waiting for a decision:"] + lines if lines else []
 
 
 # --- sending that never stalls: letters waiting to be tried again, and letters set aside --------------
 
-def _unsent(service) -> list[str]:
+def _unsent(ctx) -> list[str]:
     """Letters the server has not taken yet (with when they are tried next) and letters set aside for a person."""
-    outbox = OutboxRepo(service.store)
+    outbox = OutboxRepo(ctx.store)
     retrying = [r for r in outbox.pending() if r.get("last_error")]
     aside = outbox.set_aside_letters()
     lines = []
     pause = outbox.paused()
-    if pause and datetime.fromisoformat(pause["until"]) > service.clock.now():
+    if pause and datetime.fromisoformat(pause["until"]) > ctx.clock.now():
         until = datetime.fromisoformat(pause["until"]).astimezone(LONDON)
         lines += ["", f"Sending is paused until {until:%d %b %H:%M}: {pause['reason']}"]
     if retrying:
@@ -99,9 +99,9 @@ def _letter(record: dict) -> str:
     return f"{record['kind']}{about} to {', '.join(record['to'] + record.get('cc', []))}"
 
 
-def _triage(service, month: str) -> list[str]:
+def _triage(ctx, month: str) -> list[str]:
     """What the QA team must look at this month: outsiders, unclear mail, failures, refusals, held answers."""
-    notes = service.ledger.triage(month)
+    notes = ctx.ledger.triage(month)
     if not notes:
         return []
     lines = ["", f"For the QA team to look at, {month_name(month)} ({len(notes)}):"]

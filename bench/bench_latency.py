@@ -31,7 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from app import commands  # noqa: E402
 from app.daemon import one_pass  # noqa: E402
 from app.demo_mail import gmail_reply  # noqa: E402
-from app.service import open_service  # noqa: E402
+from app.context import open_context  # noqa: E402
 from app.transports import open_mailbox  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.config import load_config  # noqa: E402
@@ -59,9 +59,9 @@ def prepare(site, count: int) -> tuple[list[bytes], object]:
     rows = "auditor_email,case_ref,audit_type\n" + "".join(f"{AUDITOR},CR-{60000 + n},monthly\n" for n in range(count))
     (site.folder / "alloc.csv").write_text(rows)
     config = load_config(site.config_path)
-    service = open_service(config, Clock())
-    commands.issue(service, month, site.folder / "alloc.csv")
-    service.close()
+    ctx = open_context(config, Clock())
+    commands.issue(ctx, month, site.folder / "alloc.csv")
+    ctx.close()
     [letter] = [m for m in site.sent() if m["To"] == AUDITOR]
     now = datetime.now(timezone.utc)
     replies = [gmail_reply(f"Aisha Patel <{AUDITOR}>", MAILBOX, letter, now, f"AUD-{month}-{n + 1:03d} Grade: Good")
@@ -76,11 +76,11 @@ def daemon_loop(config, mailbox, stop: threading.Event) -> threading.Thread:
             mailbox.wait_for_mail(60, stop.is_set)
             if stop.is_set():
                 break
-            service = open_service(config, Clock(), mailbox=mailbox)
+            ctx = open_context(config, Clock(), mailbox=mailbox)
             try:
-                one_pass(service, stop.is_set)
+                one_pass(ctx, stop.is_set)
             finally:
-                service.close()
+                ctx.close()
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     return thread

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import commands  # noqa: E402
 from app.daemon import one_pass  # noqa: E402
-from app.service import open_service  # noqa: E402
+from app.context import open_context  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.config import load_config  # noqa: E402
 from inbox.maildir import deliver  # noqa: E402
@@ -52,11 +52,11 @@ def floor_seconds(folder: Path) -> float:
     for n in range(2):  # the first pass also compiles the templates, as a daemon's first pass does
         deliver(folder / "mailbox" / "inbox", mail(100 + n))
         start = time.perf_counter()
-        service = open_service(config, Clock())
+        ctx = open_context(config, Clock())
         try:
-            one_pass(service)
+            one_pass(ctx)
         finally:
-            service.close()
+            ctx.close()
         timings.append(time.perf_counter() - start)
     return timings[-1]
 

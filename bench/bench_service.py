@@ -14,7 +14,7 @@ from app import commands, intake  # noqa: E402
 from app.daemon import one_pass  # noqa: E402
 from app.demo import run_demo  # noqa: E402
 from app.demo_mail import gmail_reply  # noqa: E402
-from app.service import open_service  # noqa: E402
+from app.context import open_context  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.config import load_config  # noqa: E402
 from db.months import MonthRepo  # noqa: E402
@@ -37,9 +37,9 @@ def site_with_month(folder: Path, month: str, count: int):
     config = load_config(folder / "config.toml")
     rows = "auditor_email,case_ref,audit_type\n" + "".join(f"{AUDITOR},CR-{50000 + n},monthly\n" for n in range(count))
     (folder / f"alloc-{month}.csv").write_text(rows)
-    service = open_service(config, Clock(datetime.fromisoformat(f"{month}-01T08:00+00:00")))
-    commands.issue(service, month, folder / f"alloc-{month}.csv")
-    service.close()
+    ctx = open_context(config, Clock(datetime.fromisoformat(f"{month}-01T08:00+00:00")))
+    commands.issue(ctx, month, folder / f"alloc-{month}.csv")
+    ctx.close()
     return config
 
 
@@ -57,9 +57,9 @@ def intake_per_message(config, folder: Path, month: str, count: int) -> tuple[fl
         deliver(folder / "mailbox" / "inbox", raw, received_at=at + timedelta(seconds=n))
     messages = [p.read_bytes() for p in sorted((folder / "mailbox" / "inbox" / "new").iterdir())]
     floor = floor_per_message(messages, folder / "floor")[1]
-    service = open_service(config, Clock(at + timedelta(hours=1)))
-    config_limit = service.postman._max_answers
-    service.postman._max_answers = 10_000  # the storm brake would otherwise hold back most receipts
+    ctx = open_context(config, Clock(at + timedelta(hours=1)))
+    config_limit = ctx.postman._max_answers
+    ctx.postman._max_answers = 10_000  # the storm brake would otherwise hold back most receipts
     real_handle, handle_times = intake.handle_one, []
 
     def timed_handle(*args):
@@ -72,7 +72,7 @@ def intake_per_message(config, folder: Path, month: str, count: int) -> tuple[fl
     os.fsync = lambda fd: synced.append(fd) or real_fsync(fd)
     start = time.perf_counter()
     try:
-        one_pass(service)
+        one_pass(ctx)
     finally:
         os.fsync = real_fsync
         intake.handle_one = real_handle
@@ -83,20 +83,20 @@ def intake_per_message(config, folder: Path, month: str, count: int) -> tuple[fl
     FSYNCS.append(len(synced) / count)
     tenth = max(len(handle_times) // 10, 1)
     GROWTH.append(statistics.median(handle_times[-tenth:]) / statistics.median(handle_times[:tenth]))
-    service.postman._max_answers = config_limit
-    service.close()
+    ctx.postman._max_answers = config_limit
+    ctx.close()
     return elapsed / count, peak, floor
 
 
 def add_history(config, months: int) -> None:
-    service = open_service(config, Clock(datetime(2028, 1, 1, tzinfo=timezone.utc)))
-    with service.store.transaction():
+    ctx = open_context(config, Clock(datetime(2028, 1, 1, tzinfo=timezone.utc)))
+    with ctx.store.transaction():
         for i in range(months):
             month = f"{2024 + i // 12}-{i % 12 + 1:02d}"
-            MonthRepo(service.store, month).add_allocations(
+            MonthRepo(ctx.store, month).add_allocations(
                 [{"reference": f"AUD-{month}-{n:03d}", "month": month, "auditor": AUDITOR, "case_ref": "CR-1",
                   "audit_type": "monthly", "exempt": False, "deadline": None} for n in range(1, 120)])
-    service.close()
+    ctx.close()
 
 
 def report(what: str, per: float, peak: int, floor: float) -> None:

@@ -63,6 +63,25 @@ SCHEMA: dict[str, dict[str, tuple[type, object]]] = {
     },
 }
 
+# After the deadline: moderation, remedial actions, digests and the monthly report (DESIGN.md,
+# "Moderation, digests, the monthly report"). Percentages are of the audits that count for the month.
+SCHEMA["targets"] = {
+    "good_or_better_min": (float, 40.0),   # at least this % good or better
+    "inadequate_max": (float, 12.0),       # less than this % inadequate
+}
+SCHEMA["moderation"] = {
+    "sample_percent": (float, 25.0),       # of the audits not graded Inadequate (every Inadequate one is moderated)
+    "close_after_working_days": (int, 5),  # moderation closes this many working days into the next month
+}
+SCHEMA["remedial"] = {
+    "due_working_days": (int, 10),         # an action raised at submission is due this many working days later
+}
+SCHEMA["digests"] = {
+    "qa_hour": (int, 8),                   # the QA team's digest, each working day at this hour (London)
+    "hos_weekday": (int, 0),               # the Heads of Service's digest: 0 = Monday
+    "hos_hour": (int, 8),
+}
+
 # Sending that never stalls: a letter not taken after this many temporary failures is set aside for a person.
 SCHEMA["daemon"]["max_send_attempts"] = (int, 8)
 
@@ -92,6 +111,8 @@ class Config:
     max_send_attempts: int = 8
     # Incoming mail larger than this many megabytes is set aside unread ([mailbox] max_message_mb).
     max_message_mb: int = 25
+    # [targets] [moderation] [remedial] [digests], checked, section -> key -> value (see SCHEMA).
+    after_deadline: dict = field(default_factory=dict)
 
     def settings(self, section: str) -> dict:
         """One transport section's checked values (defaults filled in)."""
@@ -167,6 +188,8 @@ def _value(section: str, name: str, kind: type, default: object, given: dict):
         if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
             raise ConfigError(f"must be a list of whole numbers like [10, 5, 0], not {value!r}", key=key)
         return tuple(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)  # "40" and "40.0" are the same percentage
     # TOML booleans are ints in Python; a poll interval of `true` is still wrong.
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ConfigError(f"must be {_describe(kind)}, not {value!r}", key=key)
@@ -178,7 +201,7 @@ def _value(section: str, name: str, kind: type, default: object, given: dict):
 
 
 def _describe(kind: type) -> str:
-    return {str: "text in quotes", int: "a whole number", list: "a list like [\"a\", \"b\"]"}[kind]
+    return {str: "text in quotes", int: "a whole number", float: "a number", list: "a list like [\"a\", \"b\"]"}[kind]
 
 
 def _build(source: Path, v: dict[str, dict]) -> Config:
@@ -216,6 +239,7 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         raise ConfigError("must be at least 1 and less than approvals.escalate_after_working_days (at most 20)",
                           key="approvals.remind_after_working_days")
     _check_store(v["store"])
+    _check_after_deadline(v)
     org, director = v["organisation"], v["director"]
     letterhead = Letterhead(
         organisation=org["name"], department=org["department"], director_name=director["name"],
@@ -239,7 +263,22 @@ def _build(source: Path, v: dict[str, dict]) -> Config:
         max_message_mb=mailbox["max_message_mb"],
         backup_path=base / v["store"]["backup_path"], backups_kept=v["store"]["backups_kept"],
         retention_months=v["store"]["retention_months"],
+        after_deadline={name: dict(v[name]) for name in ("targets", "moderation", "remedial", "digests")},
     )
+
+
+def _check_after_deadline(v: dict[str, dict]) -> None:
+    for key, value, low, high in (
+            ("targets.good_or_better_min", v["targets"]["good_or_better_min"], 0, 100),
+            ("targets.inadequate_max", v["targets"]["inadequate_max"], 0, 100),
+            ("moderation.sample_percent", v["moderation"]["sample_percent"], 0, 100),
+            ("moderation.close_after_working_days", v["moderation"]["close_after_working_days"], 1, 20),
+            ("remedial.due_working_days", v["remedial"]["due_working_days"], 1, 60),
+            ("digests.qa_hour", v["digests"]["qa_hour"], 6, 18),
+            ("digests.hos_weekday", v["digests"]["hos_weekday"], 0, 4),
+            ("digests.hos_hour", v["digests"]["hos_hour"], 6, 18)):
+        if not low <= value <= high:
+            raise ConfigError(f"must be between {low} and {high}, not {value!r}", key=key)
 
 
 def _max_send_attempts(daemon: dict) -> int:

@@ -14,6 +14,7 @@ from typing import Callable
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
 from workflows.grades import has_grade_line
+from workflows.registry import answered_by_reply, references_in as registered_references
 from workflows.roster import Person
 
 
@@ -31,7 +32,6 @@ class Kind(StrEnum):
 
 
 NEVER_ANSWERED = {Kind.AUTO_REPLY, Kind.BOUNCE, Kind.OUTSIDER, Kind.OWN, Kind.DOUBTFUL_SENDER}
-REFERENCE = re.compile(r"\b(AUD|EXM|SLP)-(\d{4})-(\d{2})-(\d{3,})\b", re.I)
 # Exchange writes "Automatic reply:" in the recipient's language.
 AUTO_SUBJECT = re.compile(r"^(automatic reply|auto[- ]?reply|auto[- ]?response|out of (the )?office"
                           r"|automatische antwort|r[ée]ponse automatique|automatisch antwoord|risposta automatica"
@@ -78,14 +78,8 @@ Recogniser = Callable[[ParsedMail, Facts], Kind | None]
 
 
 def references_in(*texts: str) -> list[str]:
-    """Every item reference (AUD/EXM/SLP) in the texts, upper-cased, first occurrence order."""
-    # A dict keeps first-seen order and finds repeats at once: a reply quoting a letter that lists
-    # hundreds of allocations made a list's `in` cost grow with the square of their number.
-    found: dict[str, None] = {}
-    for text in texts:
-        for match in REFERENCE.finditer(text or ""):
-            found.setdefault(match.group(0).upper())
-    return list(found)
+    """Every item reference of a registered kind in the texts, upper-cased, first occurrence order."""
+    return registered_references(*texts)
 
 
 class Classifier:
@@ -191,9 +185,9 @@ def is_auto_reply(mail: ParsedMail) -> bool:
 def _reply_about_item(mail: ParsedMail, facts: Facts) -> Kind | None:
     # A reply in an exemption or slippage thread is a decision, even though it says "exemption".
     thread_refs = (facts.thread or {}).get("refs", [])
-    if any(r[:3] in ("EXM", "SLP") for r in thread_refs):
+    if answered_by_reply(thread_refs):
         return Kind.REPLY
-    if any(r[:3] in ("EXM", "SLP") for r in references_in(mail.subject)):
+    if answered_by_reply(references_in(mail.subject)):
         return Kind.REPLY
     return None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses
@@ -23,6 +22,7 @@ from core.ids import new_message_id
 from core.mail_policy import MAIL_POLICY
 from core.text import printable, valid_message_id
 from mailer.dates import deadline_words, long_date, long_weekday_date
+from core.letter import OutgoingAttachment
 from core.letterhead import Letterhead
 
 TEMPLATE_DIR = Path(templates.__file__).parent
@@ -31,14 +31,6 @@ TEMPLATE_DIR = Path(templates.__file__).parent
 # RFC 5322 allows 998, and Message-IDs are never that long.
 MESSAGE_POLICY = MAIL_POLICY.clone(max_line_length=998)
 
-
-@dataclass(frozen=True)
-class OutgoingAttachment:
-    """A file sent with a letter, e.g. an .ics with content_type "text/calendar; method=PUBLISH"."""
-
-    filename: str
-    content_type: str
-    data: bytes
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from app import commands
 from app.daemon import one_pass
-from app.service import open_service
+from app.context import open_context
 from core.clock import Clock
 from core.config import load_config
 from inbox.maildir import deliver
@@ -52,26 +52,26 @@ class Site:
 
     def open(self, now: datetime | None = None, **kwargs):
         """The service as `main.py` builds it (close it after use)."""
-        return open_service(self.config, Clock(now), **kwargs)
+        return open_context(self.config, Clock(now), **kwargs)
 
     def once(self, now: datetime) -> dict:
         """One pass of the daemon at the instant `now` (the clock frozen there with freezegun)."""
         with freeze_time(now):
-            service = self.open()
+            ctx = self.open()
             try:
-                return one_pass(service)
+                return one_pass(ctx)
             finally:
-                service.close()
+                ctx.close()
 
     def status(self, now: datetime, month: str | None = None) -> str:
         """What `status [--month]` prints at the instant `now`."""
         from app.status import month_status
 
-        service = self.open(now, read_only=True)
+        ctx = self.open(now, read_only=True)
         try:
-            return month_status(service, month)
+            return month_status(ctx, month)
         finally:
-            service.close()
+            ctx.close()
 
     def files(self, folder: str) -> list[Path]:
         """The message files in one of the Maildirs (inbox, processed, failed, sent)."""
@@ -105,11 +105,11 @@ def issue(site: Site, month: str, csv_text: str, now: datetime) -> dict:
     path = site.folder / f"allocations-{month}.csv"
     path.write_text(csv_text, encoding="utf-8")
     with freeze_time(now):
-        service = site.open()
+        ctx = site.open()
         try:
-            return commands.issue(service, month, path)
+            return commands.issue(ctx, month, path)
         finally:
-            service.close()
+            ctx.close()
 
 
 def letters_to(site: Site, address: str, subject_part: str = "") -> list:

@@ -28,11 +28,11 @@ def test_a_malformed_message_with_an_undecodable_name_is_set_aside_and_the_rest_
     assert counts["handled"] == 2
     assert len(site.files("failed")) == 1 and len(site.files("processed")) == 1 and site.files("inbox") == []
     assert [m["To"] for m in site.sent()] == ["aisha.patel@wexcombe.example"]
-    service = site.open(utc(2026, 11, 2, 10), read_only=True)
+    ctx = site.open(utc(2026, 11, 2, 10), read_only=True)
     try:
-        [note] = [t for t in Ledger(service.store).triage("2026-11") if t.get("failed")]
+        [note] = [t for t in Ledger(ctx.store).triage("2026-11") if t.get("failed")]
     finally:
-        service.close()
+        ctx.close()
     assert note["failed"].startswith("new/") and "no header block" in note["note"]
     assert not any(ch < " " for ch in note["failed"]), "control characters never reach the store or the log"
 

@@ -11,9 +11,9 @@ RECEIVED = utc(2026, 11, 2, 10, 0)
 
 @pytest.fixture
 def classify(site):
-    service = site.open()
-    yield lambda raw: service.classifier.classify(parse_message(raw, RECEIVED))
-    service.close()
+    ctx = site.open()
+    yield lambda raw: ctx.classifier.classify(parse_message(raw, RECEIVED))
+    ctx.close()
 
 
 @pytest.mark.parametrize("eml, kind, refs", [
@@ -92,15 +92,15 @@ def test_an_old_reference_in_quoted_history_does_not_make_mail_a_submission(clas
 
 
 def test_a_reply_is_matched_to_our_mail_by_its_headers_before_its_subject(site):
-    service = site.open()
+    ctx = site.open()
     try:
         our_id = "<20261102090000.0123456789ab.qa@wexcombe.example>"
-        with service.store.transaction():
-            service.ledger.record_sent(our_id, {"refs": ["AUD-2026-11-004"], "kind": "allocation"})
+        with ctx.store.transaction():
+            ctx.ledger.record_sent(our_id, {"refs": ["AUD-2026-11-004"], "kind": "allocation"})
         raw = new_mail(sender="Ben Hartley <ben.hartley@wexcombe.example>", subject="Re: your audits",
                        body="Grade: Good", headers={"In-Reply-To": our_id, "References": our_id})
-        result = service.classifier.classify(parse_message(raw, RECEIVED))
+        result = ctx.classifier.classify(parse_message(raw, RECEIVED))
         assert result.kind is Kind.SUBMISSION and result.references == ("AUD-2026-11-004",)
         assert result.thread["kind"] == "allocation"
     finally:
-        service.close()
+        ctx.close()

@@ -11,7 +11,8 @@ import jinja2
 import pytest
 
 from conftest import MAILBOX
-from mailer.compose import Composer, OutgoingAttachment, reply_subject
+from core.letter import OutgoingAttachment
+from mailer.compose import Composer, reply_subject
 from mailer.dates import deadline_words, london, long_date, long_weekday_date
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Europe/London"))

@@ -146,9 +146,9 @@ def test_a_second_submission_replaces_the_first_and_the_history_keeps_both(site)
     site.once(utc(2026, 12, 4, 10, 0))
     second = letters_to(site, BEN, "Received")[-1]
     assert "replaces" in text_of(second)
-    service = site.open(utc(2026, 12, 4, 11))
-    history = MonthRepo(service.store, "2026-12").submissions("AUD-2026-12-002")
-    service.close()
+    ctx = site.open(utc(2026, 12, 4, 11))
+    history = MonthRepo(ctx.store, "2026-12").submissions("AUD-2026-12-002")
+    ctx.close()
     assert [s["grade"] for s in history] == ["Good", "Outstanding"]
 
 

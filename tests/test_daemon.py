@@ -13,7 +13,7 @@ import time
 import pytest
 
 from app.daemon import Daemon
-from app.service import open_service
+from app.context import open_context
 from app.transports import open_mailbox
 from app import commands
 from conftest import MAILBOX, new_mail
@@ -64,7 +64,7 @@ class World:
 
     def _open_pass(self, mailbox):
         self.counts["passes"] += 1
-        return open_service(self.site.config, Clock(), mailbox=mailbox)
+        return open_context(self.site.config, Clock(), mailbox=mailbox)
 
     def run(self, story) -> None:
         """Run the daemon here; `story(world)` runs beside it and must end by stopping it."""

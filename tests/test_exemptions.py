@@ -38,11 +38,11 @@ def answer_letter(site, person, subject_part, words, at, shape=outlook_reply, he
 
 
 def state(site) -> str:
-    service = site.open(utc(2027, 1, 1))
+    ctx = site.open(utc(2027, 1, 1))
     try:
-        return RequestRepo(service.store).get(REF)["state"]
+        return RequestRepo(ctx.store).get(REF)["state"]
     finally:
-        service.close()
+        ctx.close()
 
 
 @pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
@@ -61,10 +61,10 @@ def test_supported_then_approved_leaves_the_figures_and_stops_reminders(site):
     assert state(site) == "approved"
     site.once(utc(2026, 12, 15, 9, 0))
     assert letters_to(site, "aisha.patel@wexcombe.example", "Reminder") == []
-    service = site.open(utc(2026, 12, 15, 10))
-    [aisha] = [a for a in MonthRepo(service.store, "2026-12").allocations() if a["auditor"].startswith("aisha")]
-    history = RequestRepo(service.store).get(REF)["history"]
-    service.close()
+    ctx = site.open(utc(2026, 12, 15, 10))
+    [aisha] = [a for a in MonthRepo(ctx.store, "2026-12").allocations() if a["auditor"].startswith("aisha")]
+    history = RequestRepo(ctx.store).get(REF)["history"]
+    ctx.close()
     assert aisha["exempt"] is True
     assert [(e["action"], e["by"]) for e in history] == [
         ("requested", "aisha.patel@wexcombe.example"), ("supported", "marcus.ellery@wexcombe.example"),
@@ -106,9 +106,9 @@ def test_a_head_of_service_asking_for_a_staff_member_goes_straight_to_the_direct
     [ask] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
     assert "Ben Hartley" in ask["Subject"] and "statutory" in text_of(ask).lower()
     answer_letter(site, DIRECTOR, "Approve or Reject", "Approved", utc(2026, 12, 2, 12, 0))
-    service = site.open(utc(2026, 12, 3))
-    [ben] = [a for a in MonthRepo(service.store, "2026-12").allocations() if a["auditor"].startswith("ben")]
-    service.close()
+    ctx = site.open(utc(2026, 12, 3))
+    [ben] = [a for a in MonthRepo(ctx.store, "2026-12").allocations() if a["auditor"].startswith("ben")]
+    ctx.close()
     assert ben["exempt"] is True
 
 
@@ -224,9 +224,9 @@ def test_a_delegate_cannot_decide_their_own_request_nor_two_steps_of_one(site):
     site.receive(new_email(FIONA, MAILBOX, "RE: [EXM-2026-12-002] Exemption request", utc(2026, 12, 2, 13), "Approved"),
                  at=utc(2026, 12, 2, 13, 0))
     site.once(utc(2026, 12, 2, 13, 0))
-    service = site.open(utc(2026, 12, 3))
-    second = RequestRepo(service.store).get("EXM-2026-12-002")
-    service.close()
+    ctx = site.open(utc(2026, 12, 3))
+    second = RequestRepo(ctx.store).get("EXM-2026-12-002")
+    ctx.close()
     assert second["state"] == "awaiting_director"
     assert "already decided an earlier step" in text_of(letters_to(site, QA, "refused")[-1])
 
@@ -238,9 +238,9 @@ def test_a_delegate_cannot_decide_their_own_request_nor_two_steps_of_one(site):
 ])
 def test_on_behalf_only_when_the_head_of_service_says_for_whom(site, words, requester):
     request(site, utc(2026, 12, 2, 9, 0), sender=MARCUS, words=words)
-    service = site.open(utc(2026, 12, 3))
-    record = RequestRepo(service.store).get(REF)
-    service.close()
+    ctx = site.open(utc(2026, 12, 3))
+    record = RequestRepo(ctx.store).get(REF)
+    ctx.close()
     assert record["requester"] == requester
 
 
@@ -250,9 +250,9 @@ def test_a_forged_request_on_someone_s_behalf_implies_no_support(site):
         MARCUS, MAILBOX, "Exemption request", utc(2026, 12, 2, 9), "Exemption request for Ben Hartley, in court.")
     site.receive(raw, at=utc(2026, 12, 2, 9, 0))
     site.once(utc(2026, 12, 2, 9, 0))
-    service = site.open(utc(2026, 12, 3))
-    record = RequestRepo(service.store).get(REF)
-    service.close()
+    ctx = site.open(utc(2026, 12, 3))
+    record = RequestRepo(ctx.store).get(REF)
+    ctx.close()
     assert record["requester"] == "marcus.ellery@wexcombe.example" and not record["on_behalf"]
 
 

@@ -50,11 +50,11 @@ def forged_reply(site, person: str, subject_part: str, words: str, at, template:
 
 
 def triage(site, month="2026-12") -> list[str]:
-    service = site.open(utc(2027, 1, 5), read_only=True)
+    ctx = site.open(utc(2027, 1, 5), read_only=True)
     try:
-        return [t["note"] for t in Ledger(service.store).triage(month)]
+        return [t["note"] for t in Ledger(ctx.store).triage(month)]
     finally:
-        service.close()
+        ctx.close()
 
 
 @pytest.mark.parametrize("how", FORGED_FROM)
@@ -75,11 +75,11 @@ def test_a_forged_director_approval_is_never_applied(site, how):
     site.once(utc(2026, 12, 2, 10, 0))
     forged_reply(site, DIRECTOR, "Approve or Reject", "Approved", utc(2026, 12, 2, 11, 0), FORGED_FROM[how])
     assert state(site) == "awaiting_director", how
-    service = site.open(utc(2026, 12, 3), read_only=True)
+    ctx = site.open(utc(2026, 12, 3), read_only=True)
     try:
-        assert not any(a["exempt"] for a in MonthRepo(service.store, "2026-12").allocations())
+        assert not any(a["exempt"] for a in MonthRepo(ctx.store, "2026-12").allocations())
     finally:
-        service.close()
+        ctx.close()
 
 
 @pytest.mark.parametrize("how", FORGED_FROM)
@@ -89,11 +89,11 @@ def test_a_forged_qa_agreement_to_a_slippage_date_changes_nothing(site, how):
     notice(site, utc(2026, 12, 18, 10, 0))
     forged_reply(site, PRIYA, "accommodate", "Yes, by 7 January", utc(2026, 12, 18, 11, 0), FORGED_FROM[how],
                  shape=gmail_reply)
-    service = site.open(utc(2026, 12, 19), read_only=True)
+    ctx = site.open(utc(2026, 12, 19), read_only=True)
     try:
-        [slippage] = RequestRepo(service.store).all("SLP")
+        [slippage] = RequestRepo(ctx.store).all("SLP")
     finally:
-        service.close()
+        ctx.close()
     assert slippage["state"] == "awaiting_qa" and slippage["agreed_until"] is None, how
     assert letters_to(site, address(BEN), "agreed") == []
 
@@ -156,11 +156,11 @@ def test_a_real_auditor_whose_display_name_hides_a_line_break_is_still_heard(sit
     site.once(utc(2026, 12, 10, 9, 0))
     [allocation_letter, receipt] = letters_to(site, "aisha.patel@wexcombe.example", "AUD-2026-12-001")
     assert "Good" in receipt.get_body(("plain",)).get_content()
-    service = site.open(utc(2026, 12, 11), read_only=True)
+    ctx = site.open(utc(2026, 12, 11), read_only=True)
     try:
-        [submission] = MonthRepo(service.store, "2026-12").submissions("AUD-2026-12-001")
+        [submission] = MonthRepo(ctx.store, "2026-12").submissions("AUD-2026-12-001")
     finally:
-        service.close()
+        ctx.close()
     assert (submission["from"], submission["counts"]) == ("aisha.patel@wexcombe.example", True)
     assert submission["grade"].lower() == "good"
 
@@ -263,9 +263,9 @@ def test_a_signed_request_replayed_next_month_is_not_handled_again(site):
     site.once(utc(2026, 12, 2, 9, 0))
     site.receive(raw, at=utc(2027, 1, 6, 9, 0))  # the very same bytes, a month later
     site.once(utc(2027, 1, 6, 9, 0))
-    service = site.open(utc(2027, 1, 7), read_only=True)
+    ctx = site.open(utc(2027, 1, 7), read_only=True)
     try:
-        assert [r["reference"] for r in RequestRepo(service.store).all("EXM")] == ["EXM-2026-12-001"]
+        assert [r["reference"] for r in RequestRepo(ctx.store).all("EXM")] == ["EXM-2026-12-001"]
     finally:
-        service.close()
+        ctx.close()
     assert any("already handled in 2026-12 arrived again" in note for note in triage(site, "2027-01"))

@@ -129,11 +129,11 @@ def test_the_inbox_is_read_oldest_receipt_first_across_pages(graph_site):
     fake = graph_site.fake  # pages of two, newest first: the reader must sort
     for n, minute in enumerate((5, 1, 4, 2, 3)):
         graph_site.receive(question(n), at=utc(2026, 11, 2, 9, minute))
-    service = graph_site.open(MORNING)
+    ctx = graph_site.open(MORNING)
     try:
-        times = [m.received_at.minute for m in service.reader.waiting()]
+        times = [m.received_at.minute for m in ctx.reader.waiting()]
     finally:
-        service.close()
+        ctx.close()
     assert times == [1, 2, 3, 4, 5]
     assert any("$skiptoken=" in s.query for s in fake.seen)
 
@@ -141,14 +141,14 @@ def test_the_inbox_is_read_oldest_receipt_first_across_pages(graph_site):
 def test_a_message_gone_when_fetched_is_skipped(graph_site):
     graph_site.receive(question(1), at=utc(2026, 11, 2, 9, 1))
     second = graph_site.receive(question(2), at=utc(2026, 11, 2, 9, 2))
-    service = graph_site.open(MORNING)
+    ctx = graph_site.open(MORNING)
     try:
-        waiting = service.reader.waiting()
+        waiting = ctx.reader.waiting()
         first = next(waiting)
         del graph_site.fake.messages[second]  # a person deleted it meanwhile
         assert list(waiting) == []
     finally:
-        service.close()
+        ctx.close()
     assert first.raw == question(1)
 
 
@@ -171,17 +171,17 @@ def test_a_processed_folder_deleted_by_a_person_is_made_again(graph_site):
 
     fake = graph_site.fake
     graph_site.receive(question(1), at=MORNING)
-    service = graph_site.open(MORNING)  # one long-lived mailbox, as the daemon keeps it: it knows the folder's id
+    ctx = graph_site.open(MORNING)  # one long-lived mailbox, as the daemon keeps it: it knows the folder's id
     try:
         with freeze_time(MORNING):
-            one_pass(service)
+            one_pass(ctx)
         [old] = [fid for fid, f in fake.folders.items() if f["displayName"] == "Processed"]
         del fake.folders[old]  # a person tidied the mailbox while the daemon ran
         graph_site.receive(question(2), at=utc(2026, 11, 2, 9, 40))
         with freeze_time(utc(2026, 11, 2, 9, 40)):
-            assert one_pass(service)["handled"] == 1
+            assert one_pass(ctx)["handled"] == 1
     finally:
-        service.close()
+        ctx.close()
     [new] = [fid for fid, f in fake.folders.items() if f["displayName"] == "Processed"]
     assert new != old and graph_site.files("inbox") == [] and len(graph_site.files("processed")) == 1
     assert [s.answered for s in fake.seen if s.path.endswith("/move")] == [201, 404, 201]

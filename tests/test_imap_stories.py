@@ -91,8 +91,8 @@ def test_a_server_restart_in_the_middle_of_a_pass_loses_nothing_and_handles_noth
     reply(site, AISHA, "Grade: Good", utc(2026, 11, 3, 10, 0))
     reply(site, BEN, "Grade: Inadequate", utc(2026, 11, 3, 10, 1))
     with freeze_time(utc(2026, 11, 3, 10, 5)):
-        service = site.open()
-        mailbox = service.reader
+        ctx = site.open()
+        mailbox = ctx.reader
         filed, calls = mailbox.processed, []
 
         def restart_before_second(message):
@@ -103,9 +103,9 @@ def test_a_server_restart_in_the_middle_of_a_pass_loses_nothing_and_handles_noth
 
         mailbox.processed = restart_before_second
         try:
-            assert one_pass(service)["handled"] == 2
+            assert one_pass(ctx)["handled"] == 2
         finally:
-            service.close()
+            ctx.close()
     assert len(letters_to(site, AISHA, "Received")) == 1 and len(letters_to(site, BEN, "Received")) == 1
     assert site.files("inbox") == [] and len(site.files("processed")) == 2
     assert site.once(utc(2026, 11, 3, 10, 6)) == {"handled": 0, "sent": 0}
@@ -116,8 +116,8 @@ def test_a_server_down_for_longer_than_the_retries_stops_the_pass_and_the_next_f
     issue(site, "2026-11", ALLOCATIONS, ISSUED)
     reply(site, AISHA, "Grade: Good", utc(2026, 11, 3, 10, 0))
     with freeze_time(utc(2026, 11, 3, 10, 5)):
-        service = site.open()
-        mailbox = service.reader
+        ctx = site.open()
+        mailbox = ctx.reader
         mailbox.reader.retry = Backoff(tries=2, first=0.05)
         filed = mailbox.processed
 
@@ -127,12 +127,12 @@ def test_a_server_down_for_longer_than_the_retries_stops_the_pass_and_the_next_f
 
         mailbox.processed = down_before_filing
         try:
-            one_pass(service)
+            one_pass(ctx)
             raise AssertionError("the pass should stop while the server is away")
         except Exception as exc:  # noqa: BLE001 - the point is which error, checked below
             assert type(exc).__name__ == "TemporaryFailure" and "IMAP server" in str(exc)
         finally:
-            service.close()
+            ctx.close()
             site.dovecot.start()
     # Handled and its receipt stored (not yet sent), but still in the inbox: nothing lost.
     assert len(site.files("inbox")) == 1 and letters_to(site, AISHA, "Received") == []
@@ -143,8 +143,8 @@ def test_a_server_down_for_longer_than_the_retries_stops_the_pass_and_the_next_f
 
 def test_idle_wakes_the_waiting_reader_when_mail_arrives_and_the_pass_handles_it(imap_site):
     site = imap_site
-    service = site.open()
-    mailbox = service.reader
+    ctx = site.open()
+    mailbox = ctx.reader
     try:
         mailbox.wait_for_mail(0.1, lambda: False)  # nothing waiting yet: returns at its timeout
         arrival = utc(2026, 11, 2, 9, 30)
@@ -155,11 +155,11 @@ def test_idle_wakes_the_waiting_reader_when_mail_arrives_and_the_pass_handles_it
         # Woken by the server's EXISTS, not by the 60 s timeout (the speed itself is in bench/).
         assert time.monotonic() - started < 30
         with freeze_time(utc(2026, 11, 2, 9, 31)):
-            assert one_pass(service)["handled"] == 1
+            assert one_pass(ctx)["handled"] == 1
         stop = threading.Event()
         threading.Timer(0.2, stop.set).start()
         started = time.monotonic()
         mailbox.wait_for_mail(60, stop.is_set)
         assert time.monotonic() - started < 30  # told to stop: it checks every second
     finally:
-        service.close()
+        ctx.close()

@@ -65,15 +65,15 @@ def test_a_malformed_message_goes_to_failed_and_the_next_one_is_still_handled(si
 def test_a_handler_error_sets_one_message_aside_and_changes_nothing_else(site, monkeypatch):
     import app.handlers as handlers
 
-    def broken(mail, classification, service):
+    def broken(mail, classification, ctx):
         raise RuntimeError("template bug")
 
     site.receive(question(1), at=MORNING)
-    service = site.open(MORNING)
-    service.router.register(handlers.Kind.UNCLEAR, broken)
+    ctx = site.open(MORNING)
+    ctx.router.register(handlers.Kind.UNCLEAR, broken)
     from app.daemon import one_pass
-    assert one_pass(service)["handled"] == 1
-    service.close()
+    assert one_pass(ctx)["handled"] == 1
+    ctx.close()
     assert len(site.files("failed")) == 1 and site.sent() == []
     with Store(site.folder / "data") as store:
         assert OutboxRepo(store).pending() == []
@@ -131,10 +131,10 @@ def test_at_most_ten_automatic_answers_per_sender_per_day(site):
 def test_a_dry_run_shows_what_would_be_sent_and_changes_nothing(site, capsys):
     site.receive(question(), at=MORNING)
     lines = []
-    service = site.open(MORNING, dry_run_output=lines.append)
+    ctx = site.open(MORNING, dry_run_output=lines.append)
     from app.daemon import one_pass
-    one_pass(service)
-    service.close()
+    one_pass(ctx)
+    ctx.close()
     assert len(lines) == 1 and "would send" in lines[0] and "aisha.patel@wexcombe.example" in lines[0]
     assert len(site.files("inbox")) == 1 and site.sent() == []
     assert site.once(MORNING)["sent"] == 1  # the real pass still has it to do

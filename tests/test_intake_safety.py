@@ -36,28 +36,28 @@ def kill_three_times(site, monkeypatch):
     class Killed(BaseException):
         pass
 
-    def killed(mail, classification, service):
+    def killed(mail, classification, ctx):
         raise Killed()
 
     monkeypatch.setattr("app.handlers.unclear", killed)
     for _ in range(3):
-        service = site.open(MORNING)
-        app.handlers.register_defaults(service.router)
+        ctx = site.open(MORNING)
+        app.handlers.register_defaults(ctx.router)
         try:
-            one_pass(service)
+            one_pass(ctx)
         except Killed:
             pass
         finally:
-            service.close()
+            ctx.close()
     monkeypatch.undo()
 
 
 def retry(site, names=(), everything=False, now=MORNING, **kwargs):
-    service = site.open(now)
+    ctx = site.open(now)
     try:
-        return commands.retry(service, list(names), everything, **kwargs)
+        return commands.retry(ctx, list(names), everything, **kwargs)
     finally:
-        service.close()
+        ctx.close()
 
 
 # --- three unlucky crashes, and the way out ------------------------------------------------------
@@ -105,13 +105,13 @@ def test_retry_all_brings_everything_back_and_a_wrong_name_changes_nothing(site)
 def test_retry_with_a_transport_that_cannot_list_failed_mail_says_so_in_one_line(site):
     import dataclasses
 
-    service = site.open(MORNING)
-    service.config = dataclasses.replace(service.config, transport="imap")  # a server's folder, not ours to list
+    ctx = site.open(MORNING)
+    ctx.config = dataclasses.replace(ctx.config, transport="imap")  # a server's folder, not ours to list
     try:
         with pytest.raises(UsageError) as raised:
-            commands.retry(service, [], True)
+            commands.retry(ctx, [], True)
     finally:
-        service.close()
+        ctx.close()
     assert "only with the embedded maildir transport" in raised.value.message
     assert "\n" not in raised.value.message
 
@@ -166,12 +166,12 @@ def test_two_hundred_forged_decisions_write_to_the_qa_team_at_most_the_daily_cap
     site.once(at)
 
     assert len(letters_to(site, QA, "refused")) == MAX_REFUSAL_LETTERS_PER_DAY
-    service = site.open(at, read_only=True)
+    ctx = site.open(at, read_only=True)
     try:
-        record = RequestRepo(service.store).get("EXM-2026-12-001")
-        notes = [t["note"] for t in service.ledger.triage("2026-12") if "refused" in t["note"]]
+        record = RequestRepo(ctx.store).get("EXM-2026-12-001")
+        notes = [t["note"] for t in ctx.ledger.triage("2026-12") if "refused" in t["note"]]
     finally:
-        service.close()
+        ctx.close()
     assert record["state"] == "awaiting_hos"
     assert sum(e["action"] == "refused" for e in record["history"]) == 200
     assert len(notes) == 200 and sum("not written to the QA team separately" in n for n in notes) == 190

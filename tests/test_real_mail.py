@@ -94,11 +94,11 @@ def test_a_header_folded_without_its_leading_space_still_reads():
 
 
 def test_an_exchange_out_of_office_from_a_null_sender_is_an_auto_reply_not_a_bounce(site):
-    service = site.open()
+    ctx = site.open()
     try:
-        result = service.classifier.classify(mail("exchange_auto_reply_null_sender.eml"))
+        result = ctx.classifier.classify(mail("exchange_auto_reply_null_sender.eml"))
     finally:
-        service.close()
+        ctx.close()
     assert result.kind is Kind.AUTO_REPLY
     assert not is_bounce(mail("exchange_auto_reply_null_sender.eml"))
 

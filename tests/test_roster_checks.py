@@ -157,8 +157,8 @@ def test_a_roster_without_the_configured_director_is_refused_whole(site):
         commands.import_roster(site.folder / "data", write(site, "no-director.csv", text), mailbox_address=MAILBOX,
                                director_email="imogen.thackeray@wexcombe.example")
     assert "the configured Director (imogen.thackeray@wexcombe.example" in refused.value.message
-    service = site.open()
+    ctx = site.open()
     try:
-        assert service.roster.get("imogen.thackeray@wexcombe.example") is not None, "nothing was changed"
+        assert ctx.roster.get("imogen.thackeray@wexcombe.example") is not None, "nothing was changed"
     finally:
-        service.close()
+        ctx.close()

@@ -19,7 +19,7 @@ from db.outbox import OutboxRepo
 from db.store import Store
 from inbox.maildir import MaildirMailbox
 from app.postman import Postman
-from mailer.letter import Letter
+from core.letter import Letter
 
 NOW = utc(2026, 11, 2, 9, 30)
 AISHA, BEN, CHLOE = "aisha.patel@wexcombe.example", "ben.hartley@wexcombe.example", "chloe.dunmore@wexcombe.example"

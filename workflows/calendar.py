@@ -144,3 +144,11 @@ def _as_date(value: datetime | date) -> date:
 def _check_count(n: int) -> None:
     if n < 0:
         raise ValueError(f"a count of working days cannot be negative (got {n})")
+
+
+def moderation_closes(month: str, calendar: WorkingCalendar, working_days: int = 5) -> date:
+    """The day moderation of `month` closes: `working_days` working days into the next month.
+
+    The month's report is due that day; an audit still unmoderated then is reported as unmoderated.
+    """
+    return calendar.add_working_days(last_day(month), working_days)

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from core.clock import LONDON
 from workflows.answers import Intent
+from workflows.items import ItemKind, Reading
 from workflows.calendar import last_day
 
 MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -131,3 +132,8 @@ def decide(state: State, intent: Intent) -> State:
         return TRANSITIONS[(state, intent)]
     except KeyError:
         raise ValueError(f"an exemption in state {state} cannot take the answer {intent}") from None
+
+
+KIND = ItemKind(prefix="EXM", name="exemption", table="exemptions", states=State,
+                final=frozenset(FINAL), transitions=TRANSITIONS, reading=Reading.DECISION,
+                options=lambda record: OPTIONS.get(State(record["state"]), ""), chased=True)

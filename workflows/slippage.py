@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from core.clock import LONDON
 from workflows.figures import allocation_state
+from workflows.items import ItemKind, Reading
 from workflows.submissions import deadline_of
 
 
@@ -41,3 +42,7 @@ def too_late(received_at: datetime, allocations: list[dict]) -> bool:
 def agreed_deadline(day: date) -> datetime:
     """The last instant that counts on an agreed completion date: 23:59:59.999999 London time."""
     return datetime.combine(day, time(23, 59, 59, 999999), tzinfo=LONDON)
+
+
+KIND = ItemKind(prefix="SLP", name="slippage notice", table="slippage", states=State, final=frozenset(FINAL),
+                reading=Reading.CAPACITY, options=lambda record: OPTIONS, chased=True)

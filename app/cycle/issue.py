@@ -8,18 +8,18 @@ from app.files import read_csv
 from core.errors import InputFileError, UsageError
 from db.months import MonthRepo
 from db.requests import RequestRepo
-from mailer.compose import OutgoingAttachment
+from core.letter import OutgoingAttachment
 from mailer.ics import deadline_event
-from mailer.letter import Letter
+from core.letter import Letter
 from workflows.allocations import check_allocations, reference
 from workflows.calendar import month_deadline, month_name
 
 
-def issue_month(service, month: str, csv_path: Path) -> dict:
+def issue_month(ctx, month: str, csv_path: Path) -> dict:
     """Issue the new rows of an allocations file; returns counts of new, already issued and letters."""
     deadline = checked_month(month)
-    month, now = month.strip(), service.clock.now()
-    this_month = service.clock.london_now().strftime("%Y-%m")
+    month, now = month.strip(), ctx.clock.now()
+    this_month = ctx.clock.london_now().strftime("%Y-%m")
     if now > deadline:
         raise UsageError(f"--month {month}: {month_name(month)} is over (its deadline has passed), so its audits "
                          f"cannot be issued now; issue {this_month} or a later month")
@@ -28,18 +28,18 @@ def issue_month(service, month: str, csv_path: Path) -> dict:
         raise UsageError(f"--month {month}: {month_name(month)} is more than {MONTHS_AHEAD} months ahead; "
                          "check the year")
     header, rows = read_csv(csv_path)
-    checked, problems = check_allocations(header, rows, service.roster.get)
+    checked, problems = check_allocations(header, rows, ctx.roster.get)
     if problems:
         raise InputFileError(str(csv_path), problems)
-    repo = MonthRepo(service.store, month)
+    repo = MonthRepo(ctx.store, month)
     issued = {(a["auditor"], a["case_ref"], a["audit_type"]) for a in repo.allocations()}
     new = [row for row in checked if row.key not in issued]
     letters = 0
     if new:
-        with service.store.transaction():
+        with ctx.store.transaction():
             numbers = repo.take_numbers(len(new), now.isoformat())
-            records = [_record(service, month, number, row, now) for number, row in zip(numbers, new)]
-            exempt = _approved_exemptions(service, month)
+            records = [_record(ctx, month, number, row, now) for number, row in zip(numbers, new)]
+            exempt = _approved_exemptions(ctx, month)
             for record in records:
                 if record["auditor"] in exempt:
                     # An exemption approved earlier for this month (a long absence): recorded, not sent.
@@ -50,14 +50,14 @@ def issue_month(service, month: str, csv_path: Path) -> dict:
                 if not record["exempt"]:
                     by_auditor[record["auditor"]].append(record)
             for auditor, items in by_auditor.items():
-                service.postman.post(_letter(service, month, deadline, auditor, items))
+                ctx.postman.post(_letter(ctx, month, deadline, auditor, items))
                 letters += 1
     return {"new": len(new), "already_issued": len(checked) - len(new), "letters": letters}
 
 
-def _approved_exemptions(service, month: str) -> dict[str, str]:
+def _approved_exemptions(ctx, month: str) -> dict[str, str]:
     """auditor -> the reference of an approved exemption that covers `month`."""
-    return {r["requester"]: r["reference"] for r in RequestRepo(service.store).all("EXM")
+    return {r["requester"]: r["reference"] for r in RequestRepo(ctx.store).all("EXM")
             if r["state"] == "approved" and month in r["months"]}
 
 
@@ -76,8 +76,8 @@ def checked_month(month: str):
         raise UsageError(f"--month: {exc}") from None
 
 
-def _record(service, month: str, number: int, row, now) -> dict:
-    person = service.roster.get(row.auditor)
+def _record(ctx, month: str, number: int, row, now) -> dict:
+    person = ctx.roster.get(row.auditor)
     return {
         "reference": reference(month, number), "month": month, "auditor": row.auditor,
         "auditor_name": person.name, "service": person.service, "head_of_service": person.head_of_service,
@@ -86,16 +86,16 @@ def _record(service, month: str, number: int, row, now) -> dict:
     }
 
 
-def _letter(service, month: str, deadline, auditor: str, items: list[dict]) -> Letter:
-    person = service.roster.get(auditor)
+def _letter(ctx, month: str, deadline, auditor: str, items: list[dict]) -> Letter:
+    person = ctx.roster.get(auditor)
     refs = [a["reference"] for a in items]
     ics = deadline_event(
         # One diary entry per auditor and month: a later letter for added audits updates it.
-        uid=f"audits-{month}-{hashlib.sha256(auditor.encode()).hexdigest()[:16]}@{service.config.mailbox_domain}",
+        uid=f"audits-{month}-{hashlib.sha256(auditor.encode()).hexdigest()[:16]}@{ctx.config.mailbox_domain}",
         summary=f"QA audits due ({month_name(month)})",
         description=f"{'Audits' if len(refs) > 1 else 'Audit'} {', '.join(refs)} due by 23:59. "
                     "Reply to the allocation letter with the grade.",
-        deadline=deadline, now=service.clock.now(), organiser=service.config.mailbox_address)
+        deadline=deadline, now=ctx.clock.now(), organiser=ctx.config.mailbox_address)
     return Letter(
         template="cycle/allocation", to=[auditor], kind="allocation", refs=refs,
         subject=f"{bracketed(refs)} Your audits for {month_name(month)}",

@@ -12,9 +12,9 @@ def bracketed(refs: Sequence[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def qa_team(service) -> list[str]:
+def qa_team(ctx) -> list[str]:
     """The QA team's addresses, from the roster."""
-    return [p.email for p in service.roster.with_role("qa")]
+    return [p.email for p in ctx.roster.with_role("qa")]
 
 
 def allocation_row(allocation: dict) -> dict:

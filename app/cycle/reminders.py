@@ -11,7 +11,7 @@ from app.cycle.letters import allocation_row, bracketed
 from core.clock import LONDON
 from db.months import MonthRepo, stored_months
 from mailer.dates import long_weekday_date
-from mailer.letter import Letter
+from core.letter import Letter
 from workflows.calendar import WorkingCalendar, month_deadline, month_name
 from workflows.figures import tally
 from workflows.reminders import Due, due_reminders, notices_after_deadline
@@ -22,15 +22,15 @@ log = logging.getLogger("auditmail.cycle")
 NOTICE_WINDOW = timedelta(days=14)
 
 
-def send_due_letters(service) -> int:
+def send_due_letters(ctx) -> int:
     """Send every reminder and notice due now and not yet sent; returns how many letters were stored."""
-    now, config = service.clock.now(), service.config
+    now, config = ctx.clock.now(), ctx.config
     calendar = WorkingCalendar(config.closure_days)
     stored = 0
-    for month in stored_months(service.store):
+    for month in stored_months(ctx.store):
         if now > month_deadline(month) + NOTICE_WINDOW:
             continue
-        repo = MonthRepo(service.store, month)
+        repo = MonthRepo(ctx.store, month)
         allocations = repo.allocations()
         submissions = defaultdict(list)
         for submission in repo.submissions():
@@ -39,29 +39,29 @@ def send_due_letters(service) -> int:
                             ladder=config.reminder_working_days, hour=config.reminder_hour)
         due += notices_after_deadline(month, now, calendar, allocations, submissions, hour=config.reminder_hour)
         for item in due:
-            if service.ledger.was_done(month, item.key):
+            if ctx.ledger.was_done(month, item.key):
                 continue
-            with service.store.transaction():
-                service.postman.post(_letter(service, month, item, allocations, submissions))
-                service.ledger.mark_done(month, item.key, now)
+            with ctx.store.transaction():
+                ctx.postman.post(_letter(ctx, month, item, allocations, submissions))
+                ctx.ledger.mark_done(month, item.key, now)
             log.info("%s sent for %s to %s", item.step, month, item.to)
             stored += 1
     return stored
 
 
-def _letter(service, month: str, due: Due, allocations, submissions) -> Letter:
-    person = service.roster.get(due.to)
+def _letter(ctx, month: str, due: Due, allocations, submissions) -> Letter:
+    person = ctx.roster.get(due.to)
     name = person.first_name if person else "Colleague"
     refs = [a["reference"] for a in due.allocations]
     deadline = month_deadline(month)
     common = {"person_name": name, "month_name": month_name(month), "deadline": deadline}
     if due.step == "hos-not-counted":
-        return _hos_letter(service, month, due, allocations, submissions, common)
+        return _hos_letter(ctx, month, due, allocations, submissions, common)
     if due.step == "not-counted":
         return Letter(template="cycle/not_counted", to=[due.to], kind="not-counted", refs=refs,
                       subject=f"{bracketed(refs)} Not counted: your audits for {month_name(month)}",
                       context={**common, "items": [{**allocation_row(a), "status": a["status"]} for a in due.allocations]})
-    today = service.clock.london_today() == deadline.astimezone(LONDON).date()
+    today = ctx.clock.london_today() == deadline.astimezone(LONDON).date()
     when = "today" if today else f"by {long_weekday_date(deadline)}"
     return Letter(template="cycle/reminder", to=[due.to], kind=f"reminder-{due.step}", refs=refs,
                   subject=f"{bracketed(refs)} Reminder: audits due {when}",
@@ -70,14 +70,14 @@ def _letter(service, month: str, due: Due, allocations, submissions) -> Letter:
                            "outstanding": [allocation_row(a) for a in due.allocations]})
 
 
-def _hos_letter(service, month, due: Due, allocations, submissions, common) -> Letter:
+def _hos_letter(ctx, month, due: Due, allocations, submissions, common) -> Letter:
     staff = defaultdict(list)
     for item in due.allocations:
         staff[item["auditor"]].append({**allocation_row(item), "status": item["status"]})
     names = {a["auditor"]: a.get("auditor_name", a["auditor"]) for a in allocations}
     # The figures are those `status` shows for their service (their own audits included), and for the
     # Director, whose list holds the Heads of Service's own audits, those of the whole department.
-    person = service.roster.get(due.to)
+    person = ctx.roster.get(due.to)
     if person is None or person.has("director") or not person.service:
         theirs, service_name = allocations, "all services"
     else:

@@ -10,20 +10,20 @@ from db.months import MonthRepo
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text, remarks
-from mailer.letter import Letter
+from core.letter import Letter
 from workflows.allocations import month_of_reference
 from workflows.calendar import month_name
 from workflows.grades import read_submission
 from workflows.submissions import Recorded, assess
 
 
-def handle_submission(mail: ParsedMail, c: Classification, service) -> Decision:
+def handle_submission(mail: ParsedMail, c: Classification, ctx) -> Decision:
     """Record the grades in one email, answer with a receipt and/or what is missing, raise remedial alerts."""
     refs = [r for r in c.references if r.startswith("AUD-")]
     # Grades typed among the quoted lines of an interleaved reply are the auditor's own and count.
     written = "\n".join(t for t in (newest_text(mail.text), remarks(mail.text)) if t)
     text = read_submission(written, refs, [a.filename for a in mail.attachments])
-    repos = {ref: MonthRepo(service.store, month_of_reference(ref)) for ref in text.grades}
+    repos = {ref: MonthRepo(ctx.store, month_of_reference(ref)) for ref in text.grades}
     allocations = {ref: repo.allocation(ref) for ref, repo in repos.items()}
     previous = {ref: repo.submissions(ref) for ref, repo in repos.items()}
     outcome = assess(c.person, mail.received_at, text, allocations, previous)
@@ -37,7 +37,7 @@ def handle_submission(mail: ParsedMail, c: Classification, service) -> Decision:
             "remedial_details": item.remedial.details if item.remedial else "",
             "attachments": attachments,
         })
-    alerts = [_remedial_alert(service, mail, allocations[i.reference], i) for i in outcome.recorded
+    alerts = [_remedial_alert(ctx, mail, allocations[i.reference], i) for i in outcome.recorded
               if i.remedial and i.remedial.needed]
     letters = []
     if outcome.recorded:
@@ -74,12 +74,12 @@ def _incomplete(mail, c, refs, problems, recorded) -> Letter:
                            "recorded": [{"reference": i.reference, "grade": i.grade} for i in recorded]})
 
 
-def _remedial_alert(service, mail, allocation: dict, item: Recorded) -> Letter:
+def _remedial_alert(ctx, mail, allocation: dict, item: Recorded) -> Letter:
     # Raised at once, to the people who can act on it; the child is known only by the case reference.
     to = [a for a in (allocation.get("team_manager"), allocation.get("head_of_service")) if a]
-    qa = qa_team(service)
+    qa = qa_team(ctx)
     to = list(dict.fromkeys(to or qa))
-    auditor = service.roster.get(allocation["auditor"])
+    auditor = ctx.roster.get(allocation["auditor"])
     return Letter(
         template="cycle/remedial_alert", to=to, cc=[a for a in qa if a not in to], kind="remedial-alert",
         refs=[item.reference], subject=f"[{item.reference}] Remedial action needed: please act now",

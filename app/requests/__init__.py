@@ -6,10 +6,10 @@ from app.requests.waiting import chase_waiting_approvers
 from inbox.classify import Kind
 
 
-def register(service) -> None:
+def register(ctx) -> None:
     """Claim exemption requests, slippage notices, replies about them, and approvers' out-of-office."""
-    service.router.register(Kind.EXEMPTION, handle_exemption)
-    service.router.register(Kind.SLIPPAGE, handle_slippage)
-    service.router.register(Kind.REPLY, handle_reply)
-    service.router.register(Kind.AUTO_REPLY, handle_auto_reply)
-    service.scheduled.append(chase_waiting_approvers)
+    ctx.router.register(Kind.EXEMPTION, handle_exemption)
+    ctx.router.register(Kind.SLIPPAGE, handle_slippage)
+    ctx.router.register(Kind.REPLY, handle_reply)
+    ctx.router.register(Kind.AUTO_REPLY, handle_auto_reply)
+    ctx.scheduled.append(chase_waiting_approvers)

@@ -13,7 +13,7 @@ from inbox.intent import Intent, Reading
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
 from inbox.signature import strip_signature, without_name_lines
-from mailer.letter import Letter
+from core.letter import Letter
 from workflows import exemptions, slippage
 from workflows.calendar import month_deadline
 from workflows.exemptions import State
@@ -24,63 +24,63 @@ def _event(mail: ParsedMail, action: str, comment: str = "") -> dict:
             "message_id": mail.message_id or mail.key, "comment": comment}
 
 
-def exemption_decided(service, mail: ParsedMail, record: dict, reading: Reading) -> Decision:
+def exemption_decided(ctx, mail: ParsedMail, record: dict, reading: Reading) -> Decision:
     """Move an exemption on after a clear Support/Decline or Approve/Reject."""
-    reading = replace(reading, comment=without_name_lines(reading.comment, name_of(service, mail.from_addr)))
+    reading = replace(reading, comment=without_name_lines(reading.comment, name_of(ctx, mail.from_addr)))
     state = exemptions.decide(State(record["state"]), reading.intent)
-    repo, reference = RequestRepo(service.store), record["reference"]
+    repo, reference = RequestRepo(ctx.store), record["reference"]
     changes = {"state": state.value, "waiting_since": mail.received_at.isoformat()}
     if state is State.AWAITING_DIRECTOR:
-        changes |= {"approver": director(service), "hos_comment": reading.comment}
+        changes |= {"approver": director(ctx), "hos_comment": reading.comment}
     repo.update(reference, changes, _event(mail, exemptions.VERBS[state], reading.comment))
     record = repo.get(reference)
     if state is State.AWAITING_DIRECTOR:
-        letters = [ask_letter(service, record, record["approver"])]
+        letters = [ask_letter(ctx, record, record["approver"])]
     elif state is State.DECLINED:
         letters = [Letter(template="exemption/declined_by_hos", to=[record["requester"]], kind="exemption-declined",
                           refs=[reference], subject=f"[{reference}] Your exemption request was not supported",
-                          context={"person_name": first_name(service, record["requester"]),
-                                   "reference": reference, "hos_name": name_of(service, mail.from_addr),
+                          context={"person_name": first_name(ctx, record["requester"]),
+                                   "reference": reference, "hos_name": name_of(ctx, mail.from_addr),
                                    "comment": reading.comment,
                                    "months": month_names(record["months"])})]
     else:
-        letters = [_decided_letter(service, record, state, mail.from_addr, reading.comment)]
+        letters = [_decided_letter(ctx, record, state, mail.from_addr, reading.comment)]
     return Decision(outcome=f"exemption-{state.value}", letters=letters, refs=(reference,))
 
 
-def _decided_letter(service, record: dict, state: State, decided_by: str, comment: str) -> Letter:
+def _decided_letter(ctx, record: dict, state: State, decided_by: str, comment: str) -> Letter:
     exempted = []
     if state is State.APPROVED:
         # The allocations leave the completion-rate denominator and their reminders stop.
-        for allocation in affected_allocations(service, record):
-            MonthRepo(service.store, allocation["month"]).update_allocation(
+        for allocation in affected_allocations(ctx, record):
+            MonthRepo(ctx.store, allocation["month"]).update_allocation(
                 allocation["reference"], {"exempt": True, "exempted_by": record["reference"]})
             exempted.append(allocation)
     to = list(dict.fromkeys([record["requester"], record["hos"] or record["requested_by"]]))
     return Letter(template="exemption/decided", to=[a for a in to if a],
-                  cc=[a for a in qa_team(service) if a not in to], kind=f"exemption-{state.value}",
+                  cc=[a for a in qa_team(ctx) if a not in to], kind=f"exemption-{state.value}",
                   refs=[record["reference"]],
                   subject=f"[{record['reference']}] Exemption request {exemptions.VERBS[state]}",
                   context={"salutation": "Colleagues", "reference": record["reference"],
-                           "requester_name": name_of(service, record["requester"]), "decision": state.value,
-                           "decided_by": name_of(service, decided_by), "comment": comment,
+                           "requester_name": name_of(ctx, record["requester"]), "decision": state.value,
+                           "decided_by": name_of(ctx, decided_by), "comment": comment,
                            "months": month_names(record["months"]), "allocations": rows(exempted)})
 
 
-def slippage_decided(service, mail: ParsedMail, record: dict, reading: Reading, agreed) -> Decision:
+def slippage_decided(ctx, mail: ParsedMail, record: dict, reading: Reading, agreed) -> Decision:
     """Record the QA team's Yes (with a date) or No, and tell the auditor and their Head of Service."""
     reference = record["reference"]
     # "Sorry, no capacity this month" is all decision and no comment, yet it is what the auditor
     # should read: pass on the QA team's own words whenever they said more than yes or no.
-    words = without_name_lines(strip_signature(newest_text(mail.text)), name_of(service, mail.from_addr))
-    comment = without_name_lines(reading.comment, name_of(service, mail.from_addr))
+    words = without_name_lines(strip_signature(newest_text(mail.text)), name_of(ctx, mail.from_addr))
+    comment = without_name_lines(reading.comment, name_of(ctx, mail.from_addr))
     reading = replace(reading, comment=comment or (words if len(words.split()) > 2 else ""))
     state = slippage.State.AGREED if reading.intent is Intent.YES else slippage.State.REFUSED
     until = slippage.agreed_deadline(agreed) if agreed else None
-    RequestRepo(service.store).update(reference, {"state": state.value,
+    RequestRepo(ctx.store).update(reference, {"state": state.value,
                                                   "agreed_until": until.isoformat() if until else None},
                                       _event(mail, slippage.VERBS[state], reading.comment))
-    repo = MonthRepo(service.store, record["month"])
+    repo = MonthRepo(ctx.store, record["month"])
     if until:
         for ref in record["allocations"]:
             repo.update_allocation(ref, {"deadline": until.isoformat(), "extended_by": reference})
@@ -88,33 +88,33 @@ def slippage_decided(service, mail: ParsedMail, record: dict, reading: Reading, 
             for submission in repo.submissions(ref):
                 if not submission["counts"] and datetime.fromisoformat(submission["received_at"]) <= until:
                     repo.update_submission(ref, submission["received_at"], {"counts": True, "counted_by": reference})
-    auditor = service.roster.get(record["auditor"])
+    auditor = ctx.roster.get(record["auditor"])
     to = [a for a in (record["auditor"], auditor.head_of_service if auditor else "") if a]
     letter = Letter(template="slippage/outcome", to=to, kind=f"slippage-{state.value}", refs=[reference],
                     subject=f"[{reference}] Slippage {slippage.VERBS[state]}",
                     context={"salutation": "Colleagues", "reference": reference,
-                             "auditor_name": name_of(service, record["auditor"]), "agreed": until is not None,
+                             "auditor_name": name_of(ctx, record["auditor"]), "agreed": until is not None,
                              "agreed_until": until, "comment": reading.comment,
                              "allocations": rows([repo.allocation(r) for r in record["allocations"]]),
-                             "deadline": month_deadline(record["month"]), "decided_by": name_of(service, mail.from_addr)})
+                             "deadline": month_deadline(record["month"]), "decided_by": name_of(ctx, mail.from_addr)})
     return Decision(outcome=f"slippage-{state.value}", letters=[letter], refs=(reference,))
 
 
-def refused(service, mail: ParsedMail, record: dict, reason: str) -> Decision:
+def refused(ctx, mail: ParsedMail, record: dict, reason: str) -> Decision:
     """A decision that may not be taken: nothing changes, the attempt is recorded and the QA team told.
 
     Anyone outside can send forged decisions by the hundred, so the QA team gets at most a few
     letters about refusals a day; every refusal is on the triage list either way.
     """
-    RequestRepo(service.store).update(record["reference"], {}, _event(mail, "refused", reason))
+    RequestRepo(ctx.store).update(record["reference"], {}, _event(mail, "refused", reason))
     note = f"{record['reference']}: decision from {one_line(mail.from_addr, 320)} refused ({reason})"
-    day = service.clock.london_today().isoformat()
-    if service.ledger.answers_today(REFUSAL_LETTERS, day) >= MAX_REFUSAL_LETTERS_PER_DAY:
+    day = ctx.clock.london_today().isoformat()
+    if ctx.ledger.answers_today(REFUSAL_LETTERS, day) >= MAX_REFUSAL_LETTERS_PER_DAY:
         return Decision(outcome="decision-refused", refs=(record["reference"],), triage=[
             note + f"; not written to the QA team separately: {MAX_REFUSAL_LETTERS_PER_DAY} letters about "
                    "refused decisions already went today"])
-    service.ledger.count_answer(REFUSAL_LETTERS, day)
-    letter = Letter(template="approvals/refused", to=qa_team(service), kind="refused", refs=[record["reference"]],
+    ctx.ledger.count_answer(REFUSAL_LETTERS, day)
+    letter = Letter(template="approvals/refused", to=qa_team(ctx), kind="refused", refs=[record["reference"]],
                     subject=f"[{record['reference']}] A decision was refused: please check",
                     context={"salutation": "Colleagues", "reference": record["reference"],
                              "from_addr": one_line(mail.from_addr, 320), "reason": reason,
@@ -127,19 +127,19 @@ MAX_REFUSAL_LETTERS_PER_DAY = 10
 REFUSAL_LETTERS = "refused-decisions:qa-team"  # not an address, so no sender's own count is touched
 
 
-def approver_away(service, mail: ParsedMail, record: dict) -> Decision:
+def approver_away(ctx, mail: ParsedMail, record: dict) -> Decision:
     """An approver's out-of-office: noted, and an exemption sent on to their delegate if they have one.
 
     (Slippage waits on the whole QA team, so one member being away needs nobody else asked.)
     """
-    repo, reference = RequestRepo(service.store), record["reference"]
-    delegate = service.config.delegates.get(mail.from_addr)
+    repo, reference = RequestRepo(ctx.store), record["reference"]
+    delegate = ctx.config.delegates.get(mail.from_addr)
     already = any(e["action"] == "delegated" and e["by"] == mail.from_addr for e in record["history"])
     repo.update(reference, {}, _event(mail, "away"))
     if not delegate or already or reference.startswith("SLP"):
         return Decision(outcome="approver-away", refs=(reference,),
                         triage=[f"{reference}: {mail.from_addr} is away" + ("" if delegate else " and has no delegate")])
     repo.update(reference, {}, _event(mail, "delegated", f"sent to {delegate}"))
-    letter = ask_letter(service, record, delegate, delegate_for=name_of(service, mail.from_addr))
+    letter = ask_letter(ctx, record, delegate, delegate_for=name_of(ctx, mail.from_addr))
     return Decision(outcome="sent-to-delegate", letters=[letter], refs=(reference,))
 

@@ -3,27 +3,27 @@ from app.cycle.letters import allocation_row, qa_team
 from workflows.calendar import month_name
 
 
-def director(service) -> str:
+def director(ctx) -> str:
     """The Director's address: the roster's director, else the letterhead's."""
-    directors = service.roster.with_role("director")
-    return directors[0].email if directors else service.config.letterhead.email
+    directors = ctx.roster.with_role("director")
+    return directors[0].email if directors else ctx.config.letterhead.email
 
 
-def name_of(service, address: str) -> str:
+def name_of(ctx, address: str) -> str:
     """A person's name from the roster, or their address."""
-    person = service.roster.get(address) if address else None
+    person = ctx.roster.get(address) if address else None
     return person.name if person else address
 
 
-def first_name(service, address: str) -> str:
+def first_name(ctx, address: str) -> str:
     """What a letter to them says after "Dear"."""
-    person = service.roster.get(address)
+    person = ctx.roster.get(address)
     return person.first_name if person else "Colleague"
 
 
-def approvers_of(service, record: dict) -> list[str]:
+def approvers_of(ctx, record: dict) -> list[str]:
     """Who must answer a waiting request now."""
-    return qa_team(service) if record["reference"].startswith("SLP") else [record["approver"]]
+    return qa_team(ctx) if record["reference"].startswith("SLP") else [record["approver"]]
 
 
 def month_names(months: list[str]) -> list[str]:

@@ -90,18 +90,18 @@ def test_a_message_set_aside_just_before_a_crash_is_noted_once(site):
     from db.ledger import Ledger
 
     site.receive(b"", at=utc(2026, 12, 6, 21, 38))
-    service = site.open(utc(2026, 12, 7))
+    ctx = site.open(utc(2026, 12, 7))
     try:
-        [incoming] = list(service.reader.waiting())
-        service.reader.failed = lambda message, reason: (_ for _ in ()).throw(KeyboardInterrupt("killed"))
+        [incoming] = list(ctx.reader.waiting())
+        ctx.reader.failed = lambda message, reason: (_ for _ in ()).throw(KeyboardInterrupt("killed"))
         with pytest.raises(KeyboardInterrupt):
-            handle_one(service, incoming)  # the note is written; the process dies before the move
+            handle_one(ctx, incoming)  # the note is written; the process dies before the move
     finally:
-        service.close()
+        ctx.close()
     site.once(utc(2026, 12, 7))  # the restarted daemon meets the same message again
-    service = site.open(utc(2026, 12, 7), read_only=True)
+    ctx = site.open(utc(2026, 12, 7), read_only=True)
     try:
-        notes = [t for t in Ledger(service.store).triage("2026-12") if "failed" in t]
+        notes = [t for t in Ledger(ctx.store).triage("2026-12") if "failed" in t]
     finally:
-        service.close()
+        ctx.close()
     assert len(notes) == 1 and len(site.files("failed")) == 1 and site.files("inbox") == []

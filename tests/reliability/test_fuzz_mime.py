@@ -176,12 +176,12 @@ def test_a_pass_files_every_message_whatever_it_holds(messages):
         site.receive(raw, at=RECEIVED + timedelta(seconds=_Deployment.count), name=name)
         names.append(name)
     with freeze_time(RECEIVED + timedelta(hours=1)):
-        service = site.open()
+        ctx = site.open()
         try:
             from app.daemon import one_pass
 
-            one_pass(service)  # any exception here fails the test
+            one_pass(ctx)  # any exception here fails the test
         finally:
-            service.close()
+            ctx.close()
     filed = {p.name.split(":2,")[0] for folder in ("processed", "failed") for p in site.files(folder)}
     assert site.files("inbox") == [] and set(names) <= filed

@@ -91,11 +91,11 @@ ATTACKS = {
 
 
 def state(site, reference: str) -> dict:
-    service = site.open(utc(2027, 1, 1), read_only=True)
+    ctx = site.open(utc(2027, 1, 1), read_only=True)
     try:
-        return RequestRepo(service.store).get(reference)
+        return RequestRepo(ctx.store).get(reference)
     finally:
-        service.close()
+        ctx.close()
 
 
 def attack(site, reference: str, who: str, letter, words: str, at, extra: dict | None = None) -> dict[str, str]:
@@ -220,11 +220,11 @@ def test_nobody_decides_their_own_request(site, requester, decider):
 
 
 def _exempt(site, auditor: str) -> bool:
-    service = site.open(utc(2027, 1, 1), read_only=True)
+    ctx = site.open(utc(2027, 1, 1), read_only=True)
     try:
-        return any(a["exempt"] for a in MonthRepo(service.store, "2026-12").allocations() if a["auditor"] == auditor)
+        return any(a["exempt"] for a in MonthRepo(ctx.store, "2026-12").allocations() if a["auditor"] == auditor)
     finally:
-        service.close()
+        ctx.close()
 
 
 def _new_id(raw: bytes) -> bytes:

@@ -139,11 +139,11 @@ def test_a_flood_of_forged_decisions_decides_nothing_and_answers_no_one(flood):
     site, sent = flood
     from db.requests import RequestRepo
 
-    service = site.open(utc(2026, 12, 4), read_only=True)
+    ctx = site.open(utc(2026, 12, 4), read_only=True)
     try:
-        record = RequestRepo(service.store).get("EXM-2026-12-001")
+        record = RequestRepo(ctx.store).get("EXM-2026-12-001")
     finally:
-        service.close()
+        ctx.close()
     assert record["state"] == "awaiting_hos"
     assert not [e for e in record["history"] if e["action"] not in ("requested", "refused")]
     assert letters_to(site, "imogen.thackeray@wexcombe.example") == []

@@ -1,4 +1,4 @@
-"""A stateful fake of Microsoft Graph and its sign-in service, on loopback HTTPS, for the graph transport's tests.
+"""A stateful fake of Microsoft Graph and its sign-in ctx, on loopback HTTPS, for the graph transport's tests.
 
 It keeps one mailbox (folders, messages with their raw MIME and receivedDateTime, a change log for
 delta queries) and speaks the subset of Graph REST the adapter uses: delta queries with

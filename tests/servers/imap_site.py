@@ -79,5 +79,5 @@ class ImapSite(Site):
         return self.dovecot.messages(self.user, FOLDERS[folder])
 
     def sent(self) -> list[email.message.EmailMessage]:
-        """Every message the SMTP server took from the service, parsed as a mail client would, oldest first."""
+        """Every message the SMTP server took from the ctx, parsed as a mail client would, oldest first."""
         return [email.message_from_bytes(raw, policy=policy.default) for raw in self.files("sent")]

@@ -1,8 +1,20 @@
-"""A letter a workflow decided to send, as data: who, what, about which items, before it is composed."""
+"""A letter a workflow decided to send, as data: who, what, about which items, before it is composed.
+
+It lives in `core` because the rules (`workflows/`) decide letters and the mailer writes them: both
+need the same plain description, and neither may lean on the other.
+"""
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from mailer.compose import OutgoingAttachment
+
+@dataclass(frozen=True)
+class OutgoingAttachment:
+    """A file sent with a letter, e.g. an .ics with content_type "text/calendar; method=PUBLISH"."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    inline_id: str | None = None       # a Content-ID: an image the HTML shows as <img src="cid:…">
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The service: configuration, clock, store, mailbox, composer and router, built once and passed around."""
+"""The application context: configuration, clock, store, mailbox, composer and router, built once and passed around."""
 import logging
 import os
 import shutil
@@ -24,15 +24,16 @@ from inbox.classify import Classifier
 from inbox.maildir import MaildirMailbox
 from inbox.mailbox import Incoming, Mailbox, MailboxReader, MailSender
 from mailer.compose import Composer
+from workflows.items import People
 from app.postman import Postman
 
 log = logging.getLogger("auditmail")
-ScheduledJob = Callable[["Service"], None]
+ScheduledJob = Callable[["Context"], None]
 
 
 @dataclass
-class Service:
-    """Everything one running instance needs; built by `open_service`, closed with `close`."""
+class Context:
+    """Everything one running instance needs; built by `open_context`, closed with `close`."""
 
     config: Config
     clock: Clock
@@ -49,6 +50,14 @@ class Service:
     def roster(self) -> RosterRepo:
         """The people on the roster."""
         return RosterRepo(self.store)
+
+    @property
+    def people(self) -> People:
+        """The roster and the configured Director and delegates, as the rules take them."""
+        directors = self.roster.with_role("director")
+        return People({p.email: p for p in self.roster.all()},
+                      director=directors[0].email if directors else self.config.letterhead.email,
+                      delegates=dict(self.config.delegates))
 
     @property
     def ledger(self) -> Ledger:
@@ -68,9 +77,9 @@ class Service:
 WAIT_FOR_STORE_SECONDS = 60
 
 
-def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str], None] | None = None,
+def open_context(config: Config, clock: Clock, *, dry_run_output: Callable[[str], None] | None = None,
                  read_only: bool = False, wait_seconds: float = WAIT_FOR_STORE_SECONDS,
-                 mailbox: Mailbox | None = None) -> Service:
+                 mailbox: Mailbox | None = None) -> Context:
     """Build the service from its configuration; with `dry_run_output`, nothing is changed or sent.
 
     `read_only` (for `status` and `report`) takes no lock, so it works while the daemon runs.
@@ -101,13 +110,13 @@ def open_service(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
     classifier = Classifier(config.mailbox_address, roster.get, ledger.sent_mail)
     router = Router(fallback=not_automated)
     register_defaults(router)
-    service = Service(config, clock, store, reader, postman, classifier, router, _cleanup=cleanup,
+    ctx = Context(config, clock, store, reader, postman, classifier, router, _cleanup=cleanup,
                       _mailbox=mailbox if owns_mailbox else None)
     for register in _workflows():
-        register(service)
+        register(ctx)
     if not dry_run_output:
-        service.scheduled.append(take_daily_backup)  # last: after the pass's own work, once a London day
-    return service
+        ctx.scheduled.append(take_daily_backup)  # last: after the pass's own work, once a London day
+    return ctx
 
 
 # -- opening the store: never a missing, mistyped or damaged one (db/opening.py) -------------------
@@ -156,9 +165,9 @@ def open_checked_store(config: Config, path: Path, *, read_only: bool, wait_seco
     return store
 
 
-def _workflows() -> list[Callable[[Service], None]]:
-    """Each workflow's `register(service)`: its recognisers, handlers and scheduled jobs."""
-    from app import cycle, requests  # imported here: the workflows build on the service, not the reverse
+def _workflows() -> list[Callable[[Context], None]]:
+    """Each workflow's `register(ctx)`: its recognisers, handlers and scheduled jobs."""
+    from app import cycle, requests  # imported here: the workflows build on the ctx, not the reverse
 
     return [cycle.register, requests.register]
 

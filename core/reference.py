@@ -1,0 +1,69 @@
+"""Item references, made and read in one place: `AUD-2026-11-017`, `EXM-2026-11-003`, `SLP-2026-11-002`.
+
+A reference is a three-letter prefix naming the kind of item, the audit month the item belongs to,
+and a number within that month. Which prefixes exist is the business of the item-kind registry
+(`workflows/items.py`); this module only knows the shape, so a new kind needs no change here.
+"""
+import re
+from dataclasses import dataclass
+from typing import Collection, Iterable
+
+# Shown in square brackets in subjects; matched anywhere (a reply may quote it without the brackets).
+PATTERN = re.compile(r"\b([A-Za-z]{3})-(\d{4})-(\d{2})-(\d{3,})\b")
+
+
+@dataclass(frozen=True, order=True)
+class Reference:
+    """One item's reference: its kind's prefix, its audit month (YYYY-MM) and its number in that month."""
+
+    prefix: str
+    month: str
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.month}-{self.number:03d}"
+
+    @property
+    def bracketed(self) -> str:
+        """As it appears in a subject: "[AUD-2026-11-017]"."""
+        return f"[{self}]"
+
+    @classmethod
+    def parse(cls, text: str) -> "Reference":
+        """The reference `text` is exactly (any case); ValueError when it is not one."""
+        match = PATTERN.fullmatch(text.strip())
+        if not match or not 1 <= int(match.group(3)) <= 12:
+            raise ValueError(f"{text!r} is not an item reference like AUD-2026-11-017")
+        return cls(match.group(1).upper(), f"{match.group(2)}-{match.group(3)}", int(match.group(4)))
+
+    @classmethod
+    def read(cls, text: str | None) -> "Reference | None":
+        """The reference `text` is, or None (for anything else, including None)."""
+        try:
+            return cls.parse(text) if text else None
+        except ValueError:
+            return None
+
+
+def prefix_of(text: str) -> str | None:
+    """The kind prefix of a reference string ("EXM"), or None when `text` is not a reference."""
+    reference = Reference.read(text)
+    return reference.prefix if reference else None
+
+
+def month_of_reference(text: str) -> str:
+    """The audit month (YYYY-MM) of a reference string; ValueError when it is not one."""
+    return Reference.parse(text).month
+
+
+def find_references(texts: Iterable[str], prefixes: Collection[str]) -> list[str]:
+    """Every reference with one of `prefixes` in the texts, upper-cased, in first-seen order."""
+    # A dict keeps first-seen order and finds repeats at once: a reply quoting a letter that lists
+    # hundreds of allocations made a list's `in` cost grow with the square of their number.
+    found: dict[str, None] = {}
+    for text in texts:
+        for match in PATTERN.finditer(text or ""):
+            reference = Reference.read(match.group(0))
+            if reference and reference.prefix in prefixes:
+                found.setdefault(str(reference))
+    return list(found)

@@ -1,0 +1,78 @@
+"""Items of every registered kind as stored: each in the file of the month its reference names.
+
+An item's table comes from its kind (`workflows/registry.py`), so a new kind needs no change here.
+"""
+from tinydb import Query
+
+from core.reference import Reference
+from db.months import month_file, stored_months
+from db.store import Store
+from workflows.items import ItemKind
+from workflows.registry import kind_of
+
+# (month file path, prefix) -> the file's stamp when every item of that kind in it was settled.
+# A settled item never changes again, so a pass need not re-read years of months to find the
+# few still open: a month is read again only once its file has changed.
+_settled: dict[tuple[str, str], tuple] = {}
+
+
+class ItemRepo:
+    """Stored items of any registered kind, each with its state and history."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def _table(self, reference: str):
+        kind, ref = kind_of(reference), Reference.parse(reference)
+        return self._store.table(month_file(ref.month), kind.table)
+
+    def next_reference(self, kind: ItemKind, month: str) -> str:
+        """A new reference of `kind` in `month`: PREFIX-YYYY-MM-NNN."""
+        counters = self._store.table(month_file(month), "counters")
+        row = counters.get(Query().kind == kind.prefix)
+        number = (row["count"] if row else 0) + 1
+        if row:
+            counters.update({"count": number}, Query().kind == kind.prefix)
+        else:
+            counters.insert({"kind": kind.prefix, "count": number})
+        return str(Reference(kind.prefix, month, number))
+
+    def add(self, record: dict) -> None:
+        """Store a new item (its kind is read off its reference)."""
+        self._table(record["reference"]).insert(record)
+
+    def get(self, reference: str) -> dict | None:
+        """One item by its reference, or None (also for a reference of no registered kind)."""
+        ref = Reference.read(reference)
+        if ref is None or kind_of(reference) is None or not self._store.has_file(month_file(ref.month)):
+            return None
+        return self._table(reference).get(Query().reference == str(ref))
+
+    def update(self, reference: str, changes: dict, event: dict | None = None) -> None:
+        """Change an item, adding `event` (who, when, what, from which Message-ID) to its history."""
+        table = self._table(reference)
+        if event:
+            record = table.get(Query().reference == reference)
+            changes = {**changes, "history": record.get("history", []) + [dict(event)]}
+        table.update(dict(changes), Query().reference == reference)
+
+    def all(self, kind: ItemKind, months: list[str] | None = None) -> list[dict]:
+        """Every item of one kind in the given months (default: all months), in reference order."""
+        rows = []
+        for month in months or stored_months(self._store):
+            rows += self._store.table(month_file(month), kind.table).all()
+        return sorted(rows, key=lambda r: r["reference"])
+
+    def open_items(self, kind: ItemKind) -> list[dict]:
+        """Every item of one kind not yet final, skipping months known to hold none (unchanged since)."""
+        rows = []
+        for month in stored_months(self._store):
+            key = (str(self._store.folder / f"{month_file(month)}.json"), kind.prefix)
+            stamp = self._store.file_stamp(month_file(month))
+            if stamp is not None and _settled.get(key) == stamp:
+                continue
+            waiting = [r for r in self._store.table(month_file(month), kind.table).all() if not kind.is_final(r)]
+            rows += waiting
+            if stamp is not None and not waiting:
+                _settled[key] = stamp
+        return sorted(rows, key=lambda r: r["reference"])

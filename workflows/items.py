@@ -1,0 +1,124 @@
+"""The item-kind registry's vocabulary: what every kind of item declares, and the plan a step returns.
+
+Each kind of item (an allocated audit, an exemption request, a slippage notice, a moderation, a
+remedial action, the Director's letter) has one module in `workflows/` that opens with its
+`ItemKind`: its reference prefix, the table its records live in, its states and transitions, who
+must answer it in each state and what the answer may be, and the step that turns a clear answer
+into a `Plan`. The steps are pure: plain records, an `Answer`, the `People` and a time in, a
+`Plan` out. `app/plans.py` applies a plan inside the message's transaction; nothing else in `app/`
+needs to know which kind it is handling.
+
+The kinds in force, in one explicit list, are in `workflows/registry.py`.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Callable, Mapping
+
+from core.letter import Letter
+from workflows.answers import Intent
+from workflows.roster import Person
+
+
+class Reading(StrEnum):
+    """How a reply about an item is read (the inbox has one reader for each)."""
+
+    DECISION = "decision"      # Support/Approve or Decline/Reject
+    CAPACITY = "capacity"      # "Yes, by 7 January" or No
+    MODERATION = "moderation"  # Agree, or "Grade: <grade>" with a comment
+    DONE = "done"              # Done, with a note
+    SEND = "send"              # Send, or Don't send
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a reply said, read with confidence: who, when, and the answer with what came with it."""
+
+    sender: str
+    received_at: datetime
+    message_id: str
+    intent: Intent
+    comment: str = ""
+    agreed_date: date | None = None  # a Yes with a date (capacity)
+    grade: str | None = None         # a changed grade (moderation)
+
+
+@dataclass(frozen=True)
+class People:
+    """The roster and the configured roles the rules need, as plain data."""
+
+    by_email: Mapping[str, Person]
+    director: str
+    delegates: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, email: str | None) -> Person | None:
+        """The person with this address, or None."""
+        return self.by_email.get((email or "").lower())
+
+    def name(self, email: str) -> str:
+        """Their full name, or the address for someone not on the roster."""
+        person = self.get(email)
+        return person.name if person else email
+
+    def first_name(self, email: str) -> str:
+        """Their first name, for a greeting."""
+        person = self.get(email)
+        return person.first_name if person else email
+
+    def with_role(self, role: str) -> list[str]:
+        """Everyone with `role`, in address order."""
+        return sorted(p.email for p in self.by_email.values() if role in p.roles)
+
+    @property
+    def qa_team(self) -> list[str]:
+        """The QA team's addresses."""
+        return self.with_role("qa")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to a stored item of any kind, with the history entry that says who, when and why."""
+
+    reference: str
+    changes: Mapping
+    event: Mapping | None = None
+
+
+@dataclass
+class Plan:
+    """What a step decided, as data; `app/plans.py` makes it durable with the handled mark, all at once."""
+
+    outcome: str                                                   # a word or two for the ledger and log
+    changes: list[Change] = field(default_factory=list)             # stored items changed
+    new_items: list[dict] = field(default_factory=list)             # items created (each has "reference")
+    allocation_changes: list[tuple[str, dict]] = field(default_factory=list)        # (AUD reference, changes)
+    submission_changes: list[tuple[str, str, dict]] = field(default_factory=list)   # (AUD ref, received_at, changes)
+    letters: list[Letter] = field(default_factory=list)             # new letters
+    answers: list[Letter] = field(default_factory=list)             # letters answering the mail (threaded under it)
+    triage: list[str] = field(default_factory=list)                 # notes for the QA team's list
+    refs: tuple[str, ...] = ()                                      # the items it touched
+
+
+Step = Callable[[dict, Answer, People, datetime], Plan]
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    """Everything the rest of the service needs to know about one kind of item."""
+
+    prefix: str                                   # "EXM": the reference prefix
+    name: str                                     # "exemption": in words, for logs and letters
+    table: str                                    # the table of the month file its records live in
+    states: type[StrEnum]
+    final: frozenset[str]                         # states in which nothing more is asked of anyone
+    transitions: Mapping = field(default_factory=dict)            # (state, Intent) -> next state
+    reading: Reading | None = None                # how a reply about it is read; None: not answered by reply
+    answerers: Callable[[dict, People], list[str]] = lambda record, people: []  # who must answer now
+    options: Callable[[dict], str] = lambda record: ""            # what the answer may be, in words
+    step: Step | None = None                                      # a clear answer -> a plan
+    chased: bool = False                          # silent answerers are reminded, then escalated
+    waiting_line: Callable[[dict, People], str] = lambda record, people: record["reference"]
+
+    def is_final(self, record: dict) -> bool:
+        """Whether the item needs nothing more from anyone."""
+        return record.get("state") in self.final
