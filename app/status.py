@@ -62,7 +62,21 @@ def _waiting(ctx) -> list[str]:
             if record["reference"].startswith("EXM") else "the QA team"
         whose = name_of(ctx, record.get("requester") or record.get("auditor"))
         lines.append(f"  {record['reference']}  {whose}: waiting on {who} for {days} working day{'s' * (days != 1)}")
+    lines += _moderations_waiting(ctx, calendar, today)  # issue 9: moderations, by the kind's own line
     return ["", "Waiting for a decision:"] + lines if lines else []
+
+
+def _moderations_waiting(ctx, calendar, today) -> list[str]:
+    """Moderations still waiting on their moderator, with how many working days."""
+    from db.items import ItemRepo  # noqa: PLC0415
+    from workflows.moderation import KIND  # noqa: PLC0415
+
+    lines = []
+    for record in ItemRepo(ctx.store).open_items(KIND):
+        days = calendar.working_days_between(
+            datetime.fromisoformat(record["waiting_since"]).astimezone(LONDON).date(), today)
+        lines.append(f"  {KIND.waiting_line(record, ctx.people)} for {days} working day{'s' * (days != 1)}")
+    return lines
 
 
 # --- sending that never stalls: letters waiting to be tried again, and letters set aside --------------

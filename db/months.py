@@ -1,4 +1,6 @@
 """One audit month as stored: its allocations, the submissions received for them, and when it was issued."""
+from typing import Callable
+
 from tinydb import Query
 
 from db.store import Store
@@ -33,6 +35,18 @@ class MonthRepo:
         else:
             self._meta.insert({"month": self.month, "issued_at": issued_at, "counter": count})
         return list(range(start + 1, start + count + 1))
+
+    def seed(self, purpose: str, make: Callable[[], str]) -> str:
+        """The month's random seed for `purpose` (e.g. "moderation"): made by `make()` the first time, then kept."""
+        key, row = f"{purpose}_seed", self._meta.get(Query().month == self.month)
+        if row and row.get(key):
+            return row[key]
+        value = make()
+        if row:
+            self._meta.update({key: value}, Query().month == self.month)
+        else:
+            self._meta.insert({"month": self.month, "issued_at": None, "counter": 0, key: value})
+        return value
 
     # -- allocations -------------------------------------------------------------------------
     def allocations(self) -> list[dict]:

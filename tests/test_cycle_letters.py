@@ -106,7 +106,8 @@ def test_receipt_says_which_audit_counts_and_which_does_not(composer):
                 "the agreed later date of 23:59 on Thursday 7th January 2027. "
                 "This replaces the grade you sent earlier.") in part
         assert "AUD-2026-12-002 (case CR-40118) has been recorded" in part
-        assert "will still be moderated and its learning used" in part
+        assert "its learning will still be used" in part
+        assert "may be selected for moderation: every audit that counts and is graded Inadequate" in part
         assert "cannot be counted in the month's completion figures" in part
         assert f"reached the mailbox at {LATE_WORDS}, after the deadline of {DEADLINE_WORDS}" in part
         assert "remedial action is needed for the child in AUD-2026-12-002" in part

@@ -40,7 +40,10 @@ SLP_OPTIONS = 'Yes with a date (for example "Yes, by 7 January"), or No'
 
 def contexts() -> dict[str, dict]:
     """Every template's context, exactly the keys its header comment documents (fresh each call)."""
+    from test_moderation_letters import contexts as moderation_contexts  # moderation/ (issue 9)
+
     return {
+        **moderation_contexts(),
         "exemption/acknowledgement": dict(
             person_name="Sam", reference="EXM-2026-12-003", reason_label=ABSENCE, outside_examples=False,
             months=MONTHS, next_step="hos", hos_name="Priya Shah", on_behalf_of="", timing="last-week",

@@ -7,6 +7,7 @@ from app.requests.exemption import affected_allocations, ask_letter
 from app.requests.people import director, first_name, month_names, name_of, rows
 from app.router import Decision
 from core.text import one_line
+from db.items import ItemRepo
 from db.months import MonthRepo
 from db.requests import RequestRepo
 from inbox.intent import Intent, Reading
@@ -106,7 +107,7 @@ def refused(ctx, mail: ParsedMail, record: dict, reason: str) -> Decision:
     Anyone outside can send forged decisions by the hundred, so the QA team gets at most a few
     letters about refusals a day; every refusal is on the triage list either way.
     """
-    RequestRepo(ctx.store).update(record["reference"], {}, _event(mail, "refused", reason))
+    ItemRepo(ctx.store).update(record["reference"], {}, _event(mail, "refused", reason))  # any kind of item
     note = f"{record['reference']}: decision from {one_line(mail.from_addr, 320)} refused ({reason})"
     day = ctx.clock.london_today().isoformat()
     if ctx.ledger.answers_today(REFUSAL_LETTERS, day) >= MAX_REFUSAL_LETTERS_PER_DAY:

@@ -1,0 +1,13 @@
+"""Moderation wired into the application: requests sent the day an audit is chosen, reminders, closing.
+
+Replies need no handler of their own: a reply about a MOD item reaches `app/replies.handle_item_reply`
+through the reply handler, because the kind has a step (`workflows/moderation.py`).
+"""
+from app.moderation.chase import chase_moderators
+from app.moderation.close import close_moderation
+from app.moderation.requests import request_moderations
+
+
+def register(ctx) -> None:
+    """Add the moderation jobs to the scheduled work: ask, remind, then close the month's moderation."""
+    ctx.scheduled.extend([request_moderations, chase_moderators, close_moderation])

@@ -1,0 +1,61 @@
+"""The moderation letters the scheduled jobs send: the request, its reminder and escalation, the close.
+
+The outcome for the auditor and the moderator's thanks are planned by the step itself
+(`workflows/moderation.py`). Cases appear only as case references, never a child's name.
+"""
+from datetime import datetime
+
+from app.cycle.letters import qa_team
+from core.letter import Letter
+from workflows.calendar import month_name
+from workflows.moderation import INADEQUATE, OPTIONS
+
+
+def request_letter(ctx, record: dict, allocation: dict, submission: dict, *, updated: bool = False) -> Letter:
+    """Ask the moderator to agree the audit's grade or give their own, with a comment."""
+    people, reference, audit = ctx.people, record["reference"], record["audit"]
+    subject = (f"[{reference}] Moderation of audit [{audit}]: " +
+               (f"the grade is now {record['original_grade']}, please reply Agree or Grade:" if updated
+                else "please reply Agree or Grade: with a comment"))
+    return Letter(
+        template="moderation/request", to=[record["moderator"]], kind="moderation-request", refs=[reference, audit],
+        subject=subject, context={
+            "person_name": people.first_name(record["moderator"]), "reference": reference, "audit": audit,
+            "case_ref": allocation["case_ref"], "audit_type": allocation.get("audit_type", ""),
+            "auditor_name": people.name(record["auditor"]), "auditor_service": record.get("service", ""),
+            "grade": record["original_grade"], "inadequate": record["selected_because"] == INADEQUATE,
+            "submitted_at": datetime.fromisoformat(submission["received_at"]),
+            "remedial_details": submission.get("remedial_details", "") if submission.get("remedial_needed") else "",
+            "attachments": [a["filename"] for a in submission.get("attachments", []) if a.get("filename")],
+            "updated": updated, "options": OPTIONS})
+
+
+def chase_letters(ctx, record: dict, step: str, waiting_working_days: int) -> list[Letter]:
+    """A reminder to the waiting moderator (copied to their delegate), or an escalation to the QA team."""
+    people, reference, audit, moderator = ctx.people, record["reference"], record["audit"], record["moderator"]
+    delegate = ctx.config.delegates.get(moderator)
+    delegate = delegate if delegate and delegate != record["auditor"] else None  # never the auditor
+    common = {"reference": reference, "audit": audit, "grade": record["original_grade"],
+              "auditor_name": people.name(record["auditor"]), "waiting_working_days": waiting_working_days,
+              "options": OPTIONS}
+    if step == "reminder":
+        return [Letter(template="moderation/reminder", to=[moderator], cc=[delegate] if delegate else [],
+                       kind="moderation-reminder", refs=[reference, audit],
+                       subject=f"[{reference}] Reminder: Moderation of audit [{audit}] is waiting for you",
+                       context={**common, "person_name": people.first_name(moderator)})]
+    to = list(dict.fromkeys(qa_team(ctx) + ([delegate] if delegate else [])))
+    return [Letter(template="moderation/escalation", to=to, kind="moderation-escalation", refs=[reference, audit],
+                   subject=f"[{reference}] Moderation of audit [{audit}] still waiting after "
+                           f"{waiting_working_days} working days",
+                   context={**common, "salutation": "Colleagues", "moderator_name": people.name(moderator)})]
+
+
+def closed_letter(ctx, moderator: str, month: str, records: list[dict]) -> Letter:
+    """Thank a moderator and tell them the month's moderation closed: what was still waiting needs nothing more."""
+    refs = [r["reference"] for r in records]
+    return Letter(
+        template="moderation/closed", to=[moderator], kind="moderation-closed", refs=refs,
+        subject=f"Moderation for {month_name(month)} has closed: nothing more is needed",
+        context={"person_name": ctx.people.first_name(moderator), "month_name": month_name(month),
+                 "items": [{"reference": r["reference"], "audit": r["audit"], "grade": r["original_grade"]}
+                           for r in records]})

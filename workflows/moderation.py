@@ -1,0 +1,152 @@
+"""Moderation: a second pair of eyes on an audit's grade, agreed or changed by a moderator.
+
+    awaiting_moderator ──Agree (or Grade: <the same grade>)──────▶ agreed     moderated_grade = original_grade
+            │          ──Grade: <another grade> with a comment───▶ changed    both grades kept
+            └──moderation closes, N working days into next month─▶ unmoderated (never counted as agreed)
+
+Which audits: every counted submission graded Inadequate, and a sample of the rest drawn from the
+month's seed. Whether an audit is in the sample depends only on (seed, audit reference), so the same
+audits are chosen however often, and in whatever order, the month is replayed.
+Who moderates: someone with the moderator role who is not the auditor, from another service where
+such a moderator exists, with the fewest moderations. The auditor can never moderate their own audit,
+not even as a moderator's delegate (`approvals.barred_from_deciding` bars `auditor`).
+"""
+import hashlib
+from collections import Counter
+from datetime import datetime
+from enum import StrEnum
+from typing import Iterable
+
+from core.letter import Letter
+from core.reference import month_of_reference
+from workflows.answers import Intent
+from workflows.grades import Grade
+from workflows.items import Answer, Change, ItemKind, People, Plan, Reading
+
+
+class State(StrEnum):
+    AWAITING_MODERATOR = "awaiting_moderator"
+    AGREED = "agreed"
+    CHANGED = "changed"
+    UNMODERATED = "unmoderated"
+
+
+# Intent.YES is "Agree"; Intent.NO is "Grade: <grade>" with a comment (the Answer carries the grade).
+TRANSITIONS = {
+    (State.AWAITING_MODERATOR, Intent.YES): State.AGREED,
+    (State.AWAITING_MODERATOR, Intent.NO): State.CHANGED,
+}
+FINAL = frozenset({State.AGREED, State.CHANGED, State.UNMODERATED})
+OPTIONS = "Agree, or Grade: <grade> with a comment on the lines below"
+# History verbs, as they read after "it was" (the "already decided" letter quotes them).
+VERBS = {State.AGREED: "agreed", State.CHANGED: "given a moderated grade",
+         State.UNMODERATED: "closed without moderation"}
+INADEQUATE, SAMPLE = "inadequate", "sample"
+
+
+# --- which audits -------------------------------------------------------------------------------
+
+def in_sample(seed: str, audit: str, percent: float) -> bool:
+    """Whether `audit` falls in the month's random sample: a pure function of the seed and the reference."""
+    digest = hashlib.sha256(f"{seed}:{audit}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64 * 100 < percent
+
+
+def selected_because(grade: str, seed: str, audit: str, percent: float) -> str | None:
+    """"inadequate" (always moderated), "sample" (drawn), or None (not moderated)."""
+    if grade == Grade.INADEQUATE:
+        return INADEQUATE
+    return SAMPLE if in_sample(seed, audit, percent) else None
+
+
+def latest_counted(submissions: Iterable[dict]) -> dict | None:
+    """The submission whose grade is the audit's: the latest that counts (None if none counts)."""
+    counted = [s for s in submissions if s.get("counts")]
+    return max(counted, key=lambda s: (s["received_at"], s.get("message_id") or "")) if counted else None
+
+
+# --- who moderates ------------------------------------------------------------------------------
+
+def load_of(moderations: Iterable[dict], month: str) -> Counter:
+    """Each moderator's load: moderations still open, plus all of `month`'s."""
+    return Counter(r["moderator"] for r in moderations
+                   if r["state"] == State.AWAITING_MODERATOR or month_of_reference(r["reference"]) == month)
+
+
+def choose_moderator(auditor: str, service: str, people: People, load: Counter) -> str | None:
+    """The moderator for an audit by `auditor` of `service`; None when nobody but the auditor moderates."""
+    everyone = [m for m in people.with_role("moderator") if m != auditor]
+    elsewhere = [m for m in everyone if (people.get(m).service or "") != (service or "")]
+    pool = elsewhere or everyone
+    # Fewest moderations first; the address breaks a tie, so a replay chooses the same person.
+    return min(pool, key=lambda m: (load.get(m, 0), m)) if pool else None
+
+
+def new_moderation(reference: str, allocation: dict, submission: dict, moderator: str, because: str,
+                   now: datetime) -> dict:
+    """The stored record of a moderation just asked for."""
+    return {"reference": reference, "audit": allocation["reference"], "auditor": allocation["auditor"],
+            "moderator": moderator, "service": allocation.get("service", ""), "state": State.AWAITING_MODERATOR.value,
+            "original_grade": submission["grade"], "moderated_grade": None, "comment": "",
+            "selected_because": because, "submitted_at": submission["received_at"],
+            "requested_at": now.isoformat(), "waiting_since": now.isoformat(), "answered_at": None,
+            "history": [{"at": now.isoformat(), "by": "", "action": "requested", "moderator": moderator,
+                         "grade": submission["grade"], "because": because}]}
+
+
+def resubmitted(record: dict, submission: dict, now: datetime) -> Change:
+    """A re-submission of an audit awaiting moderation: the moderator now looks at the new grade."""
+    return Change(record["reference"], {"original_grade": submission["grade"], "submitted_at": submission["received_at"]},
+                  {"at": now.isoformat(), "by": submission.get("from", ""), "action": "resubmitted",
+                   "grade": submission["grade"], "was": record["original_grade"]})
+
+
+def closed(record: dict, now: datetime, by: str) -> Change:
+    """Moderation of the month closed with this one unanswered: unmoderated, never agreed."""
+    return Change(record["reference"], {"state": State.UNMODERATED.value},
+                  {"at": now.isoformat(), "by": by, "action": VERBS[State.UNMODERATED]})
+
+
+# --- the answer ---------------------------------------------------------------------------------
+
+def step(record: dict, answer: Answer, people: People, now: datetime) -> Plan:
+    """Agree or a new grade: store it (both grades kept), thank the moderator, tell the auditor kindly."""
+    state = TRANSITIONS[(State(record["state"]), answer.intent)]
+    grade = answer.grade if state is State.CHANGED else record["original_grade"]
+    if grade == record["original_grade"]:
+        state = State.AGREED  # "Grade: Good" on an audit graded Good agrees with it
+    reference, audit = record["reference"], record["audit"]
+    changes = {"state": state.value, "moderated_grade": grade, "comment": answer.comment,
+               "answered_at": answer.received_at.isoformat(), "moderated_by": answer.sender}
+    event = {"at": answer.received_at.isoformat(), "by": answer.sender, "action": VERBS[state],
+             "message_id": answer.message_id, "comment": answer.comment, "grade": grade}
+    agreed = state is State.AGREED
+    outcome = Letter(
+        template="moderation/outcome", to=[record["auditor"]], kind="moderation-outcome", refs=[reference, audit],
+        subject=f"[{reference}] [{audit}] Moderation of your audit: "
+                + ("grade agreed" if agreed else f"grade moderated to {grade}"),
+        context={"person_name": people.first_name(record["auditor"]), "reference": reference, "audit": audit,
+                 "agreed": agreed, "original_grade": record["original_grade"], "moderated_grade": grade,
+                 "moderator_name": people.name(answer.sender), "comment": answer.comment})
+    thanks = Letter(
+        template="moderation/recorded", to=[answer.sender], kind="moderation-recorded", refs=[reference, audit],
+        subject=f"[{reference}] Thank you: your moderation of [{audit}] is recorded",
+        context={"person_name": people.first_name(answer.sender), "reference": reference, "audit": audit,
+                 "agreed": agreed, "original_grade": record["original_grade"], "moderated_grade": grade,
+                 "auditor_name": people.name(record["auditor"])})
+    return Plan(outcome=f"moderation-{state.value}", changes=[Change(reference, changes, event)],
+                letters=[outcome], answers=[thanks], refs=(reference,))
+
+
+def _answerers(record: dict, people: People) -> list[str]:
+    return [record["moderator"]] if record["state"] == State.AWAITING_MODERATOR else []
+
+
+def _waiting_line(record: dict, people: People) -> str:
+    return (f"{record['reference']}  moderation of {record['audit']} ({record['original_grade']}, "
+            f"by {people.name(record['auditor'])}): waiting on {people.name(record['moderator'])}")
+
+
+KIND = ItemKind(prefix="MOD", name="moderation", table="moderations", states=State, final=FINAL,
+                transitions=TRANSITIONS, reading=Reading.MODERATION, answerers=_answerers,
+                options=lambda record: OPTIONS, step=step, chased=True, waiting_line=_waiting_line)
