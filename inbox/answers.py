@@ -44,7 +44,8 @@ DISAGREE = "to change the grade, reply Grade: <grade> on the first line and why 
 
 def read_moderation(text: str, remark_text: str, today: date) -> ReadAnswer:
     """Read a moderator's reply: Agree (YES), or a new grade with a comment (NO, carrying the grade)."""
-    lines = skip_greeting(normalise(text)).split("\n")
+    # The sign-off goes first, while the answer line still stands above it ("Kind regards" is no comment).
+    lines = strip_signature(skip_greeting(normalise(text))).split("\n")
     found = [(i, _grade_and_rest(m["value"])) for i, line in enumerate(lines) if (m := GRADE_LINE.match(line))]
     among_quotes = [m for line in normalise(remark_text).split("\n") if (m := GRADE_LINE.match(line))]
     if not found:
@@ -64,7 +65,7 @@ def read_moderation(text: str, remark_text: str, today: date) -> ReadAnswer:
     grade_lines = {i for i, _ in found}
     comment = "\n".join([rest for _, (_, rest) in found if rest]
                         + [line for i, line in enumerate(lines) if i not in grade_lines])
-    comment = strip_signature(comment.strip())
+    comment = comment.strip()
     if not comment:
         return _unclear(text, NO_COMMENT)
     return ReadAnswer(Reading(Intent.NO, comment), grade=grades.pop().value)

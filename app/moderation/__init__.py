@@ -9,5 +9,6 @@ from app.moderation.requests import request_moderations
 
 
 def register(ctx) -> None:
-    """Add the moderation jobs to the scheduled work: ask, remind, then close the month's moderation."""
-    ctx.scheduled.extend([request_moderations, chase_moderators, close_moderation])
+    """Add the moderation jobs to the scheduled work: ask, close what is due to close, remind the rest."""
+    # Closing runs before chasing, so nobody is reminded on the morning their moderation closes.
+    ctx.scheduled.extend([request_moderations, close_moderation, chase_moderators])
