@@ -46,6 +46,12 @@ INADEQUATE, SAMPLE = "inadequate", "sample"
 
 # --- which audits -------------------------------------------------------------------------------
 
+def new_seed(month: str, now: datetime) -> str:
+    """A month's sample seed, made from the clock when first needed: to the microsecond nobody can
+    predict it, and under a fixed `--now` (demo, dry run, tests) it is the same every time."""
+    return hashlib.sha256(f"moderation:{month}:{now.isoformat()}".encode()).hexdigest()[:32]
+
+
 def in_sample(seed: str, audit: str, percent: float) -> bool:
     """Whether `audit` falls in the month's random sample: a pure function of the seed and the reference."""
     digest = hashlib.sha256(f"{seed}:{audit}".encode()).digest()

@@ -5,8 +5,6 @@ asked about once (its MOD item is the mark), a re-submission of an audit still a
 updates that moderation instead of asking twice, and a daemon that was down asks when it returns.
 """
 import logging
-import secrets
-from collections import defaultdict
 
 from app.moderation.letters import request_letter
 from db.items import ItemRepo
@@ -31,47 +29,51 @@ def request_moderations(ctx) -> int:
 
 
 def _month(ctx, month: str, percent: float) -> int:
+    # The month's counted submissions are walked in the order the mailbox received them, whatever
+    # passes they were handled in: a daemon killed half-way through a busy morning numbers, assigns
+    # and words its requests exactly as one that never stopped.
     repo, items = MonthRepo(ctx.store, month), ItemRepo(ctx.store)
-    by_audit = defaultdict(list)
-    for submission in repo.submissions():
-        by_audit[submission["reference"]].append(submission)
-    if not by_audit:
+    counted = sorted((s for s in repo.submissions() if s.get("counts")),
+                     key=lambda s: (s["received_at"], s.get("message_id") or "", s["reference"]))
+    if not counted:
         return 0
     existing = {r["audit"]: r for r in items.all(KIND, [month])}
     sent, seed = 0, None
-    for audit in sorted(by_audit):
-        latest = moderation.latest_counted(by_audit[audit])
-        if latest is None:
-            continue
+    for submission in counted:
+        audit = submission["reference"]
         record = existing.get(audit)
         if record is not None:
-            sent += _resubmitted(ctx, repo, record, latest)
+            sent += _resubmitted(ctx, repo, record, submission)
+            existing[audit] = items.get(record["reference"])
             continue
         if seed is None:
             # Made once, the first time the month needs it, and kept with the month: a replay draws the same sample.
             with ctx.store.transaction():
-                seed = repo.seed("moderation", lambda: secrets.token_hex(16))
-        because = moderation.selected_because(latest["grade"], seed, audit, percent)
-        if because:
-            sent += _ask(ctx, month, repo.allocation(audit), latest, because)
+                seed = repo.seed("moderation", lambda: moderation.new_seed(month, ctx.clock.now()))
+        because = moderation.selected_because(submission["grade"], seed, audit, percent)
+        asked = _ask(ctx, month, repo.allocation(audit), submission, because) if because else None
+        if asked:
+            existing[audit] = asked
+            sent += 1
     return sent
 
 
-def _ask(ctx, month: str, allocation: dict, submission: dict, because: str) -> int:
+def _ask(ctx, month: str, allocation: dict, submission: dict, because: str) -> dict | None:
     items, now = ItemRepo(ctx.store), ctx.clock.now()
     # Open moderations of any month, and this month's answered ones, each counted once.
     records = {r["reference"]: r for r in items.open_items(KIND) + items.all(KIND, [month])}
     load = moderation.load_of(records.values(), month)
     moderator = moderation.choose_moderator(allocation["auditor"], allocation.get("service", ""), ctx.people, load)
     if moderator is None:
-        return _nobody(ctx, month, allocation["reference"], now)
+        _nobody(ctx, month, allocation["reference"], now)
+        return None
     with ctx.store.transaction():
         reference = items.next_reference(KIND, month)
         record = moderation.new_moderation(reference, allocation, submission, moderator, because, now)
         items.add(record)
         ctx.postman.post(request_letter(ctx, record, allocation, submission))
     log.info("%s: moderation of %s asked of %s (%s)", reference, allocation["reference"], moderator, because)
-    return 1
+    return record
 
 
 def _resubmitted(ctx, repo: MonthRepo, record: dict, latest: dict) -> int:
@@ -87,7 +89,7 @@ def _resubmitted(ctx, repo: MonthRepo, record: dict, latest: dict) -> int:
     return 1
 
 
-def _nobody(ctx, month: str, audit: str, now) -> int:
+def _nobody(ctx, month: str, audit: str, now) -> None:
     # Nobody but the auditor moderates: the QA team is told once, and the audit is asked about when
     # the roster has a moderator who may take it.
     key = f"moderation-no-moderator:{audit}"
@@ -97,4 +99,3 @@ def _nobody(ctx, month: str, audit: str, now) -> int:
                                           "note": f"{audit}: chosen for moderation, but the roster has no "
                                                   "moderator other than its auditor"})
             ctx.ledger.mark_done(month, key, now)
-    return 0
