@@ -71,6 +71,9 @@ def test_an_inadequate_audit_gets_a_moderation_request_the_same_day(site):
     assert "may be selected for moderation" in text_of(receipt)
     site.once(utc(2026, 12, 14, 10, 5))
     assert len(letters_to(site, GARETH_AT, "Moderation")) == 1  # asked once
+    status = site.status(utc(2026, 12, 16, 12, 0), "2026-12")
+    assert f"{MOD}  moderation of {AUD} (Inadequate, by Ruth Castell): waiting on Gareth Lyle for 2 working days" \
+        in status
 
 
 def test_agree_from_the_moderator_agrees_and_the_auditor_is_told(site):
@@ -163,7 +166,7 @@ def test_a_silent_moderator_is_reminded_once_then_the_qa_team_told(site):
     submitted(site)
     site.once(utc(2026, 12, 16, 9, 0))
     site.once(utc(2026, 12, 16, 9, 30))
-    [reminder] = letters_to(site, GARETH_AT, "Reminder: Moderation")
+    [reminder] = letters_to(site, GARETH_AT, "is waiting for your answer")
     assert "waiting for your answer for 2 working days" in text_of(reminder)
     site.once(utc(2026, 12, 18, 9, 0))
     assert letters_to(site, "priya.ramsden@wexcombe.example", "still waiting after 4 working days")

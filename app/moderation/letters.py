@@ -41,7 +41,7 @@ def chase_letters(ctx, record: dict, step: str, waiting_working_days: int) -> li
     if step == "reminder":
         return [Letter(template="moderation/reminder", to=[moderator], cc=[delegate] if delegate else [],
                        kind="moderation-reminder", refs=[reference, audit],
-                       subject=f"[{reference}] Reminder: Moderation of audit [{audit}] is waiting for you",
+                       subject=f"[{reference}] Moderation of audit [{audit}] is waiting for your answer",
                        context={**common, "person_name": people.first_name(moderator)})]
     to = list(dict.fromkeys(qa_team(ctx) + ([delegate] if delegate else [])))
     return [Letter(template="moderation/escalation", to=to, kind="moderation-escalation", refs=[reference, audit],

@@ -83,10 +83,12 @@ def _resubmitted(ctx, repo: MonthRepo, record: dict, latest: dict) -> int:
     items, now = ItemRepo(ctx.store), ctx.clock.now()
     allocation = repo.allocation(record["audit"])
     change = moderation.resubmitted(record, latest, now)
+    same_grade = latest["grade"] == record["original_grade"]
     with ctx.store.transaction():
         items.update(change.reference, dict(change.changes), dict(change.event))
-        ctx.postman.post(request_letter(ctx, items.get(record["reference"]), allocation, latest, updated=True))
-    return 1
+        if not same_grade:  # the same grade sent again changes nothing the moderator is looking at
+            ctx.postman.post(request_letter(ctx, items.get(record["reference"]), allocation, latest, updated=True))
+    return 0 if same_grade else 1
 
 
 def _nobody(ctx, month: str, audit: str, now) -> None:
