@@ -162,6 +162,13 @@ def test_a_resubmission_updates_the_waiting_moderation_instead_of_asking_twice(s
     assert record(site)["moderated_grade"] == "Requires improvement"
 
 
+def test_the_same_grade_sent_again_asks_nothing_new(site):
+    submitted(site)
+    submit(site, "Inadequate", at=utc(2026, 12, 14, 15, 0))
+    assert len(letters_to(site, GARETH_AT, "Moderation of audit")) == 1
+    assert record(site)["submitted_at"] == utc(2026, 12, 14, 15, 0).isoformat()
+
+
 def test_a_silent_moderator_is_reminded_once_then_the_qa_team_told(site):
     submitted(site)
     site.once(utc(2026, 12, 16, 9, 0))
