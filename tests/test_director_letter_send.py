@@ -9,7 +9,7 @@ import pytest
 from freezegun import freeze_time
 
 from app.demo_mail import gmail_reply
-from app.director_letter import propose_director_letter
+from app.director_letter import propose_director_letter, write_director_draft
 from conftest import MAILBOX, letters_to, sample, text_of, utc
 from db.items import ItemRepo
 from db.ledger import Ledger
@@ -161,3 +161,17 @@ def test_dont_send_sends_nothing_and_anything_unclear_is_asked_again(site):
     assert staff_letters(site) == []
     stored = record(site)
     assert stored["state"] == "not_sent" and stored["history"][-1]["comment"] == "I will rewrite the second paragraph"
+
+
+def test_report_out_writes_the_draft_for_editing_by_hand_readable_by_the_service_only(site, tmp_path):
+    ctx = site.open(utc(2027, 1, 8, 9, 0), read_only=True)
+    try:
+        written = write_director_draft(ctx, "2026-12", RESULTS, tmp_path / "out")
+    finally:
+        ctx.close()
+    assert [p.name for p in written] == ["director-letter-2026-12.html", "director-letter-2026-12.txt"]
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o600
+    text = " ".join(written[1].read_text(encoding="utf-8").split())
+    assert "Dear Colleagues" in text and "consistently met our short-term targets" in text
+    assert "<script" not in written[0].read_text(encoding="utf-8")

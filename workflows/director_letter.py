@@ -171,7 +171,7 @@ def slippage_sentences(month: MonthResult, facts: Facts) -> list[str]:
         sentences.append(f"In {name} the Quality Assurance Team agreed a later date for {facts.slippage_agreed} "
                          f"audit{'s' if facts.slippage_agreed > 1 else ''} where slippage was raised early.")
     if missed > 0:
-        sentences.append(f"{missed} audit{'s' if missed > 1 else ''} for {name} {'were' if missed > 1 else 'was'} "
+        sentences.append(f"In {name}, {missed} audit{'s' if missed > 1 else ''} {'were' if missed > 1 else 'was'} "
                          "not completed in time to be counted.")
     return sentences
 

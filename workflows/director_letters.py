@@ -44,7 +44,8 @@ def new_record(reference: str, month: str, subject: str, blocks: list[dict], now
 def staff_letters(record: dict, people: People) -> list[Letter]:
     """One letter per active auditor, each addressed to that auditor alone (no visible recipient list)."""
     return [Letter(template=STAFF_TEMPLATE, to=[auditor], subject=record["subject"], kind=STAFF_KIND,
-                   context={"blocks": record["blocks"], "title": record["subject"], "salutation": "Colleagues"})
+                   context={"blocks": record["blocks"], "title": record["subject"], "salutation": "Colleagues",
+                            "reference": record["reference"]})  # "Our Ref: IT/qa/LTR-…"
             for auditor in people.with_role("auditor")]
 
 
