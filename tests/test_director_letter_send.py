@@ -175,3 +175,13 @@ def test_report_out_writes_the_draft_for_editing_by_hand_readable_by_the_service
     text = " ".join(written[1].read_text(encoding="utf-8").split())
     assert "Dear Colleagues" in text and "consistently met our short-term targets" in text
     assert "<script" not in written[0].read_text(encoding="utf-8")
+
+
+def test_the_director_s_configured_delegate_may_send_it_in_their_place(site):
+    assert 'imogen.thackeray@wexcombe.example" = "fiona.blackwood@wexcombe.example"' in site.config_path.read_text()
+    propose(site)
+    [draft] = letters_to(site, DIRECTOR, "Draft letter")
+    site.receive(gmail_reply("fiona.blackwood@wexcombe.example", MAILBOX, draft, ANSWERED_AT, "Send"), at=ANSWERED_AT)
+    site.once(ANSWERED_AT)
+    assert len(staff_letters(site)) == 17
+    assert record(site)["history"][-1]["by"] == "fiona.blackwood@wexcombe.example"
