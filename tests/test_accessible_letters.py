@@ -15,11 +15,13 @@ from letters import NOW
 from test_quoted_letters import INTAKE
 from test_cycle_letters import contexts as cycle_contexts
 from test_request_letters import contexts as request_contexts
+from test_director_letter import contexts as director_contexts
 
 import templates
 
 TEMPLATES = Path(templates.__file__).parent
-REGISTERED = {**{f"cycle/{n}": c for n, c in cycle_contexts().items()}, **request_contexts(), **INTAKE}
+REGISTERED = {**{f"cycle/{n}": c for n, c in cycle_contexts().items()}, **request_contexts(), **INTAKE,
+              **director_contexts()}
 TEXT_COLOUR = re.compile(r"(?<![-\w])color\s*:\s*#([0-9a-f]{6}|[0-9a-f]{3})\b", re.I)
 
 

@@ -57,10 +57,12 @@ def contexts() -> dict[str, dict]:
                             items=[dict(A1, status="late"), dict(A2, status="missing")]),
         "hos_not_counted": dict(
             person_name="Priya", month_name="December 2026", deadline=DEADLINE, service="Safeguarding East",
+            final=False,
             staff=[dict(name="Sam Okafor", email="sam.okafor@wexcombe.example",
                         items=[dict(A1, status="late"), dict(A2, status="missing")]),
-                   dict(name="Lee Chen", email="lee.chen@wexcombe.example", items=[dict(A3, status="missing")])],
-            completion=dict(allocated=12, exempt=1, on_time=8, rate_percent=72.727272)),
+                   dict(name="Lee Chen", email="lee.chen@wexcombe.example",
+                        items=[dict(A3, status="agreed", agreed_until=EXTENDED)])],
+            completion=dict(allocated=12, exempt=1, on_time=8, not_on_time=3, rate_percent=72.727272)),
     }
 
 
@@ -234,7 +236,9 @@ def test_head_of_service_sees_their_staff_and_the_completion_rate(composer):
                       "Allocated 12", "Exempt 1", "Completed on time 8", "Completion rate 72.7%",
                       "Sam Okafor (sam.okafor@wexcombe.example)", "AUD-2026-12-001 CR-40117 Monthly Received late",
                       "AUD-2026-12-002 CR-40118 Dip sample Not received",
-                      "Lee Chen (lee.chen@wexcombe.example) AUD-2026-12-007 CR-40200 Service review Not received",
+                      "Lee Chen (lee.chen@wexcombe.example) AUD-2026-12-007 CR-40200 Service review "
+                      "Later date agreed: Thursday 7th January 2027",
+                      "Not completed on time 3", "These 3 audits were not completed on time",
                       "follow up with each of them"):
             assert value in part, value
     assert html.count("<table") >= 3  # the letterhead's, the figures and the staff
@@ -242,12 +246,12 @@ def test_head_of_service_sees_their_staff_and_the_completion_rate(composer):
 
 def test_head_of_service_with_no_audits_due(composer):
     text, html = render(composer, "hos_not_counted", staff=[],
-                        completion=dict(allocated=2, exempt=2, on_time=0, rate_percent=None))
+                        completion=dict(allocated=2, exempt=2, on_time=0, not_on_time=0, rate_percent=None))
     for part in (words(text), readable(html)):
         assert "Completion rate not applicable (no audits were due)" in part
         assert "follow up" not in part
 
 
 def test_a_whole_rate_has_no_decimal(composer):
-    text, _ = render(composer, "hos_not_counted", completion=dict(allocated=4, exempt=0, on_time=4, rate_percent=100.0))
+    text, _ = render(composer, "hos_not_counted", completion=dict(allocated=4, exempt=0, on_time=4, not_on_time=0, rate_percent=100.0))
     assert "Completion rate 100%" in words(text)

@@ -3,7 +3,7 @@
 A new kind of request is one new module in `workflows/` declaring its `ItemKind`, plus one line here.
 """
 from core.reference import find_references, prefix_of
-from workflows import exemptions, moderation, slippage
+from workflows import director_letters, exemptions, moderation, slippage
 from workflows.items import ItemKind
 
 # Audits (AUD) are allocations: issued, not asked for, and never answered by reply.
@@ -12,6 +12,7 @@ KINDS: dict[str, ItemKind] = {kind.prefix: kind for kind in (
     exemptions.KIND,
     slippage.KIND,
     moderation.KIND,
+    director_letters.KIND,
 )}
 PREFIXES = frozenset({AUDIT_PREFIX, *KINDS})
 

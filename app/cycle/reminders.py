@@ -5,7 +5,7 @@ due and not yet done, so downtime delays a reminder but never doubles it.
 """
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.cycle.letters import allocation_row, bracketed
 from core.clock import LONDON
@@ -14,7 +14,7 @@ from mailer.dates import long_weekday_date
 from core.letter import Letter
 from workflows.calendar import WorkingCalendar, month_deadline, month_name
 from workflows.figures import tally
-from workflows.reminders import Due, due_reminders, notices_after_deadline
+from workflows.reminders import Due, due_reminders, in_scope, notices_after_deadline
 
 log = logging.getLogger("auditmail.cycle")
 # Months whose deadline passed longer ago than this get no more notices (a daemon down for weeks
@@ -37,7 +37,8 @@ def send_due_letters(ctx) -> int:
             submissions[submission["reference"]].append(submission)
         due = due_reminders(month, now, calendar, allocations, submissions,
                             ladder=config.reminder_working_days, hour=config.reminder_hour)
-        due += notices_after_deadline(month, now, calendar, allocations, submissions, hour=config.reminder_hour)
+        due += notices_after_deadline(month, now, calendar, allocations, submissions, hour=config.reminder_hour,
+                                      readers=list_readers(ctx, allocations))
         for item in due:
             if ctx.ledger.was_done(month, item.key):
                 continue
@@ -55,8 +56,8 @@ def _letter(ctx, month: str, due: Due, allocations, submissions) -> Letter:
     refs = [a["reference"] for a in due.allocations]
     deadline = month_deadline(month)
     common = {"person_name": name, "month_name": month_name(month), "deadline": deadline}
-    if due.step == "hos-not-counted":
-        return _hos_letter(ctx, month, due, allocations, submissions, common)
+    if due.step in ("hos-not-counted", "final-figures"):
+        return _list_letter(ctx, month, due, allocations, submissions, common)
     if due.step == "not-counted":
         return Letter(template="cycle/not_counted", to=[due.to], kind="not-counted", refs=refs,
                       subject=f"{bracketed(refs)} Not counted: your audits for {month_name(month)}",
@@ -70,24 +71,39 @@ def _letter(ctx, month: str, due: Due, allocations, submissions) -> Letter:
                            "outstanding": [allocation_row(a) for a in due.allocations]})
 
 
-def _hos_letter(ctx, month, due: Due, allocations, submissions, common) -> Letter:
+# -- after the deadline: the lists that add up -----------------------------------------------------
+
+def list_readers(ctx, allocations: list[dict]) -> dict[str, str | None]:
+    """Who gets a list, and of what: the Director all services (None), each Head of Service their service.
+
+    A Head of Service named on allocations but without a service on the roster gets their own staff's ("").
+    """
+    readers: dict[str, str | None] = {a["head_of_service"]: "" for a in allocations if a.get("head_of_service")}
+    readers |= {p.email: p.service or "" for p in ctx.roster.with_role("head_of_service")}
+    readers[ctx.people.director] = None
+    return readers
+
+
+def _list_letter(ctx, month, due: Due, allocations, submissions, common) -> Letter:
+    """The Director's all-services list or a Head of Service's: every audit not completed on time, and the total."""
+    readers = list_readers(ctx, allocations)
+    service = readers.get(due.to, "")
+    person = ctx.roster.get(due.to)
+    service_name = "all services" if service is None else service or (person.service if person else "") or "your staff"
+    theirs = [a for a in allocations if in_scope(a, due.to, service)]
     staff = defaultdict(list)
     for item in due.allocations:
-        staff[item["auditor"]].append({**allocation_row(item), "status": item["status"]})
+        agreed = datetime.fromisoformat(item["deadline_at"]) if item["extended"] else None
+        staff[item["auditor"]].append({**allocation_row(item), "status": item["status"], "agreed_until": agreed})
     names = {a["auditor"]: a.get("auditor_name", a["auditor"]) for a in allocations}
-    # The figures are those `status` shows for their service (their own audits included), and for the
-    # Director, whose list holds the Heads of Service's own audits, those of the whole department.
-    person = ctx.roster.get(due.to)
-    if person is None or person.has("director") or not person.service:
-        theirs, service_name = allocations, "all services"
-    else:
-        theirs = [a for a in allocations if a.get("service") == person.service]
-        service_name = person.service
     _, overall = tally(theirs, submissions)
+    final = due.step == "final-figures"
+    what = "Final figures, audits not completed on time" if final else "Audits not completed by the deadline"
     return Letter(
-        template="cycle/hos_not_counted", to=[due.to], kind="hos-not-counted",
-        subject=f"Audits not completed by the deadline: {service_name}, {month_name(month)}",
-        context={**common, "service": service_name,
+        template="cycle/hos_not_counted", to=[due.to], kind=due.step,
+        subject=f"{what}: {service_name}, {month_name(month)}",
+        context={**common, "service": service_name, "final": final,
                  "staff": [{"name": names[a], "email": a, "items": items} for a, items in sorted(staff.items())],
                  "completion": {"allocated": overall.allocated, "exempt": overall.counts["exempt"],
-                                "on_time": overall.counts["on_time"], "rate_percent": overall.rate}})
+                                "on_time": overall.counts["on_time"], "rate_percent": overall.rate,
+                                "not_on_time": overall.allocated - overall.counts["exempt"] - overall.counts["on_time"]}})
