@@ -177,3 +177,29 @@ def restore(config, name: str | None, stamp: str, *, dry_run: bool = False) -> l
 def purge(config, clock: Clock, before: str | None, *, dry_run: bool = False) -> retention.Purged:
     """Remove records and mail older than `before` (default: the retention period); what went is returned."""
     return retention.purge(config, clock, before, dry_run=dry_run)
+
+
+# -- the monthly QA report (issue 9; app/reports/) ---------------------------------------------------
+
+def report(ctx: Context, month: str, out_dir: Path | None = None, send: bool = False) -> dict:
+    """The month's report: its text, the files written to `out_dir` and, with `send`, the letter sent.
+
+    Read-only on the store unless `send`: then the letter and the ledger mark are stored together.
+    """
+    from app.cycle.issue import checked_month
+    from app.reports.build import monthly_report, render_text, write_files
+    from app.reports.director_draft import write_director_draft
+    from app.reports.send import send_report
+
+    checked_month(month)
+    figures = monthly_report(ctx, month)
+    written = []
+    if out_dir is not None:
+        written = write_files(ctx, month, figures, Path(out_dir))
+        # >>> The lead connects the Director's drafting (app/director_letter.py) here, in this one call.
+        written += write_director_draft(ctx, month, figures.trend, Path(out_dir))
+    sent = None
+    if send:
+        sent = send_report(ctx, month)
+        ctx.postman.deliver_pending()
+    return {"text": render_text(ctx, month, figures), "written": written, "sent": sent}

@@ -168,8 +168,10 @@ def open_checked_store(config: Config, path: Path, *, read_only: bool, wait_seco
 def _workflows() -> list[Callable[[Context], None]]:
     """Each workflow's `register(ctx)`: its recognisers, handlers and scheduled jobs."""
     from app import cycle, requests  # imported here: the workflows build on the ctx, not the reverse
+    from app import reports  # the monthly QA report, sent when moderation closes (issue 9)
 
-    return [cycle.register, requests.register]
+    return [cycle.register, requests.register,
+            reports.register]
 
 
 class MailboxOnFirstUse:
