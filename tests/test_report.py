@@ -5,7 +5,11 @@ moderation outcomes and remedial actions are stored as their own workflows store
 workflows are built alongside this one). Every expected figure below is worked out by hand in the
 comments beside it, never by calling the code under test.
 """
+import csv
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 from app import commands
 from app.demo_mail import gmail_reply, new_email, outlook_reply
@@ -200,6 +204,19 @@ def test_the_report_says_each_figure_as_written_and_each_target_met_or_not(novem
     assert "ACT-2026-11-001 AUD-2026-11-003 CR-50003 Gareth Lyle 2026-12-04" in text
     for path in done["written"]:
         assert CHILD.split()[0] not in path.read_bytes().decode("utf-8", "replace"), path.name
+    book = load_workbook(tmp_path / "out" / "qa-report-2026-11.xlsx")
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert (summary["Completion"], summary["Good or better"], summary["Inadequate"]) == (77.8, 42.9, 14.3)
+    assert summary["Good or better target (at least 40.0%)"] == "met"
+    assert summary["Inadequate target (less than 12.0%)"] == "not met"
+    services = {row[0]: row for row in book["Services"].iter_rows(values_only=True)}
+    header = services.pop("service")
+    care = dict(zip(header, services["Children in Care"]))
+    assert (care["due"], care["counted"], care["completion_pct"], care["grade_inadequate"]) == (3, 3, 100.0, 0)
+    assert dict(zip(header, services["All services"]))["grade_requires_improvement"] == 3
+    [owen] = [row for row in csv.reader(io.StringIO((tmp_path / "out" / "qa-report-2026-11.csv")
+                                                     .read_text(encoding="utf-8-sig"))) if row[0] == REF[OWEN]]
+    assert owen[5:] == ["CR-50006", "monthly", "not counted", "2026-12-01T00:00:01+00:00", "Good", "", "", "no"]
 
 
 def test_the_report_goes_once_at_nine_on_the_day_moderation_closes(november):

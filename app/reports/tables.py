@@ -50,7 +50,7 @@ def xlsx_bytes(report: MonthReport) -> bytes:
     _rows(audits, AUDIT_COLUMNS, [audit_values(r) for r in report.rows])
     services = book.create_sheet("Services")
     headers = ("service", "allocated", "exempt", "due", "counted", "late", "not_counted", "outstanding",
-               "completion_pct", *(g.lower().replace(" ", "_") for g in GRADES), "good_or_better_pct",
+               "completion_pct", *("grade_" + g.lower().replace(" ", "_") for g in GRADES), "good_or_better_pct",
                "inadequate_pct")
     mixes = {m.name: m for m in report.service_grades}
     rows = []
