@@ -195,9 +195,15 @@ def report(ctx: Context, month: str, out_dir: Path | None = None, send: bool = F
     figures = monthly_report(ctx, month)
     written = []
     if out_dir is not None:
-        written = write_files(ctx, month, figures, Path(out_dir))
-        # >>> The lead connects the Director's drafting (app/director_letter.py) here, in this one call.
-        written += write_director_draft(ctx, month, figures.trend, Path(out_dir))
+        out_dir = Path(out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UsageError(f"--out: {out_dir} is a file; give a folder (a new one is made)")
+        try:
+            written = write_files(ctx, month, figures, out_dir)
+            # >>> The lead connects the Director's drafting (app/director_letter.py) here, in this one call.
+            written += write_director_draft(ctx, month, figures.trend, out_dir)
+        except OSError as exc:
+            raise UsageError(f"--out: cannot write into {out_dir}: {exc.strerror or exc}") from None
     sent = None
     if send:
         sent = send_report(ctx, month)

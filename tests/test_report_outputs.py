@@ -118,3 +118,10 @@ def test_a_bad_month_is_refused_in_one_line(tmp_path, capsys, month):
     site = Site(tmp_path / "site")
     assert report_cli(site, month, tmp_path / "out") == 2
     assert "--month" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path, capsys):
+    site = Site(tmp_path / "site")
+    (tmp_path / "out").write_text("not a folder")
+    assert report_cli(site, "2026-11", tmp_path / "out") == 2
+    assert "--out" in capsys.readouterr().err
