@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--all", action="store_true", dest="retry_all", help="every message in failed/")
     restore = sub.add_parser("restore", help="list the store's daily backups, or put one back (refused while the daemon runs)")
     restore.add_argument("--from", dest="backup", metavar="BACKUP", help="the backup to put back, e.g. data-2026-11-30, or 'newest'")
+    # -- the monthly QA report (issue 9): read-only unless --send ------------------------------------
+    report = sub.add_parser("report", help="the month's QA report: print it, write its files, or send it")
+    report.add_argument("--month", required=True, help="the audit month, YYYY-MM")
+    report.add_argument("--out", type=Path, metavar="DIR", help="write qa-report-YYYY-MM.{html,txt,csv,xlsx} and "
+                        "the Director's draft director-letter-YYYY-MM.{html,txt} into DIR")
+    report.add_argument("--send", action="store_true", help="also send it to the QA team and the Director")
     purge = sub.add_parser("purge", help="remove records and mail older than the retention period, and list what went")
     purge.add_argument("--before", metavar="YYYY-MM", help="remove months before this one (default: [store] retention_months)")
     return parser
@@ -122,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             commands.run(lambda mailbox: open_context(config, clock, mailbox=mailbox), config)
             return 0
-        ctx = open_context(config, clock, dry_run_output=output, read_only=args.command in READ_ONLY_COMMANDS)
+        read_only = args.command in READ_ONLY_COMMANDS or (args.command == "report" and not args.send)
+        ctx = open_context(config, clock, dry_run_output=output, read_only=read_only)
         try:
             if args.command == "issue":
                 counts = commands.issue(ctx, args.month.strip(), args.allocations)
@@ -140,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
                 counts = commands.once(ctx)
                 print(f"{counts['handled']} message(s) handled, {counts['sent']} sent"
                       + (" (dry run: nothing was changed or sent)" if args.dry_run else ""))
+            elif args.command == "report":
+                done = commands.report(ctx, args.month.strip(), args.out, args.send)
+                print(done["text"], end="")
+                for path in done["written"]:
+                    print(f"wrote {path}", file=sys.stderr)
+                if args.send:
+                    print("sent to the QA team and the Director" + (" (dry run: nothing was sent)" if args.dry_run
+                          else "" if done["sent"] else ": held back, see the log"), file=sys.stderr)
             elif args.command == "resend":
                 print(_resent(commands.resend(ctx, None if args.all else args.message_id), args.dry_run))
         finally:

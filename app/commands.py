@@ -177,3 +177,34 @@ def restore(config, name: str | None, stamp: str, *, dry_run: bool = False) -> l
 def purge(config, clock: Clock, before: str | None, *, dry_run: bool = False) -> retention.Purged:
     """Remove records and mail older than `before` (default: the retention period); what went is returned."""
     return retention.purge(config, clock, before, dry_run=dry_run)
+
+
+# -- the monthly QA report (issue 9; app/reports/) ---------------------------------------------------
+
+def report(ctx: Context, month: str, out_dir: Path | None = None, send: bool = False) -> dict:
+    """The month's report: its text, the files written to `out_dir` and, with `send`, the letter sent.
+
+    Read-only on the store unless `send`: then the letter and the ledger mark are stored together.
+    """
+    from app.cycle.issue import checked_month
+    from app.reports.build import monthly_report, render_text, write_files
+    from app.director_letter import write_director_draft
+    from app.reports.send import send_report
+
+    checked_month(month)
+    figures = monthly_report(ctx, month)
+    written = []
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UsageError(f"--out: {out_dir} is a file; give a folder (a new one is made)")
+        try:
+            written = write_files(ctx, month, figures, out_dir)
+            written += write_director_draft(ctx, month, figures.trend, out_dir)
+        except OSError as exc:
+            raise UsageError(f"--out: cannot write into {out_dir}: {exc.strerror or exc}") from None
+    sent = None
+    if send:
+        sent = send_report(ctx, month)
+        ctx.postman.deliver_pending()
+    return {"text": render_text(ctx, month, figures), "written": written, "sent": sent}

@@ -169,8 +169,9 @@ def _workflows() -> list[Callable[[Context], None]]:
     """Each workflow's `register(ctx)`: its recognisers, handlers and scheduled jobs."""
     from app import cycle, requests  # imported here: the workflows build on the ctx, not the reverse
     from app import moderation  # issue 9: moderation requests, reminders and closing
+    from app import reports  # the monthly QA report, sent when moderation closes (issue 9)
 
-    return [cycle.register, requests.register, moderation.register]
+    return [cycle.register, requests.register, moderation.register, reports.register]
 
 
 class MailboxOnFirstUse:

@@ -125,8 +125,12 @@ class Composer:
         # Quoted-printable keeps the stored copy in sent/ readable and survives any relay.
         msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+        inline = [a for a in attachments if a.inline_id]
+        if inline:
+            _attach_inline(msg.get_payload()[1], inline)  # the HTML part becomes multipart/related
         for attachment in attachments:
-            _attach(msg, attachment)  # turns multipart/alternative into multipart/mixed
+            if not attachment.inline_id:
+                _attach(msg, attachment)  # turns multipart/alternative into multipart/mixed
         # Set last: turning a message multipart moves every Content-* header into the first part.
         msg["Content-Language"] = "en-GB"
         return msg
@@ -229,3 +233,21 @@ def _attach(msg: EmailMessage, attachment: OutgoingAttachment) -> None:
         filename=attachment.filename,
         params=params or None,
     )
+
+
+# --- images the HTML shows inline (<img src="cid:…">), e.g. the monthly report's charts ------------
+
+def _attach_inline(html_part: EmailMessage, images: Sequence[OutgoingAttachment]) -> None:
+    """Put each image beside the HTML in a multipart/related part, so Outlook shows it in place.
+
+    text/plain stays the first alternative on its own: a client that shows text never sees the images.
+    """
+    for image in images:
+        maintype, _, subtype = image.content_type.partition("/")
+        if maintype != "image" or not subtype or ";" in subtype:
+            raise ValueError(f"an inline part must be an image, not {image.content_type!r} ({image.filename})")
+        cid = image.inline_id.strip().strip("<>")
+        if not valid_message_id(f"<{cid}>"):
+            raise ValueError(f"not a usable Content-ID: {image.inline_id!r}")
+        html_part.add_related(image.data, maintype=maintype, subtype=subtype, cid=f"<{cid}>",
+                              filename=image.filename, disposition="inline")

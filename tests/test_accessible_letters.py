@@ -22,6 +22,9 @@ import templates
 TEMPLATES = Path(templates.__file__).parent
 REGISTERED = {**{f"cycle/{n}": c for n, c in cycle_contexts().items()}, **request_contexts(), **INTAKE,
               **director_contexts()}
+# -- the monthly QA report (issue 9) --
+from test_report_letters import contexts as report_contexts  # noqa: E402
+REGISTERED.update(report_contexts())
 TEXT_COLOUR = re.compile(r"(?<![-\w])color\s*:\s*#([0-9a-f]{6}|[0-9a-f]{3})\b", re.I)
 
 

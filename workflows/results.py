@@ -31,6 +31,10 @@ class MonthResult:
     inadequate_pct: float | None
     good_met: bool | None               # good_or_better_pct >= good_or_better_min
     inadequate_met: bool | None         # inadequate_pct < inadequate_max
+    # Added for the monthly report (defaulted, so older callers are unchanged):
+    late: int = 0                       # counted, received after the month's deadline by an agreed date
+    not_counted: int = 0                # received after the deadline that applied
+    outstanding: int = 0                # nothing received
 
     @property
     def both_met(self) -> bool:

@@ -1,0 +1,70 @@
+"""Reading one month's records out of the store for the report: plain dicts in, nothing written.
+
+Moderations and remedial actions live in the tables the record contract names ("moderations",
+"actions"); a store from before they existed simply has none, and the report says so with zeros.
+Exemption requests are filed in the month they were made, which may be months before the audit
+month they cover, so the months before are searched too.
+"""
+from dataclasses import dataclass
+
+from db.items import ItemRepo
+from db.months import MonthRepo, stored_months
+from db.requests import RequestRepo
+from workflows.exemptions import MAX_MONTHS_AHEAD, add_months
+from workflows.report import TREND_MONTHS, MonthRecords
+from workflows.results import Targets
+
+MODERATIONS, ACTIONS = "moderations", "actions"
+# A moderation or remedial action may be filed in the month it was raised, which for a late or
+# extended submission is after the audit month: those months are read too, and filtered by audit.
+MONTHS_AFTER = 3
+
+
+@dataclass(frozen=True)
+class _Table:
+    """What `ItemRepo.all` reads of a kind: the name of its table (fixed by the record contract)."""
+
+    table: str
+
+
+def month_records(ctx, month: str) -> MonthRecords:
+    """The allocations, submissions, moderations, exemptions and actions of one audit month."""
+    stored = set(stored_months(ctx.store))
+    if month not in stored:
+        return MonthRecords(month, [])
+    repo, items = MonthRepo(ctx.store, month), ItemRepo(ctx.store)
+    later = [add_months(month, n) for n in range(MONTHS_AFTER + 1)]
+    moderations = [m for m in _rows(items, MODERATIONS, later, stored) if _about(m, month)]
+    actions = [a for a in _rows(items, ACTIONS, later, stored) if _about(a, month)]
+    request_months = [m for m in (add_months(month, -n) for n in range(MAX_MONTHS_AHEAD + 1)) if m in stored]
+    exemptions = [e for e in RequestRepo(ctx.store).all("EXM", request_months) if month in e.get("months", [])] \
+        if request_months else []
+    return MonthRecords(month, repo.allocations(), repo.submissions(), moderations, exemptions, actions)
+
+
+def earlier_records(ctx, month: str) -> list[MonthRecords]:
+    """The records of up to 11 stored months before `month` that had audits, for the trend."""
+    earlier = [m for m in stored_months(ctx.store) if m < month][-(TREND_MONTHS - 1):]
+    return [month_records(ctx, m) for m in earlier]
+
+
+def names(ctx) -> dict[str, str]:
+    """Each roster address's full name (staff only: there are no children on the roster)."""
+    return {email: person.name for email, person in ctx.people.by_email.items()}
+
+
+def targets(ctx) -> Targets:
+    """The targets from `[targets]` in the configuration."""
+    values = ctx.config.after_deadline.get("targets", {})
+    return Targets(good_or_better_min=float(values.get("good_or_better_min", 40.0)),
+                   inadequate_max=float(values.get("inadequate_max", 12.0)))
+
+
+def _about(record: dict, month: str) -> bool:
+    return str(record.get("audit", "")).startswith(f"AUD-{month}-")
+
+
+def _rows(items: ItemRepo, table: str, months: list[str], stored: set[str]) -> list[dict]:
+    present = [m for m in months if m in stored]
+    # `ItemRepo.all` reads every month when given none; here no month means no records.
+    return items.all(_Table(table), present) if present else []
