@@ -212,7 +212,7 @@ def test_not_counted_is_kind_and_plain(composer):
         assert "AUD-2026-12-001 CR-40117 Monthly Received late" in part
         assert "AUD-2026-12-002 CR-40118 Dip sample Not received" in part
         assert "please still complete and send it" in part and "AUD-2026-12-002 Grade: Good" in part
-        assert "moderated and its learning used" in part
+        assert "learning will still be used" in part
         assert "appealing for full cooperation" in part
 
 
