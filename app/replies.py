@@ -85,9 +85,17 @@ def _event(mail: ParsedMail, action: str, comment: str = "") -> dict:
             "message_id": mail.message_id or mail.key, "comment": comment}
 
 
+# History entries that record something other than an answer to the item.
+NOT_ANSWERS = {"comment", "refused", "away", "delegated"}
+
+
 def already_decided(ctx: Context, mail: ParsedMail, record: dict) -> Decision:
     """Answer a decision on an item already settled: who settled it, and when."""
-    last = next(e for e in reversed(record["history"]) if e["action"] in DECISIONS)
+    # The latest decision; for a kind whose answers use other words, the latest answer that was not a
+    # comment, refusal or absence (never nothing: the item is settled, so someone settled it).
+    history = record["history"]
+    last = next((e for e in reversed(history) if e["action"] in DECISIONS), None) or \
+        next(e for e in reversed(history) if e["action"] not in NOT_ANSWERS)
     letter = answer(mail, template="approvals/already_decided", kind="already-decided", refs=[record["reference"]],
                     subject=f"[{record['reference']}] Already decided", context={
                         "person_name": ctx.people.greeting(mail.from_addr), "reference": record["reference"],
