@@ -171,7 +171,8 @@ def _workflows() -> list[Callable[[Context], None]]:
     from app import moderation  # issue 9: moderation requests, reminders and closing
     from app import reports  # the monthly QA report, sent when moderation closes (issue 9)
 
-    return [cycle.register, requests.register, moderation.register, reports.register]
+    # Moderation before requests: its closing runs before the one chase of every chased kind.
+    return [cycle.register, moderation.register, requests.register, reports.register]
 
 
 class MailboxOnFirstUse:

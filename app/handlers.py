@@ -8,6 +8,7 @@ from db.months import MonthRepo
 from inbox.classify import Classification, Kind
 from inbox.parse import ParsedMail
 from core.letter import Letter
+from workflows.registry import AUDIT_PREFIX
 
 UNCLEAR_SUBJECT = "Your email to the audit mailbox: what we need from you"
 
@@ -53,7 +54,7 @@ def example_reference(ctx, mail: ParsedMail) -> str:
     """The sender's own audit reference this month, or the shape of one ("AUD-2026-12-…"), for examples."""
     month = month_of(mail.received_at)
     own = [a["reference"] for a in MonthRepo(ctx.store, month).allocations() if a["auditor"] == mail.from_addr]
-    return own[0] if own else f"AUD-{month}-…"
+    return own[0] if own else f"{AUDIT_PREFIX}-{month}-…"
 
 
 def not_automated(mail: ParsedMail, c: Classification, ctx) -> Decision:

@@ -10,7 +10,7 @@ from core.reference import month_of_reference
 from db.items import ItemRepo
 from db.months import MonthRepo
 from inbox.parse import ParsedMail
-from workflows.items import Plan
+from workflows.items import Audits, ItemKind, Plan, with_audits
 
 
 def apply_plan(ctx: Context, plan: Plan, mail: ParsedMail | None = None) -> Decision:
@@ -27,3 +27,21 @@ def apply_plan(ctx: Context, plan: Plan, mail: ParsedMail | None = None) -> Deci
     answers = [threaded_under(mail, letter) for letter in plan.answers] if mail else list(plan.answers)
     return Decision(outcome=plan.outcome, letters=answers + list(plan.letters), triage=list(plan.triage),
                     refs=tuple(plan.refs))
+
+
+def as_step_reads(ctx: Context, kind: ItemKind, record: dict) -> dict:
+    """`record` with what its kind's steps read besides it: the audits of the months it names."""
+    if kind.audit_months is None:
+        return record
+    return with_audits(record, load_audits(ctx, kind.audit_months(record)))
+
+
+def load_audits(ctx: Context, months: list[str]) -> Audits:
+    """The allocations of `months` (in that order) and the submissions for each, as plain data."""
+    allocations, submissions = [], {}
+    for month in dict.fromkeys(months):
+        repo = MonthRepo(ctx.store, month)
+        allocations += repo.allocations()
+        for submission in repo.submissions():
+            submissions.setdefault(submission["reference"], []).append(submission)
+    return Audits(tuple(allocations), submissions)

@@ -2,19 +2,24 @@
 
 In order: an item already settled (or a reply to a step already past) is answered "already
 decided"; mail that fails authentication, or an answer from anyone but who must answer (or their
-delegate), changes nothing and is reported; an unclear answer decides nothing and the person is
-asked again; a clear one goes to the kind's step, whose plan is applied here.
+delegate), changes nothing and is reported; an unclear answer (or one the kind doubts, such as an
+agreed date before the deadline) decides nothing and the person is asked again; a clear one goes to
+the kind's step, whose plan is applied here.
 """
+from datetime import datetime
+
 from app.context import Context
 from app.handlers import answer
-from app.plans import apply_plan
-from app.requests import outcomes
+from app.plans import apply_plan, as_step_reads
 from app.router import Decision
+from core.letter import Letter
+from core.text import one_line
 from db.items import ItemRepo
 from inbox.answers import read_answer
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text, remarks
+from inbox.signature import strip_signature, without_name_lines
 from workflows.answers import Intent
 from workflows.approvals import DECISIONS, authentication_problem, barred_from_deciding, may_decide
 from workflows.items import Answer, ItemKind
@@ -35,13 +40,19 @@ def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record:
     if problem:
         if unclear and not forged:
             return comment(ctx, mail, record, text)
-        return outcomes.refused(ctx, mail, record, problem)
+        return refused(ctx, mail, record, problem)
     if unclear:
         return ask_again(ctx, mail, record, kind.options(record), reading.reason)
+    # The answerer's sign-off ("Thanks, Dana") is no part of what they said.
+    name = people.name(mail.from_addr)
     step_answer = Answer(sender=mail.from_addr, received_at=mail.received_at, message_id=mail.message_id or mail.key,
-                         intent=reading.intent, comment=reading.comment, agreed_date=read.agreed_date,
-                         grade=read.grade)
-    return apply_plan(ctx, kind.step(record, step_answer, people, ctx.clock.now()), mail)
+                         intent=reading.intent, comment=without_name_lines(reading.comment, name),
+                         agreed_date=read.agreed_date, grade=read.grade,
+                         words=without_name_lines(strip_signature(text), name))
+    doubt = kind.doubt(record, step_answer)
+    if doubt:
+        return ask_again(ctx, mail, record, kind.options(record), doubt)
+    return apply_plan(ctx, kind.step(as_step_reads(ctx, kind, record), step_answer, people, ctx.clock.now()), mail)
 
 
 def not_theirs(ctx: Context, sender: str, record: dict, answerers: list[str]) -> str | None:
@@ -69,25 +80,68 @@ def _deciders(record: dict) -> set[str]:
     return {e["by"] for e in record.get("history", []) if e["action"] in DECISIONS}
 
 
+def _event(mail: ParsedMail, action: str, comment: str = "") -> dict:
+    return {"at": mail.received_at.isoformat(), "by": mail.from_addr, "action": action,
+            "message_id": mail.message_id or mail.key, "comment": comment}
+
+
+# History entries that record something other than an answer to the item.
+NOT_ANSWERS = {"comment", "refused", "away", "delegated"}
+
+
 def already_decided(ctx: Context, mail: ParsedMail, record: dict) -> Decision:
     """Answer a decision on an item already settled: who settled it, and when."""
-    from app.requests.decisions import _already_decided  # noqa: PLC0415 - one letter for every kind
-    return _already_decided(ctx, mail, record)
+    # The latest decision; for a kind whose answers use other words, the latest answer that was not a
+    # comment, refusal or absence (never nothing: the item is settled, so someone settled it).
+    history = record["history"]
+    last = next((e for e in reversed(history) if e["action"] in DECISIONS), None) or \
+        next(e for e in reversed(history) if e["action"] not in NOT_ANSWERS)
+    letter = answer(mail, template="approvals/already_decided", kind="already-decided", refs=[record["reference"]],
+                    subject=f"[{record['reference']}] Already decided", context={
+                        "person_name": ctx.people.greeting(mail.from_addr), "reference": record["reference"],
+                        "decided_by": ctx.people.name(last["by"]), "decided_at": datetime.fromisoformat(last["at"]),
+                        "decision": last["action"]})
+    return Decision(outcome="already-decided", letters=[letter], refs=(record["reference"],))
 
 
 def ask_again(ctx: Context, mail: ParsedMail, record: dict, options: str, reason: str) -> Decision:
     """Nothing decided: ask the same person again, saying what could not be read."""
     letter = answer(mail, template="approvals/ask_again", kind="ask-again", refs=[record["reference"]],
                     subject=f"[{record['reference']}] Nothing decided yet: please reply {options}", context={
-                        "person_name": ctx.people.first_name(mail.from_addr), "reference": record["reference"],
+                        "person_name": ctx.people.greeting(mail.from_addr), "reference": record["reference"],
                         "options": options, "what_was_unclear": reason})
     return Decision(outcome="unclear-decision", letters=[letter], refs=(record["reference"],))
 
 
 def comment(ctx: Context, mail: ParsedMail, record: dict, text: str) -> Decision:
     """Not an answer (a detail added, a colleague's question): kept in the item's history and listed."""
-    ItemRepo(ctx.store).update(record["reference"], {}, {
-        "at": mail.received_at.isoformat(), "by": mail.from_addr, "action": "comment",
-        "message_id": mail.message_id or mail.key, "comment": text[:2000]})
+    ItemRepo(ctx.store).update(record["reference"], {}, _event(mail, "comment", text[:2000]))
     return Decision(outcome="comment", refs=(record["reference"],),
                     triage=[f"{record['reference']}: a comment from {mail.from_addr} (no decision)"])
+
+
+# The daily brake on letters about refused decisions, counted in the ledger like answers to one sender.
+MAX_REFUSAL_LETTERS_PER_DAY = 10
+REFUSAL_LETTERS = "refused-decisions:qa-team"  # not an address, so no sender's own count is touched
+
+
+def refused(ctx: Context, mail: ParsedMail, record: dict, reason: str) -> Decision:
+    """A decision that may not be taken: nothing changes, the attempt is recorded and the QA team told.
+
+    Anyone outside can send forged decisions by the hundred, so the QA team gets at most a few
+    letters about refusals a day; every refusal is on the triage list either way.
+    """
+    ItemRepo(ctx.store).update(record["reference"], {}, _event(mail, "refused", reason))
+    note = f"{record['reference']}: decision from {one_line(mail.from_addr, 320)} refused ({reason})"
+    day = ctx.clock.london_today().isoformat()
+    if ctx.ledger.answers_today(REFUSAL_LETTERS, day) >= MAX_REFUSAL_LETTERS_PER_DAY:
+        return Decision(outcome="decision-refused", refs=(record["reference"],), triage=[
+            note + f"; not written to the QA team separately: {MAX_REFUSAL_LETTERS_PER_DAY} letters about "
+                   "refused decisions already went today"])
+    ctx.ledger.count_answer(REFUSAL_LETTERS, day)
+    letter = Letter(template="approvals/refused", to=ctx.people.in_roster_order("qa"), kind="refused",
+                    refs=[record["reference"]], subject=f"[{record['reference']}] A decision was refused: please check",
+                    context={"salutation": "Colleagues", "reference": record["reference"],
+                             "from_addr": one_line(mail.from_addr, 320), "reason": reason,
+                             "received_at": mail.received_at, "message_id": one_line(mail.message_id or mail.key, 250)})
+    return Decision(outcome="decision-refused", letters=[letter], refs=(record["reference"],), triage=[note])

@@ -4,15 +4,15 @@ from datetime import datetime
 
 from app.cycle.issue import checked_month
 from app.failed_mail import failed_section
-from app.requests.people import approvers_of, name_of
 from core.clock import LONDON
 from db.outbox import OutboxRepo
-from db.requests import RequestRepo
+from db.items import ItemRepo
 from workflows.calendar import WorkingCalendar
 from db.months import MonthRepo, stored_months
 from workflows.calendar import month_deadline, month_name
 from mailer.dates import deadline_words
 from workflows.figures import tally
+from workflows.registry import waiting_kinds
 
 COLUMNS = ("Context", "Allocated", "On time", "Late", "Outstanding", "Exempt", "Completion")
 
@@ -51,32 +51,16 @@ def _figures(ctx, month: str) -> list[str]:
 
 
 def _waiting(ctx) -> list[str]:
-    """Exemption requests and slippage notices still waiting, on whom, and for how many working days."""
-    calendar = WorkingCalendar(ctx.config.closure_days)
+    """Items of every kind answered by reply still waiting, on whom, and for how many working days."""
+    calendar, people = WorkingCalendar(ctx.config.closure_days), ctx.people
     today = ctx.clock.london_today()
-    repo, lines = RequestRepo(ctx.store), []
-    for record in repo.open_requests("EXM") + repo.open_requests("SLP"):
-        since = datetime.fromisoformat(record["waiting_since"]).astimezone(LONDON).date()
-        days = calendar.working_days_between(since, today)
-        who = ", ".join(name_of(ctx, a) for a in approvers_of(ctx, record)) \
-            if record["reference"].startswith("EXM") else "the QA team"
-        whose = name_of(ctx, record.get("requester") or record.get("auditor"))
-        lines.append(f"  {record['reference']}  {whose}: waiting on {who} for {days} working day{'s' * (days != 1)}")
-    lines += _moderations_waiting(ctx, calendar, today)  # issue 9: moderations, by the kind's own line
+    repo, lines = ItemRepo(ctx.store), []
+    for kind in waiting_kinds():
+        for record in repo.open_items(kind):
+            since = datetime.fromisoformat(record["waiting_since"]).astimezone(LONDON).date()
+            days = calendar.working_days_between(since, today)
+            lines.append(f"  {kind.waiting_line(record, people)} for {days} working day{'s' * (days != 1)}")
     return ["", "Waiting for a decision:"] + lines if lines else []
-
-
-def _moderations_waiting(ctx, calendar, today) -> list[str]:
-    """Moderations still waiting on their moderator, with how many working days."""
-    from db.items import ItemRepo  # noqa: PLC0415
-    from workflows.moderation import KIND  # noqa: PLC0415
-
-    lines = []
-    for record in ItemRepo(ctx.store).open_items(KIND):
-        days = calendar.working_days_between(
-            datetime.fromisoformat(record["waiting_since"]).astimezone(LONDON).date(), today)
-        lines.append(f"  {KIND.waiting_line(record, ctx.people)} for {days} working day{'s' * (days != 1)}")
-    return lines
 
 
 # --- sending that never stalls: letters waiting to be tried again, and letters set aside --------------

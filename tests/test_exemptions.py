@@ -4,7 +4,7 @@ import pytest
 from app.demo_mail import apple_reply, gmail_reply, new_email, outlook_mobile_reply, outlook_reply, out_of_office
 from conftest import MAILBOX, issue, letters_to, text_of, utc
 from db.months import MonthRepo
-from db.requests import RequestRepo
+from db.items import ItemRepo
 
 AISHA = "Aisha Patel <aisha.patel@wexcombe.example>"
 MARCUS = "Marcus Ellery <marcus.ellery@wexcombe.example>"
@@ -40,7 +40,7 @@ def answer_letter(site, person, subject_part, words, at, shape=outlook_reply, he
 def state(site) -> str:
     ctx = site.open(utc(2027, 1, 1))
     try:
-        return RequestRepo(ctx.store).get(REF)["state"]
+        return ItemRepo(ctx.store).get(REF)["state"]
     finally:
         ctx.close()
 
@@ -63,7 +63,7 @@ def test_supported_then_approved_leaves_the_figures_and_stops_reminders(site):
     assert letters_to(site, "aisha.patel@wexcombe.example", "Reminder") == []
     ctx = site.open(utc(2026, 12, 15, 10))
     [aisha] = [a for a in MonthRepo(ctx.store, "2026-12").allocations() if a["auditor"].startswith("aisha")]
-    history = RequestRepo(ctx.store).get(REF)["history"]
+    history = ItemRepo(ctx.store).get(REF)["history"]
     ctx.close()
     assert aisha["exempt"] is True
     assert [(e["action"], e["by"]) for e in history] == [
@@ -225,7 +225,7 @@ def test_a_delegate_cannot_decide_their_own_request_nor_two_steps_of_one(site):
                  at=utc(2026, 12, 2, 13, 0))
     site.once(utc(2026, 12, 2, 13, 0))
     ctx = site.open(utc(2026, 12, 3))
-    second = RequestRepo(ctx.store).get("EXM-2026-12-002")
+    second = ItemRepo(ctx.store).get("EXM-2026-12-002")
     ctx.close()
     assert second["state"] == "awaiting_director"
     assert "already decided an earlier step" in text_of(letters_to(site, QA, "refused")[-1])
@@ -239,7 +239,7 @@ def test_a_delegate_cannot_decide_their_own_request_nor_two_steps_of_one(site):
 def test_on_behalf_only_when_the_head_of_service_says_for_whom(site, words, requester):
     request(site, utc(2026, 12, 2, 9, 0), sender=MARCUS, words=words)
     ctx = site.open(utc(2026, 12, 3))
-    record = RequestRepo(ctx.store).get(REF)
+    record = ItemRepo(ctx.store).get(REF)
     ctx.close()
     assert record["requester"] == requester
 
@@ -251,7 +251,7 @@ def test_a_forged_request_on_someone_s_behalf_implies_no_support(site):
     site.receive(raw, at=utc(2026, 12, 2, 9, 0))
     site.once(utc(2026, 12, 2, 9, 0))
     ctx = site.open(utc(2026, 12, 3))
-    record = RequestRepo(ctx.store).get(REF)
+    record = ItemRepo(ctx.store).get(REF)
     ctx.close()
     assert record["requester"] == "marcus.ellery@wexcombe.example" and not record["on_behalf"]
 

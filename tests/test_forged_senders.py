@@ -12,7 +12,9 @@ from app.demo_mail import gmail_reply, outlook_reply
 from conftest import MAILBOX, issue, letters_to, new_mail, utc
 from db.ledger import Ledger
 from db.months import MonthRepo
-from db.requests import RequestRepo
+from db.items import ItemRepo
+from workflows import exemptions
+from workflows.slippage import KIND as SLIPPAGE
 from test_exemptions import DIRECTOR, MARCUS, QA, REF, address, request, state
 
 ATTACKER = "attacker@evil.example"
@@ -91,7 +93,7 @@ def test_a_forged_qa_agreement_to_a_slippage_date_changes_nothing(site, how):
                  shape=gmail_reply)
     ctx = site.open(utc(2026, 12, 19), read_only=True)
     try:
-        [slippage] = RequestRepo(ctx.store).all("SLP")
+        [slippage] = ItemRepo(ctx.store).all(SLIPPAGE)
     finally:
         ctx.close()
     assert slippage["state"] == "awaiting_qa" and slippage["agreed_until"] is None, how
@@ -265,7 +267,7 @@ def test_a_signed_request_replayed_next_month_is_not_handled_again(site):
     site.once(utc(2027, 1, 6, 9, 0))
     ctx = site.open(utc(2027, 1, 7), read_only=True)
     try:
-        assert [r["reference"] for r in RequestRepo(ctx.store).all("EXM")] == ["EXM-2026-12-001"]
+        assert [r["reference"] for r in ItemRepo(ctx.store).all(exemptions.KIND)] == ["EXM-2026-12-001"]
     finally:
         ctx.close()
     assert any("already handled in 2026-12 arrived again" in note for note in triage(site, "2027-01"))

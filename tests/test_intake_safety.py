@@ -5,11 +5,11 @@ import pytest
 
 from app import commands
 from app.demo_mail import new_email, outlook_reply
-from app.requests.outcomes import MAX_REFUSAL_LETTERS_PER_DAY
+from app.replies import MAX_REFUSAL_LETTERS_PER_DAY
 from conftest import MAILBOX, issue, letters_to, new_mail, text_of, utc
 from core.errors import StoreError, UsageError
 from db.ledger import Ledger
-from db.requests import RequestRepo
+from db.items import ItemRepo
 from db.store import Store
 
 MORNING = utc(2026, 11, 2, 9, 30)
@@ -168,7 +168,7 @@ def test_two_hundred_forged_decisions_write_to_the_qa_team_at_most_the_daily_cap
     assert len(letters_to(site, QA, "refused")) == MAX_REFUSAL_LETTERS_PER_DAY
     ctx = site.open(at, read_only=True)
     try:
-        record = RequestRepo(ctx.store).get("EXM-2026-12-001")
+        record = ItemRepo(ctx.store).get("EXM-2026-12-001")
         notes = [t["note"] for t in ctx.ledger.triage("2026-12") if "refused" in t["note"]]
     finally:
         ctx.close()

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from core.errors import DiskFull, StoreUnusable
+from core.reference import Reference
 from db.store import Store
 from db.wal import WAL_NAME
 
@@ -143,29 +144,30 @@ def test_a_closed_store_leaves_no_cycle_holding_its_data(tmp_path):
 
 
 def a_request(reference: str, state: str) -> dict:
-    return {"reference": reference, "state": state, "history": [], "month": reference[4:11]}
+    return {"reference": reference, "state": state, "history": [], "month": Reference.parse(reference).month}
 
 
 def test_a_pass_reads_again_only_the_months_that_hold_open_requests_or_changed(tmp_path):
-    from db.requests import RequestRepo
+    from db.items import ItemRepo
+    from workflows import exemptions
 
     with Store(tmp_path, create=True, logged=True) as store:
         with store.transaction():
-            RequestRepo(store).add(a_request("EXM-2025-01-001", "approved"))
-            RequestRepo(store).add(a_request("EXM-2026-11-001", "awaiting_hos"))
+            ItemRepo(store).add(a_request("EXM-2025-01-001", "approved"))
+            ItemRepo(store).add(a_request("EXM-2026-11-001", "awaiting_hos"))
     read = []
     with Store(tmp_path, logged=True) as store:
         real = store.table
         store.table = lambda file, name: read.append(file) or real(file, name)
-        assert [r["reference"] for r in RequestRepo(store).open_requests("EXM")] == ["EXM-2026-11-001"]
+        assert [r["reference"] for r in ItemRepo(store).open_items(exemptions.KIND)] == ["EXM-2026-11-001"]
     assert read == ["months/2025-01", "months/2026-11"]
     read.clear()
     with Store(tmp_path, logged=True) as store:
         real = store.table
         store.table = lambda file, name: read.append(file) or real(file, name)
-        assert [r["reference"] for r in RequestRepo(store).open_requests("EXM")] == ["EXM-2026-11-001"]
+        assert [r["reference"] for r in ItemRepo(store).open_items(exemptions.KIND)] == ["EXM-2026-11-001"]
         assert read == ["months/2026-11"]  # the settled month, unchanged, is not read again
         with store.transaction():
-            RequestRepo(store).add(a_request("EXM-2025-01-002", "awaiting_hos"))  # only in the log so far
-        assert [r["reference"] for r in RequestRepo(store).open_requests("EXM")] == \
+            ItemRepo(store).add(a_request("EXM-2025-01-002", "awaiting_hos"))  # only in the log so far
+        assert [r["reference"] for r in ItemRepo(store).open_items(exemptions.KIND)] == \
             ["EXM-2025-01-002", "EXM-2026-11-001"]

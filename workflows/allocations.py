@@ -6,6 +6,8 @@ rows added later are issued on their own. A bad file is rejected whole, every ba
 import re
 from dataclasses import dataclass
 
+from core.reference import Reference
+from workflows import audits
 from workflows.roster import EMAIL, Person, header_names
 
 COLUMNS = ("auditor_email", "case_ref", "audit_type")
@@ -93,9 +95,9 @@ def _row(r: dict[str, str], find_person) -> tuple[AllocationRow | None, list[str
 
 def reference(month: str, number: int) -> str:
     """The reference of the `number`-th allocation of `month`: AUD-2026-11-017."""
-    return f"AUD-{month}-{number:03d}"
+    return audits.reference(month, number)
 
 
 def month_of_reference(ref: str) -> str:
     """The audit month an item reference belongs to: AUD-2026-11-017 -> 2026-11."""
-    return ref[4:11]
+    return Reference.parse(ref).month

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from core.clock import LONDON
 from workflows import exemptions, moderation, slippage
 from workflows.calendar import WorkingCalendar
+from workflows.items import Answer, Change, ItemKind, People, Plan
 from workflows.reminders import at_hour
 
 # The history entries that are decisions (the rest are requests, comments, refusals, absences).
@@ -75,6 +76,21 @@ def barred_from_deciding(record: dict) -> set[str]:
     """
     made = {record.get("requester"), record.get("requested_by"), record.get("auditor")} - {None}
     return made | {e["by"] for e in record["history"] if e["action"] in DECISIONS}
+
+
+def away(kind: ItemKind, record: dict, notice: Answer, people: People) -> Plan:
+    """An answerer's out-of-office: noted, and the item sent on to their delegate if they have one
+    (once), and if the kind asks a delegate at all (one waiting on a whole team needs no stand-in)."""
+    reference, sender = record["reference"], notice.sender
+    delegate = people.delegates.get(sender)
+    already = any(e["action"] == "delegated" and e["by"] == sender for e in record["history"])
+    changes = [Change(reference, {}, notice.event("away"))]
+    if not delegate or already or kind.ask_delegate is None:
+        return Plan("approver-away", changes, refs=(reference,),
+                    triage=[f"{reference}: {sender} is away" + ("" if delegate else " and has no delegate")])
+    changes.append(Change(reference, {}, notice.event("delegated", f"sent to {delegate}")))
+    return Plan("sent-to-delegate", changes, letters=[kind.ask_delegate(record, delegate, sender, people)],
+                refs=(reference,))
 
 
 @dataclass(frozen=True)

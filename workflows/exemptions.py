@@ -7,24 +7,19 @@
 A Head of Service asking on a staff member's behalf starts at awaiting_director (support implied);
 so does anyone whose Head of Service is the Director. Nothing is ever decided on a timeout.
 """
-import re
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Callable
 
 from core.clock import LONDON
+from core.letter import Letter
+from core.reference import month_of_reference as reference_month
+from workflows import audits
 from workflows.answers import Intent
-from workflows.items import ItemKind, Reading
-from workflows.calendar import last_day
-
-MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-               "october", "november", "december"]
-MONTH_WORD = re.compile(r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
-                        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b(?:\s+(20\d\d))?", re.I)
-# "May" is a month only beside a preposition or a year ("until May", "May 2027"), not "I may need".
-MONTH_CONTEXT = re.compile(r"\b(in|for|until|till|to|through|throughout|during|of|and|end of|from)\s*$", re.I)
-# A month named further ahead than this is more likely a past month ("my surgery in November").
-MAX_MONTHS_AHEAD = 6
-UNTIL = re.compile(r"\b(until|till|to|through|-)\s*(the end of\s+|\d{1,2}(st|nd|rd|th)?\s+(of\s+)?)?$", re.I)
+from workflows.calendar import last_day, month_name
+from workflows.exemption_reasons import (EXEMPTION_WORDS, OTHER_LABEL, REASONS, add_months,  # noqa: F401
+                                         months_named, opening, place_reason)
+from workflows.items import Answer, Change, ItemKind, People, Plan, Reading, Seen, audits_of
 
 
 class State(StrEnum):
@@ -45,68 +40,7 @@ OPTIONS = {State.AWAITING_HOS: "Support or Decline", State.AWAITING_DIRECTOR: "A
 VERBS = {State.AWAITING_DIRECTOR: "supported", State.DECLINED: "declined",
          State.APPROVED: "approved", State.REJECTED: "rejected"}
 FINAL = {State.APPROVED, State.REJECTED, State.DECLINED}
-
-# The letter's three examples of exceptional circumstances, and the words that point to each.
-REASONS = {
-    "absence": ("Prolonged absence (e.g. ill-health)",
-                r"\b(sick|sickness|ill|illness|ill-health|unwell|surgery|operation|hospital|signed off|"
-                r"absen(ce|t)|maternity|paternity|adoption leave|bereave\w*|compassionate|long[- ]term leave)\b"),
-    "other_qa": ("Other quality assurance activity (e.g. multi-agency audits)",
-                 r"\b(multi[- ]agency|partnership|jtai|peer review|other (qa|quality assurance)|"
-                 r"quality assurance activity|thematic review|lscp|scp)\b"),
-    "statutory": ("Unusually high statutory work (e.g. giving evidence at final court hearings)",
-                  r"\b(court|hearing|care proceedings|evidence|witness|statutory|tribunal|"
-                  r"section 47|s47|child protection conference)\b"),
-}
-OTHER_LABEL = "Other"
-
-
-def place_reason(text: str) -> tuple[str, str, bool]:
-    """(category, label, outside_examples) for a request's reason, by the letter's three examples."""
-    for category, (label, pattern) in REASONS.items():
-        if re.search(pattern, text, re.I):
-            return category, label, False
-    return "other", OTHER_LABEL, True
-
-
-def months_named(text: str, current: str) -> list[str]:
-    """The audit months a request covers: this month, plus later months it names ("until February")."""
-    year, month = int(current[:4]), int(current[5:])
-    named = []
-    for match in MONTH_WORD.finditer(text):
-        if match.group(1).lower() == "may" and not match.group(2) and not MONTH_CONTEXT.search(text[:match.start()]):
-            continue
-        number = _month_number(match.group(1))
-        named_year = int(match.group(2)) if match.group(2) else year + (1 if number < month else 0)
-        ym = f"{named_year}-{number:02d}"
-        if current <= ym <= add_months(current, MAX_MONTHS_AHEAD):
-            named.append((ym, bool(UNTIL.search(text[:match.start()]))))
-    # Named months are what is asked for ("for December", asked in November); "until February"
-    # runs from now; a request that names no month is for the month it was sent in.
-    months = set()
-    for ym, until in named:
-        months.add(ym)
-        if until:
-            months.update(_span(current, ym))
-    return sorted(months or {current})
-
-
-def _month_number(word: str) -> int:
-    return next(i for i, name in enumerate(MONTH_NAMES, start=1) if name.startswith(word.lower()[:3]))
-
-
-def add_months(ym: str, count: int) -> str:
-    """The month `count` months after YYYY-MM."""
-    index = int(ym[:4]) * 12 + int(ym[5:]) - 1 + count
-    return f"{index // 12}-{index % 12 + 1:02d}"
-
-
-def _span(start: str, end: str) -> list[str]:
-    months, current = [], start
-    while current <= end:
-        months.append(current)
-        current = add_months(current, 1)
-    return months
+ASK = {State.AWAITING_HOS: "exemption/to_hos", State.AWAITING_DIRECTOR: "exemption/to_director"}
 
 
 def timing(received_at: datetime, month: str, issued_at: str | None) -> str:
@@ -134,6 +68,117 @@ def decide(state: State, intent: Intent) -> State:
         raise ValueError(f"an exemption in state {state} cannot take the answer {intent}") from None
 
 
+def new_request(reference: str, text: str, words: str, requester, sender, received_at: datetime, message_id: str,
+                director: str, issued_at: Callable[[str], str | None]) -> dict:
+    """The record of a new request from `sender` for `requester` (a Person each; the same one unless a
+    Head of Service asks on a staff member's behalf). `issued_at(month)`: when that month's audits went out."""
+    on_behalf = requester is not sender
+    category, label, outside = place_reason(text)
+    months = months_named(text, reference_month(reference))
+    state = first_state(requester.head_of_service, director, on_behalf)
+    at = received_at.isoformat()
+    record = {
+        "reference": reference, "month": reference_month(reference), "requester": requester.email,
+        "requested_by": sender.email, "on_behalf": on_behalf, "hos": requester.head_of_service, "reason": words,
+        "reason_category": category, "reason_label": label, "outside_examples": outside, "months": months,
+        # Timing is judged against the first month the request covers, which may be next month.
+        "timing": timing(received_at, months[0], issued_at(months[0])),
+        "received_at": at, "message_id": message_id, "state": state.value,
+        "approver": director if state is State.AWAITING_DIRECTOR else requester.head_of_service,
+        "waiting_since": at, "hos_comment": "",
+        "history": [{"at": at, "by": sender.email, "action": "requested", "message_id": message_id, "comment": ""}],
+    }
+    if on_behalf:
+        record["history"].append({"at": at, "by": sender.email, "action": "supported", "message_id": message_id,
+                                  "comment": "asked on the staff member's behalf"})
+    return record
+
+
+def recognise(seen: Seen) -> str | None:
+    """A new exemption request: "exemption" in the subject or the first lines of the new text."""
+    return "exemption" if EXEMPTION_WORDS.search(seen.subject + "\n" + opening(seen.newest)) else None
+
+
+def step(record: dict, answer: Answer, people: People, now: datetime) -> Plan:
+    """A clear Support/Decline or Approve/Reject: the next state, and who is told or asked next."""
+    state, reference = decide(State(record["state"]), answer.intent), record["reference"]
+    changes = {"state": state.value, "waiting_since": answer.received_at.isoformat()}
+    if state is State.AWAITING_DIRECTOR:
+        changes |= {"approver": people.director, "hos_comment": answer.comment}
+    plan = Plan(outcome=f"exemption-{state.value}", refs=(reference,),
+                changes=[Change(reference, changes, answer.event(VERBS[state], answer.comment))])
+    after = {**record, **changes}
+    if state is State.AWAITING_DIRECTOR:
+        plan.letters.append(ask_letter(after, after["approver"], people))
+    elif state is State.DECLINED:
+        plan.letters.append(Letter(
+            template="exemption/declined_by_hos", to=[record["requester"]], kind="exemption-declined",
+            refs=[reference], subject=f"[{reference}] Your exemption request was not supported",
+            context={"person_name": people.greeting(record["requester"]), "reference": reference,
+                     "hos_name": people.name(answer.sender), "comment": answer.comment,
+                     "months": month_names(record["months"])}))
+    else:
+        # An approved exemption takes the allocations out of the completion-rate denominator and stops
+        # their reminders; months not issued yet are exempted when they are issued.
+        exempted = affected_allocations(record) if state is State.APPROVED else []
+        plan.allocation_changes += [(a["reference"], {"exempt": True, "exempted_by": reference}) for a in exempted]
+        plan.letters.append(_decided_letter(record, state, answer, people, exempted))
+    return plan
+
+
+def _decided_letter(record: dict, state: State, answer: Answer, people: People, exempted: list[dict]) -> Letter:
+    to = list(dict.fromkeys([record["requester"], record["hos"] or record["requested_by"]]))
+    return Letter(template="exemption/decided", to=[a for a in to if a],
+                  cc=[a for a in people.in_roster_order("qa") if a not in to], kind=f"exemption-{state.value}",
+                  refs=[record["reference"]], subject=f"[{record['reference']}] Exemption request {VERBS[state]}",
+                  context={"salutation": "Colleagues", "reference": record["reference"],
+                           "requester_name": people.name(record["requester"]), "decision": state.value,
+                           "decided_by": people.name(answer.sender), "comment": answer.comment,
+                           "months": month_names(record["months"]), "allocations": [audits.row(a) for a in exempted]})
+
+
+def affected_allocations(record: dict) -> list[dict]:
+    """The requester's allocations in the months the request covers (those already issued)."""
+    allocations = audits_of(record).of(record["requester"])
+    return [a for month in record["months"] for a in allocations if a["month"] == month]
+
+
+def ask_letter(record: dict, approver: str, people: People, delegate_for: str = "") -> Letter:
+    """The letter asking an approver (or their delegate) to decide, in the request's thread."""
+    state, requester = State(record["state"]), people.get(record["requester"])
+    allocated = affected_allocations(record)
+    context = {
+        "person_name": people.greeting(approver), "reference": record["reference"],
+        "requester_name": people.name(record["requester"]), "requester_service": requester.service if requester else "",
+        "reason": record["reason"], "reason_label": record["reason_label"],
+        "outside_examples": record["outside_examples"], "months": month_names(record["months"]),
+        "timing": record["timing"], "allocations": [audits.row(a) for a in allocated],
+        # Only the months audits are listed for: "December 2026", not "December 2026 and January 2027".
+        "allocated_months": month_names(sorted({a["month"] for a in allocated})),
+        "received_at": datetime.fromisoformat(record["received_at"]), "delegate_for": delegate_for,
+    }
+    if state is State.AWAITING_DIRECTOR:
+        context |= {"hos_name": people.name(record["hos"]), "hos_comment": record["hos_comment"],
+                    "on_behalf": record["on_behalf"]}
+    return Letter(template=ASK[state], to=[approver], kind=f"exemption-ask:{state.value}",
+                  refs=[record["reference"]], context=context,
+                  subject=f"[{record['reference']}] Exemption request from {context['requester_name']}: "
+                          f"please reply {OPTIONS[state]}")
+
+
+def month_names(months: list[str]) -> list[str]:
+    """"December 2026" for each YYYY-MM."""
+    return [month_name(m) for m in months]
+
+
+def _waiting_line(record: dict, people: People) -> str:
+    return f"{record['reference']}  {people.name(record['requester'])}: waiting on {people.name(record['approver'])}"
+
+
 KIND = ItemKind(prefix="EXM", name="exemption", table="exemptions", states=State,
                 final=frozenset(FINAL), transitions=TRANSITIONS, reading=Reading.DECISION,
-                options=lambda record: OPTIONS.get(State(record["state"]), ""), chased=True)
+                answerers=lambda record, people: [record["approver"]],
+                options=lambda record: OPTIONS.get(State(record["state"]), ""), step=step, chased=True,
+                waiting_line=_waiting_line, audit_months=lambda record: list(record["months"]),
+                ask_delegate=lambda record, delegate, away, people: ask_letter(
+                    record, delegate, people, delegate_for=people.name(away)))

@@ -5,16 +5,9 @@ denominator; a late one stays in it but is not completed on time.
 """
 from dataclasses import dataclass, field
 
+from workflows.audits import state_of as allocation_state
+
 STATES = ("on_time", "late", "outstanding", "exempt")
-
-
-def allocation_state(allocation: dict, submissions: list[dict]) -> str:
-    """One of on_time, late, outstanding, exempt."""
-    if allocation.get("exempt"):
-        return "exempt"
-    if any(s["counts"] for s in submissions):
-        return "on_time"
-    return "late" if submissions else "outstanding"
 
 
 @dataclass

@@ -41,6 +41,12 @@ class Answer:
     comment: str = ""
     agreed_date: date | None = None  # a Yes with a date (capacity)
     grade: str | None = None         # a changed grade (moderation)
+    words: str = ""                  # all the reply's own words (signature and sign-off removed)
+
+    def event(self, action: str, comment: str = "") -> dict:
+        """The history entry this answer makes: who, when, what, from which Message-ID."""
+        return {"at": self.received_at.isoformat(), "by": self.sender, "action": action,
+                "message_id": self.message_id, "comment": comment}
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,15 @@ class People:
         person = self.get(email)
         return person.first_name if person else email
 
+    def greeting(self, email: str | None) -> str:
+        """What a letter to them says after "Dear": their first name, or "Colleague"."""
+        person = self.get(email)
+        return person.first_name if person else "Colleague"
+
+    def in_roster_order(self, role: str) -> list[str]:
+        """Everyone with `role`, in the order of the roster file (how letters have always listed them)."""
+        return [p.email for p in self.by_email.values() if role in p.roles]
+
     def with_role(self, role: str) -> list[str]:
         """Everyone with `role`, in address order."""
         return sorted(p.email for p in self.by_email.values() if role in p.roles)
@@ -73,6 +88,55 @@ class People:
     def qa_team(self) -> list[str]:
         """The QA team's addresses."""
         return self.with_role("qa")
+
+
+@dataclass(frozen=True)
+class Audits:
+    """The allocations (and their submissions) of some audit months, as a step that needs them reads them."""
+
+    allocations: tuple[dict, ...] = ()
+    submissions: Mapping[str, list[dict]] = field(default_factory=dict)  # AUD reference -> its submissions
+
+    def get(self, reference: str) -> dict | None:
+        """One allocation by its reference, or None."""
+        return next((a for a in self.allocations if a["reference"] == reference), None)
+
+    def of(self, auditor: str) -> list[dict]:
+        """The allocations of one auditor, in the order held."""
+        return [a for a in self.allocations if a["auditor"] == auditor]
+
+    def submissions_of(self, reference: str) -> list[dict]:
+        """The submissions for one allocation, oldest first."""
+        return list(self.submissions.get(reference, []))
+
+
+# The key under which a step finds the audits its kind asked for (`ItemKind.audit_months`). It is
+# handed to the step with the record and is never stored.
+AUDITS = "audits"
+
+
+def with_audits(record: dict, audits: Audits) -> dict:
+    """The record as a step reads it: with the audits of the months its kind asked for."""
+    return {**record, AUDITS: audits}
+
+
+def audits_of(record: dict) -> Audits:
+    """The audits handed to a step with `record` (none when its kind asked for none)."""
+    return record.get(AUDITS) or Audits()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the inbox saw of an email, as plain data for the recognisers (`registry.RECOGNISERS`)."""
+
+    subject: str
+    newest: str                  # the sender's new text, quoted history removed
+    thread: dict | None          # the ledger record of the mail of ours it replies to
+    references: tuple[str, ...]  # item references in the thread, subject and new text, in that order
+
+
+# A recogniser names the kind of an email ("submission", "exemption", "slippage", "reply") or says None.
+Recogniser = Callable[[Seen], str | None]
 
 
 @dataclass(frozen=True)
@@ -116,8 +180,19 @@ class ItemKind:
     answerers: Callable[[dict, People], list[str]] = lambda record, people: []  # who must answer now
     options: Callable[[dict], str] = lambda record: ""            # what the answer may be, in words
     step: Step | None = None                                      # a clear answer -> a plan
-    chased: bool = False                          # silent answerers are reminded, then escalated
+    chased: bool = False
+    # The reminder/escalation letters of a chased kind that words them its own way: (record, step,
+    # waiting working days, people) -> letters. None: the approvals' letters (app/requests/waiting.py).
+    chase_letters: Callable[[dict, str, int, "People"], list[Letter]] | None = None                          # silent answerers are reminded, then escalated
+    # For `status`: "EXM-2026-12-001  Ben Hartley: waiting on Dana Price" (the days waited are added).
     waiting_line: Callable[[dict, People], str] = lambda record, people: record["reference"]
+    # Why a clear answer still cannot be acted on (the answerer is then asked again), or None.
+    doubt: Callable[[dict, Answer], str | None] = lambda record, answer: None
+    # The audit months whose allocations (and submissions) the step reads, found by `audits_of(record)`.
+    audit_months: Callable[[dict], list[str]] | None = None
+    # When an answerer is away: the letter asking their delegate, (record, delegate, away, people) -> Letter.
+    # None: nobody else is asked (an item waiting on a whole team needs no stand-in).
+    ask_delegate: Callable[[dict, str, str, People], Letter] | None = None
 
     def is_final(self, record: dict) -> bool:
         """Whether the item needs nothing more from anyone."""

@@ -153,6 +153,27 @@ def _waiting_line(record: dict, people: People) -> str:
             f"by {people.name(record['auditor'])}): waiting on {people.name(record['moderator'])}")
 
 
+def chase_letters(record: dict, step: str, waiting_working_days: int, people: People) -> list[Letter]:
+    """A reminder to the waiting moderator (copied to their delegate), or an escalation to the QA team."""
+    reference, audit, moderator = record["reference"], record["audit"], record["moderator"]
+    delegate = people.delegates.get(moderator)
+    delegate = delegate if delegate and delegate != record["auditor"] else None  # never the auditor
+    common = {"reference": reference, "audit": audit, "grade": record["original_grade"],
+              "auditor_name": people.name(record["auditor"]), "waiting_working_days": waiting_working_days,
+              "options": OPTIONS}
+    if step == "reminder":
+        return [Letter(template="moderation/reminder", to=[moderator], cc=[delegate] if delegate else [],
+                       kind="moderation-reminder", refs=[reference, audit],
+                       subject=f"[{reference}] Moderation of audit [{audit}] is waiting for your answer",
+                       context={**common, "person_name": people.first_name(moderator)})]
+    to = list(dict.fromkeys(people.in_roster_order("qa") + ([delegate] if delegate else [])))
+    return [Letter(template="moderation/escalation", to=to, kind="moderation-escalation", refs=[reference, audit],
+                   subject=f"[{reference}] Moderation of audit [{audit}] still waiting after "
+                           f"{waiting_working_days} working days",
+                   context={**common, "salutation": "Colleagues", "moderator_name": people.name(moderator)})]
+
+
 KIND = ItemKind(prefix="MOD", name="moderation", table="moderations", states=State, final=FINAL,
                 transitions=TRANSITIONS, reading=Reading.MODERATION, answerers=_answerers,
-                options=lambda record: OPTIONS, step=step, chased=True, waiting_line=_waiting_line)
+                options=lambda record: OPTIONS, step=step, chased=True, chase_letters=chase_letters,
+                waiting_line=_waiting_line)

@@ -7,10 +7,11 @@ from app.cycle.letters import allocation_row, bracketed
 from app.files import read_csv
 from core.errors import InputFileError, UsageError
 from db.months import MonthRepo
-from db.requests import RequestRepo
+from db.items import ItemRepo
 from core.letter import OutgoingAttachment
 from mailer.ics import deadline_event
 from core.letter import Letter
+from workflows import exemptions
 from workflows.allocations import check_allocations, reference
 from workflows.calendar import month_deadline, month_name
 
@@ -57,7 +58,7 @@ def issue_month(ctx, month: str, csv_path: Path) -> dict:
 
 def _approved_exemptions(ctx, month: str) -> dict[str, str]:
     """auditor -> the reference of an approved exemption that covers `month`."""
-    return {r["requester"]: r["reference"] for r in RequestRepo(ctx.store).all("EXM")
+    return {r["requester"]: r["reference"] for r in ItemRepo(ctx.store).all(exemptions.KIND)
             if r["state"] == "approved" and month in r["months"]}
 
 

@@ -1,6 +1,8 @@
 """Subject lines and shared pieces of the cycle's letters (subjects carry references, never a child's name)."""
 from collections.abc import Sequence
 
+from workflows.audits import row
+
 MAX_REFS_IN_SUBJECT = 3
 
 
@@ -19,4 +21,4 @@ def qa_team(ctx) -> list[str]:
 
 def allocation_row(allocation: dict) -> dict:
     """What letters show of an allocation: its reference, case reference and type; nothing about the child."""
-    return {k: allocation[k] for k in ("reference", "case_ref", "audit_type")}
+    return row(allocation)

@@ -12,6 +12,7 @@ from inbox.parse import ParsedMail
 from inbox.reply import newest_text, remarks
 from core.letter import Letter
 from workflows.allocations import month_of_reference
+from workflows.audits import audits_in
 from workflows.calendar import month_name
 from workflows.grades import read_submission
 from workflows.submissions import Recorded, assess
@@ -19,7 +20,7 @@ from workflows.submissions import Recorded, assess
 
 def handle_submission(mail: ParsedMail, c: Classification, ctx) -> Decision:
     """Record the grades in one email, answer with a receipt and/or what is missing, raise remedial alerts."""
-    refs = [r for r in c.references if r.startswith("AUD-")]
+    refs = audits_in(c.references)
     # Grades typed among the quoted lines of an interleaved reply are the auditor's own and count.
     written = "\n".join(t for t in (newest_text(mail.text), remarks(mail.text)) if t)
     text = read_submission(written, refs, [a.filename for a in mail.attachments])

@@ -5,7 +5,6 @@ The outcome for the auditor and the moderator's thanks are planned by the step i
 """
 from datetime import datetime
 
-from app.cycle.letters import qa_team
 from core.letter import Letter
 from workflows.calendar import month_name
 from workflows.moderation import INADEQUATE, OPTIONS
@@ -28,26 +27,6 @@ def request_letter(ctx, record: dict, allocation: dict, submission: dict, *, upd
             "remedial_details": submission.get("remedial_details", "") if submission.get("remedial_needed") else "",
             "attachments": [a["filename"] for a in submission.get("attachments", []) if a.get("filename")],
             "updated": updated, "options": OPTIONS})
-
-
-def chase_letters(ctx, record: dict, step: str, waiting_working_days: int) -> list[Letter]:
-    """A reminder to the waiting moderator (copied to their delegate), or an escalation to the QA team."""
-    people, reference, audit, moderator = ctx.people, record["reference"], record["audit"], record["moderator"]
-    delegate = ctx.config.delegates.get(moderator)
-    delegate = delegate if delegate and delegate != record["auditor"] else None  # never the auditor
-    common = {"reference": reference, "audit": audit, "grade": record["original_grade"],
-              "auditor_name": people.name(record["auditor"]), "waiting_working_days": waiting_working_days,
-              "options": OPTIONS}
-    if step == "reminder":
-        return [Letter(template="moderation/reminder", to=[moderator], cc=[delegate] if delegate else [],
-                       kind="moderation-reminder", refs=[reference, audit],
-                       subject=f"[{reference}] Moderation of audit [{audit}] is waiting for your answer",
-                       context={**common, "person_name": people.first_name(moderator)})]
-    to = list(dict.fromkeys(qa_team(ctx) + ([delegate] if delegate else [])))
-    return [Letter(template="moderation/escalation", to=to, kind="moderation-escalation", refs=[reference, audit],
-                   subject=f"[{reference}] Moderation of audit [{audit}] still waiting after "
-                           f"{waiting_working_days} working days",
-                   context={**common, "salutation": "Colleagues", "moderator_name": people.name(moderator)})]
 
 
 def closed_letter(ctx, moderator: str, month: str, records: list[dict]) -> Letter:

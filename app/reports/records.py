@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from db.items import ItemRepo
 from db.months import MonthRepo, stored_months
-from db.requests import RequestRepo
-from workflows.exemptions import MAX_MONTHS_AHEAD, add_months
+from core.reference import Reference
+from workflows import exemptions as exemption_kind
+from workflows.exemption_reasons import MAX_MONTHS_AHEAD, add_months
 from workflows.report import TREND_MONTHS, MonthRecords
 from workflows.results import Targets
 
@@ -37,7 +38,7 @@ def month_records(ctx, month: str) -> MonthRecords:
     moderations = [m for m in _rows(items, MODERATIONS, later, stored) if _about(m, month)]
     actions = [a for a in _rows(items, ACTIONS, later, stored) if _about(a, month)]
     request_months = [m for m in (add_months(month, -n) for n in range(MAX_MONTHS_AHEAD + 1)) if m in stored]
-    exemptions = [e for e in RequestRepo(ctx.store).all("EXM", request_months) if month in e.get("months", [])] \
+    exemptions = [e for e in items.all(exemption_kind.KIND, request_months) if month in e.get("months", [])] \
         if request_months else []
     return MonthRecords(month, repo.allocations(), repo.submissions(), moderations, exemptions, actions)
 
@@ -61,7 +62,8 @@ def targets(ctx) -> Targets:
 
 
 def _about(record: dict, month: str) -> bool:
-    return str(record.get("audit", "")).startswith(f"AUD-{month}-")
+    audit = Reference.read(record.get("audit"))
+    return audit is not None and audit.month == month
 
 
 def _rows(items: ItemRepo, table: str, months: list[str], stored: set[str]) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Exemption requests and slippage notices, decided by reply: wired into the router and the schedule."""
+"""New exemption requests and slippage notices, and replies about any item answered by reply: wired into
+the router and the schedule (chasing every kind the registry chases)."""
 from app.requests.decisions import handle_auto_reply, handle_reply
 from app.requests.exemption import handle_exemption
 from app.requests.slippage import handle_slippage

@@ -14,7 +14,7 @@ import pytest
 from app.demo_mail import gmail_reply, new_email, outlook_reply
 from conftest import MAILBOX, issue, letters_to, utc
 from db.months import MonthRepo
-from db.requests import RequestRepo
+from db.items import ItemRepo
 from workflows.approvals import DECISIONS
 
 ATTACKER = "attacker@evil.example"
@@ -93,7 +93,7 @@ ATTACKS = {
 def state(site, reference: str) -> dict:
     ctx = site.open(utc(2027, 1, 1), read_only=True)
     try:
-        return RequestRepo(ctx.store).get(reference)
+        return ItemRepo(ctx.store).get(reference)
     finally:
         ctx.close()
 

@@ -137,11 +137,11 @@ def flood(tmp_path_factory):
 
 def test_a_flood_of_forged_decisions_decides_nothing_and_answers_no_one(flood):
     site, sent = flood
-    from db.requests import RequestRepo
+    from db.items import ItemRepo
 
     ctx = site.open(utc(2026, 12, 4), read_only=True)
     try:
-        record = RequestRepo(ctx.store).get("EXM-2026-12-001")
+        record = ItemRepo(ctx.store).get("EXM-2026-12-001")
     finally:
         ctx.close()
     assert record["state"] == "awaiting_hos"
