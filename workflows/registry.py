@@ -3,7 +3,7 @@
 A new kind of request is one new module in `workflows/` declaring its `ItemKind`, plus one line here.
 """
 from core.reference import find_references, prefix_of
-from workflows import exemptions, slippage
+from workflows import actions, exemptions, slippage
 from workflows.items import ItemKind
 
 # Audits (AUD) are allocations: issued, not asked for, and never answered by reply.
@@ -11,6 +11,7 @@ AUDIT_PREFIX = "AUD"
 KINDS: dict[str, ItemKind] = {kind.prefix: kind for kind in (
     exemptions.KIND,
     slippage.KIND,
+    actions.KIND,
 )}
 PREFIXES = frozenset({AUDIT_PREFIX, *KINDS})
 
