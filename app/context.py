@@ -168,8 +168,9 @@ def open_checked_store(config: Config, path: Path, *, read_only: bool, wait_seco
 def _workflows() -> list[Callable[[Context], None]]:
     """Each workflow's `register(ctx)`: its recognisers, handlers and scheduled jobs."""
     from app import cycle, requests  # imported here: the workflows build on the ctx, not the reverse
+    from app import actions, digests  # remedial actions and digests (issue 9)
 
-    return [cycle.register, requests.register]
+    return [cycle.register, requests.register, actions.register, digests.register]
 
 
 class MailboxOnFirstUse:

@@ -31,7 +31,8 @@ def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record:
             return comment(ctx, mail, record, text)
         return already_decided(ctx, mail, record)
     forged = authentication_problem(mail.headers, mail.from_addr)
-    problem = forged or (None if unclear else not_theirs(ctx, mail.from_addr, record, answerers))
+    # Someone who is not asked to answer: a clear answer is refused, an unclear one is a comment (a detail added).
+    problem = forged or not_theirs(ctx, mail.from_addr, record, answerers)
     if problem:
         if unclear and not forged:
             return comment(ctx, mail, record, text)

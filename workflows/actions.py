@@ -97,7 +97,7 @@ def step(record: dict, answer: Answer, people: People, now: datetime) -> Plan:
                     subject=f"[{reference}] Remedial action recorded as done",
                     context={"salutation": "Colleagues", "reference": reference, "audit": record["audit"],
                              "case_ref": record["case_ref"], "done_by": people.name(answer.sender),
-                             "done_at": answer.received_at, "note": answer.comment, "details": record["details"]})
+                             "done_at": answer.received_at, "note": answer.comment})
     return Plan(outcome="action-done", changes=[change], answers=[letter], refs=(reference,))
 
 
