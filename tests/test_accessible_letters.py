@@ -15,11 +15,13 @@ from letters import NOW
 from test_quoted_letters import INTAKE
 from test_cycle_letters import contexts as cycle_contexts
 from test_request_letters import contexts as request_contexts
+from test_digests_letters import contexts as digest_and_action_contexts  # issue 9: digests/, actions/
 
 import templates
 
 TEMPLATES = Path(templates.__file__).parent
-REGISTERED = {**{f"cycle/{n}": c for n, c in cycle_contexts().items()}, **request_contexts(), **INTAKE}
+REGISTERED = {**{f"cycle/{n}": c for n, c in cycle_contexts().items()}, **request_contexts(), **INTAKE,
+              **digest_and_action_contexts()}
 TEXT_COLOUR = re.compile(r"(?<![-\w])color\s*:\s*#([0-9a-f]{6}|[0-9a-f]{3})\b", re.I)
 
 
