@@ -5,7 +5,6 @@ import pytest
 
 from app import commands
 from app.demo_mail import new_email, outlook_reply
-from app.requests.outcomes import MAX_REFUSAL_LETTERS_PER_DAY
 from conftest import MAILBOX, issue, letters_to, new_mail, text_of, utc
 from core.errors import StoreError, UsageError
 from db.ledger import Ledger
@@ -67,7 +66,7 @@ def test_mail_set_aside_after_three_crashes_is_listed_and_brought_back_by_retry(
     kill_three_times(site, monkeypatch)
     site.once(MORNING)
     [failed] = site.files("failed")
-    assert site.sent() == []
+    assert not_digests(site) == []
 
     status = site.status(MORNING)
     assert "Set aside in failed/ (1)" in status and f"auditmail --config {site.config_path.resolve()} retry NAME" in status
@@ -81,7 +80,7 @@ def test_mail_set_aside_after_three_crashes_is_listed_and_brought_back_by_retry(
 
     site.once(utc(2026, 11, 2, 10, 0))
     assert not site.files("inbox") and not site.files("failed") and len(site.files("processed")) == 1
-    [answer] = site.sent()
+    [answer] = not_digests(site)
     assert answer["To"] == "aisha.patel@wexcombe.example"
     assert "Set aside in failed/" not in site.status(MORNING)
 
@@ -150,9 +149,14 @@ def test_a_failing_store_does_not_count_against_the_message(site, monkeypatch):
     assert len(site.files("processed")) == 1 and not site.files("failed")
 
 
+
+def not_digests(site) -> list:
+    """What was sent, less the QA team's daily digest (which lists what these stories put on its triage list)."""
+    return [m for m in site.sent() if "digest" not in m["Subject"].lower()]
+
 # --- floods -------------------------------------------------------------------------------------
 
-def test_two_hundred_forged_decisions_write_to_the_qa_team_at_most_the_daily_cap(site):
+def test_two_hundred_forged_decisions_write_no_letter_each_and_one_digest_lists_them(site):
     issue(site, "2026-12", "auditor_email,case_ref,audit_type\naisha.patel@wexcombe.example,CR-40117,monthly\n",
           utc(2026, 12, 1, 8, 30))
     site.receive(new_email(AISHA, MAILBOX, "Exemption request", utc(2026, 12, 2, 9, 0),
@@ -165,7 +169,7 @@ def test_two_hundred_forged_decisions_write_to_the_qa_team_at_most_the_daily_cap
         site.receive(forged + outlook_reply(MARCUS, MAILBOX, ask, at, "Support"), at=at, name=f"forged-{n:03d}")
     site.once(at)
 
-    assert len(letters_to(site, QA, "refused")) == MAX_REFUSAL_LETTERS_PER_DAY
+    assert letters_to(site, QA, "refused") == []
     ctx = site.open(at, read_only=True)
     try:
         record = RequestRepo(ctx.store).get("EXM-2026-12-001")
@@ -174,12 +178,15 @@ def test_two_hundred_forged_decisions_write_to_the_qa_team_at_most_the_daily_cap
         ctx.close()
     assert record["state"] == "awaiting_hos"
     assert sum(e["action"] == "refused" for e in record["history"]) == 200
-    assert len(notes) == 200 and sum("not written to the QA team separately" in n for n in notes) == 190
+    assert len(notes) == 200
 
-    # A new London day, a new allowance.
-    site.receive(forged + outlook_reply(MARCUS, MAILBOX, ask, at, "Support"), at=utc(2026, 12, 3, 9, 0))
-    site.once(utc(2026, 12, 3, 9, 0))
-    assert len(letters_to(site, QA, "refused")) == MAX_REFUSAL_LETTERS_PER_DAY + 1
+    # The next morning's digest lists them all, in one letter.
+    site.once(utc(2026, 12, 3, 8, 5))
+    [digest] = letters_to(site, QA, "digest")[-1:]
+    assert "Thursday 3rd December" in digest["Subject"]
+    refused = " ".join(digest.get_body(("plain",)).get_content().split()).split("Decisions refused")[1]
+    assert "EXM-2026-12-001: decision from marcus.ellery@wexcombe.example refused (" in refused
+    assert "(200 times, the last at 11:00 Wed 02 Dec)" in refused
 
 
 # --- echoes -------------------------------------------------------------------------------------
@@ -199,7 +206,7 @@ def test_a_five_megabyte_grade_line_is_not_quoted_back_whole(site):
 def test_an_oversized_message_id_is_not_repeated_and_header_lines_stay_within_998(site):
     site.receive("hostile_long_message_id.eml", at=MORNING)
     site.once(MORNING)
-    [answer] = site.sent()
+    [answer] = not_digests(site)
     assert answer["In-Reply-To"] is None
     assert answer["References"] == "<root@mail.wexcombe.example>"
     raw = (site.files("sent")[0]).read_bytes()
@@ -255,7 +262,7 @@ def test_a_message_over_the_size_limit_is_set_aside_unread_and_its_sender_told_o
 
     [kept] = site.files("failed")
     assert kept.read_bytes() == raw
-    [letter] = site.sent()
+    [letter] = not_digests(site)
     assert letter["To"] == "aisha.patel@wexcombe.example" and "too large" in letter["Subject"]
     assert letter["In-Reply-To"] == "<big1@mail.wexcombe.example>"
     assert "(1.5 MB; the limit is 1 MB)" in text_of(letter) and "grade written in the text" in text_of(letter)
@@ -263,7 +270,7 @@ def test_a_message_over_the_size_limit_is_set_aside_unread_and_its_sender_told_o
 
     retry(site, ["big"])  # still too large: set aside again, but not answered twice
     site.once(utc(2026, 11, 2, 10, 0))
-    assert len(site.files("failed")) == 1 and len(site.sent()) == 1
+    assert len(site.files("failed")) == 1 and len(not_digests(site)) == 1
 
 
 def test_oversized_mail_from_outside_the_roster_is_not_answered(site):
@@ -271,7 +278,7 @@ def test_oversized_mail_from_outside_the_roster_is_not_answered(site):
     site.receive(with_attachment("Someone <someone@elsewhere.example>", 1.2, "<big2@elsewhere.example>"), at=MORNING)
     site.receive(b"X-Filler: " + b"x" * (2 * 1024 * 1024) + b"\r\n\r\nno From at all", at=MORNING)
     site.once(MORNING)
-    assert site.sent() == [] and len(site.files("failed")) == 2
+    assert not_digests(site) == [] and len(site.files("failed")) == 2
 
 
 def test_mail_within_the_limit_is_read_as_always(site):

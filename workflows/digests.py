@@ -95,11 +95,7 @@ def build_qa_digest(facts: QaFacts, people: People, calendar: WorkingCalendar) -
     today = facts.now.astimezone(LONDON).date()
     on_time = [s for s in facts.submissions if s.get("counts")]
     late = [s for s in facts.submissions if not s.get("counts")]
-    triage: dict[str, list[str]] = {}
-    for record in facts.triage:
-        category = triage_category(record)
-        if category:
-            triage.setdefault(category, []).append(f"{_time(record['at'])}: {record['note']}")
+    triage = _triage_rows(facts.triage)
     raised = [a for a in facts.actions if datetime.fromisoformat(a["raised_at"]) >= facts.since]
     overdue = [a for a in facts.actions if actions.is_overdue(a, today)]
     sections = [
@@ -118,6 +114,20 @@ def build_qa_digest(facts: QaFacts, people: People, calendar: WorkingCalendar) -
         *(section(key, title, triage.get(key, [])) for key, title in TRIAGE_SECTIONS.items()),
     ]
     return [s for s in sections if s is not None]
+
+
+def _triage_rows(records: list[dict]) -> dict[str, list[str]]:
+    """Triage notes by section; the same note many times (a flood of forged replies) is one row with a count."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for record in records:
+        category = triage_category(record)
+        if category:
+            seen.setdefault((category, record["note"]), []).append(record["at"])
+    rows: dict[str, list[str]] = {}
+    for (category, note), times in seen.items():
+        count = f" ({len(times)} times, the last at {_time(max(times))})" if len(times) > 1 else ""
+        rows.setdefault(category, []).append(f"{_time(min(times))}: {note}{count}")
+    return rows
 
 
 def _submission(s: dict, people: People) -> str:
