@@ -73,7 +73,8 @@ class OverdueReminder:
     working_days_late: int
 
 
-def overdue_reminders(records: list[dict], now: datetime, calendar: WorkingCalendar, hour: int) -> list[OverdueReminder]:
+def overdue_reminders(records: list[dict], now: datetime, calendar: WorkingCalendar,
+                      hour: int) -> list[OverdueReminder]:
     """The reminders due at `now`: one per overdue action per working day, from `hour` London time."""
     today = now.astimezone(LONDON).date()
     if not calendar.is_working_day(today) or now < at_hour(today, hour):

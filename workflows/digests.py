@@ -107,8 +107,7 @@ def build_qa_digest(facts: QaFacts, people: People, calendar: WorkingCalendar) -
         section("decided", "Decided since the last digest", [_decided(d, people) for d in facts.decided]),
         section("actions_raised", "Remedial actions raised", [actions.waiting_line(a, people) for a in raised]),
         section("actions_overdue", "Remedial actions overdue",
-                [f"{actions.waiting_line(a, people)}: {_days(calendar.working_days_between(date.fromisoformat(a['due']), today))} late"
-                 for a in overdue]),
+                [f"{actions.waiting_line(a, people)}: {_days(_late(a, calendar, today))} late" for a in overdue]),
         section("undelivered", "Letters not delivered or set aside",
                 [_set_aside(r) for r in facts.set_aside] + triage.get("undelivered", [])),
         *(section(key, title, triage.get(key, [])) for key, title in TRIAGE_SECTIONS.items()),
@@ -150,6 +149,10 @@ def _set_aside(r: dict) -> str:
     about = ", ".join(r.get("refs") or []) or "no reference"
     return (f"a letter ({r['kind']}) about {about} to {', '.join(r['to'])}: {r['last_error']}; "
             f"`auditmail resend {r['message_id']}` sends it again")
+
+
+def _late(action: dict, calendar: WorkingCalendar, today: date) -> int:
+    return calendar.working_days_between(date.fromisoformat(action["due"]), today)
 
 
 def _days(n: int) -> str:

@@ -42,7 +42,8 @@ def handle_submission(mail: ParsedMail, c: Classification, ctx) -> Decision:
               for letter in _remedial_alert(ctx, mail, allocations[i.reference], i)]
     letters = []
     if outcome.recorded:
-        letters.append(_receipt(mail, c, outcome.recorded, allocations, [a.refs[0] for a in alerts if a.kind == "remedial-alert"]))
+        raised = [a.refs[0] for a in alerts if a.kind == "remedial-alert"]  # not the requests for details
+        letters.append(_receipt(mail, c, outcome.recorded, allocations, raised))
     if outcome.problems:
         letters.append(_incomplete(mail, c, refs, outcome.problems, outcome.recorded))
     recorded_refs = tuple(i.reference for i in outcome.recorded)

@@ -26,7 +26,8 @@ def qa_facts(ctx, people: People, since: datetime, now: datetime) -> QaFacts:
     facts = QaFacts(since=since, now=now, waiting=waiting_items(ctx, people),
                     set_aside=OutboxRepo(ctx.store).set_aside_letters())
     for month in months:
-        facts.submissions += [s for s in MonthRepo(ctx.store, month).submissions() if _between(s["received_at"], since, now)]
+        facts.submissions += [s for s in MonthRepo(ctx.store, month).submissions()
+                              if _between(s["received_at"], since, now)]
     facts.submissions.sort(key=lambda s: (s["received_at"], s["reference"]))
     items = ItemRepo(ctx.store)
     for kind in KINDS.values():

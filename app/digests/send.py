@@ -83,6 +83,10 @@ def previous_digest(ctx, today) -> datetime | None:
 def _hos_digests(ctx, calendar: WorkingCalendar, now: datetime) -> int:
     today, people, sent = now.astimezone(LONDON).date(), ctx.people, 0
     month = ledger_month = today.strftime("%Y-%m")
+    due = [hos for hos in people.with_role("head_of_service")
+           if not ctx.ledger.was_done(ledger_month, HOS_KEY.format(email=hos, day=today.isoformat()))]
+    if not due:
+        return 0  # every pass after the first that day: nothing to gather
     if MonthRepo(ctx.store, month).issued_at() is None:
         month = add_months(month, -1)  # early in a month, before its audits are issued: last month's
     repo = MonthRepo(ctx.store, month)
@@ -91,10 +95,8 @@ def _hos_digests(ctx, calendar: WorkingCalendar, now: datetime) -> int:
         submissions.setdefault(submission["reference"], []).append(submission)
     waiting = waiting_items(ctx, people)
     open_actions = ItemRepo(ctx.store).open_items(actions.KIND)
-    for hos in people.with_role("head_of_service"):
+    for hos in due:
         key = HOS_KEY.format(email=hos, day=today.isoformat())
-        if ctx.ledger.was_done(ledger_month, key):
-            continue
         staff = [a for a in allocations if a.get("head_of_service") == hos]
         sections = build_hos_digest(month, staff, submissions, [w for w in waiting if hos in w.answerers],
                                     [a for a in open_actions if a["owner"] == hos], people, calendar, now)
