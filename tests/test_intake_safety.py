@@ -66,7 +66,7 @@ def test_mail_set_aside_after_three_crashes_is_listed_and_brought_back_by_retry(
     kill_three_times(site, monkeypatch)
     site.once(MORNING)
     [failed] = site.files("failed")
-    assert not_digests(site) == []
+    assert site.sent() == []
 
     status = site.status(MORNING)
     assert "Set aside in failed/ (1)" in status and f"auditmail --config {site.config_path.resolve()} retry NAME" in status
@@ -80,7 +80,7 @@ def test_mail_set_aside_after_three_crashes_is_listed_and_brought_back_by_retry(
 
     site.once(utc(2026, 11, 2, 10, 0))
     assert not site.files("inbox") and not site.files("failed") and len(site.files("processed")) == 1
-    [answer] = not_digests(site)
+    [answer] = site.sent()
     assert answer["To"] == "aisha.patel@wexcombe.example"
     assert "Set aside in failed/" not in site.status(MORNING)
 
@@ -149,13 +149,9 @@ def test_a_failing_store_does_not_count_against_the_message(site, monkeypatch):
     assert len(site.files("processed")) == 1 and not site.files("failed")
 
 
-
-def not_digests(site) -> list:
-    """What was sent, less the QA team's daily digest (which lists what these stories put on its triage list)."""
-    return [m for m in site.sent() if "digest" not in m["Subject"].lower()]
-
 # --- floods -------------------------------------------------------------------------------------
 
+@pytest.mark.digests
 def test_two_hundred_forged_decisions_write_no_letter_each_and_one_digest_lists_them(site):
     issue(site, "2026-12", "auditor_email,case_ref,audit_type\naisha.patel@wexcombe.example,CR-40117,monthly\n",
           utc(2026, 12, 1, 8, 30))
@@ -206,7 +202,7 @@ def test_a_five_megabyte_grade_line_is_not_quoted_back_whole(site):
 def test_an_oversized_message_id_is_not_repeated_and_header_lines_stay_within_998(site):
     site.receive("hostile_long_message_id.eml", at=MORNING)
     site.once(MORNING)
-    [answer] = not_digests(site)
+    [answer] = site.sent()
     assert answer["In-Reply-To"] is None
     assert answer["References"] == "<root@mail.wexcombe.example>"
     raw = (site.files("sent")[0]).read_bytes()
@@ -262,7 +258,7 @@ def test_a_message_over_the_size_limit_is_set_aside_unread_and_its_sender_told_o
 
     [kept] = site.files("failed")
     assert kept.read_bytes() == raw
-    [letter] = not_digests(site)
+    [letter] = site.sent()
     assert letter["To"] == "aisha.patel@wexcombe.example" and "too large" in letter["Subject"]
     assert letter["In-Reply-To"] == "<big1@mail.wexcombe.example>"
     assert "(1.5 MB; the limit is 1 MB)" in text_of(letter) and "grade written in the text" in text_of(letter)
@@ -270,7 +266,7 @@ def test_a_message_over_the_size_limit_is_set_aside_unread_and_its_sender_told_o
 
     retry(site, ["big"])  # still too large: set aside again, but not answered twice
     site.once(utc(2026, 11, 2, 10, 0))
-    assert len(site.files("failed")) == 1 and len(not_digests(site)) == 1
+    assert len(site.files("failed")) == 1 and len(site.sent()) == 1
 
 
 def test_oversized_mail_from_outside_the_roster_is_not_answered(site):
@@ -278,7 +274,7 @@ def test_oversized_mail_from_outside_the_roster_is_not_answered(site):
     site.receive(with_attachment("Someone <someone@elsewhere.example>", 1.2, "<big2@elsewhere.example>"), at=MORNING)
     site.receive(b"X-Filler: " + b"x" * (2 * 1024 * 1024) + b"\r\n\r\nno From at all", at=MORNING)
     site.once(MORNING)
-    assert not_digests(site) == [] and len(site.files("failed")) == 2
+    assert site.sent() == [] and len(site.files("failed")) == 2
 
 
 def test_mail_within_the_limit_is_read_as_always(site):
