@@ -168,11 +168,13 @@ def open_checked_store(config: Config, path: Path, *, read_only: bool, wait_seco
 def _workflows() -> list[Callable[[Context], None]]:
     """Each workflow's `register(ctx)`: its recognisers, handlers and scheduled jobs."""
     from app import cycle, requests  # imported here: the workflows build on the ctx, not the reverse
-    from app import moderation  # issue 9: moderation requests, reminders and closing
+    from app import actions, digests  # remedial actions and digests (issue 9)
+    from app import moderation  # issue 9: moderation requests and closing
     from app import reports  # the monthly QA report, sent when moderation closes (issue 9)
 
     # Moderation before requests: its closing runs before the one chase of every chased kind.
-    return [cycle.register, moderation.register, requests.register, reports.register]
+    return [cycle.register, moderation.register, requests.register, actions.register, reports.register,
+            digests.register]
 
 
 class MailboxOnFirstUse:

@@ -30,7 +30,13 @@ def note_only(mail: ParsedMail, c: Classification, ctx) -> Decision:
 
 def outsider(mail: ParsedMail, c: Classification, ctx) -> Decision:
     """Mail from outside the roster: never answered, listed for the QA team."""
-    return Decision(outcome="triage-outsider", triage=[f"mail from {mail.from_addr}, who is not on the roster"])
+    # The subject tells the QA team whether a partner agency or a parent wrote (capped, on one line).
+    subject = one_line(mail.subject, OUTSIDER_SUBJECT_LIMIT) or "(no subject)"
+    return Decision(outcome="triage-outsider",
+                    triage=[f"mail from {mail.from_addr}, who is not on the roster, subject: {subject}"])
+
+
+OUTSIDER_SUBJECT_LIMIT = 150
 
 
 def doubtful_sender(mail: ParsedMail, c: Classification, ctx) -> Decision:

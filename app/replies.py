@@ -36,7 +36,8 @@ def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record:
             return comment(ctx, mail, record, text)
         return already_decided(ctx, mail, record)
     forged = authentication_problem(mail.headers, mail.from_addr)
-    problem = forged or (None if unclear else not_theirs(ctx, mail.from_addr, record, answerers))
+    # Someone who is not asked to answer: a clear answer is refused, an unclear one is a comment (a detail added).
+    problem = forged or not_theirs(ctx, mail.from_addr, record, answerers)
     if problem:
         if unclear and not forged:
             return comment(ctx, mail, record, text)
@@ -120,28 +121,12 @@ def comment(ctx: Context, mail: ParsedMail, record: dict, text: str) -> Decision
                     triage=[f"{record['reference']}: a comment from {mail.from_addr} (no decision)"])
 
 
-# The daily brake on letters about refused decisions, counted in the ledger like answers to one sender.
-MAX_REFUSAL_LETTERS_PER_DAY = 10
-REFUSAL_LETTERS = "refused-decisions:qa-team"  # not an address, so no sender's own count is touched
-
-
 def refused(ctx: Context, mail: ParsedMail, record: dict, reason: str) -> Decision:
-    """A decision that may not be taken: nothing changes, the attempt is recorded and the QA team told.
+    """A decision that may not be taken: nothing changes; the attempt is kept in the item's history and listed.
 
-    Anyone outside can send forged decisions by the hundred, so the QA team gets at most a few
-    letters about refusals a day; every refusal is on the triage list either way.
+    Anyone outside can send forged decisions by the hundred, so no letter goes about each one: the
+    QA team's daily digest gathers every refusal from the triage list (app/digests).
     """
     ItemRepo(ctx.store).update(record["reference"], {}, _event(mail, "refused", reason))
     note = f"{record['reference']}: decision from {one_line(mail.from_addr, 320)} refused ({reason})"
-    day = ctx.clock.london_today().isoformat()
-    if ctx.ledger.answers_today(REFUSAL_LETTERS, day) >= MAX_REFUSAL_LETTERS_PER_DAY:
-        return Decision(outcome="decision-refused", refs=(record["reference"],), triage=[
-            note + f"; not written to the QA team separately: {MAX_REFUSAL_LETTERS_PER_DAY} letters about "
-                   "refused decisions already went today"])
-    ctx.ledger.count_answer(REFUSAL_LETTERS, day)
-    letter = Letter(template="approvals/refused", to=ctx.people.in_roster_order("qa"), kind="refused",
-                    refs=[record["reference"]], subject=f"[{record['reference']}] A decision was refused: please check",
-                    context={"salutation": "Colleagues", "reference": record["reference"],
-                             "from_addr": one_line(mail.from_addr, 320), "reason": reason,
-                             "received_at": mail.received_at, "message_id": one_line(mail.message_id or mail.key, 250)})
-    return Decision(outcome="decision-refused", letters=[letter], refs=(record["reference"],), triage=[note])
+    return Decision(outcome="decision-refused", refs=(record["reference"],), triage=[note])

@@ -16,12 +16,13 @@ from test_quoted_letters import INTAKE
 from test_cycle_letters import contexts as cycle_contexts
 from test_request_letters import contexts as request_contexts
 from test_director_letter import contexts as director_contexts
+from test_digests_letters import contexts as digest_and_action_contexts  # issue 9: digests/, actions/
 
 import templates
 
 TEMPLATES = Path(templates.__file__).parent
 REGISTERED = {**{f"cycle/{n}": c for n, c in cycle_contexts().items()}, **request_contexts(), **INTAKE,
-              **director_contexts()}
+              **director_contexts(), **digest_and_action_contexts()}
 # -- the monthly QA report (issue 9) --
 from test_report_letters import contexts as report_contexts  # noqa: E402
 REGISTERED.update(report_contexts())

@@ -116,7 +116,7 @@ def test_remedial_action_raises_an_alert_at_once_to_those_who_can_act(site):
     [alert] = letters_to(site, "marcus.ellery@wexcombe.example", "Remedial")
     assert "gareth.lyle@wexcombe.example" in alert["To"]           # the team manager
     assert "priya.ramsden@wexcombe.example" in alert["Cc"]          # the QA team
-    assert alert["Subject"] == "[AUD-2026-12-001] Remedial action needed: please act now"
+    assert alert["Subject"] == "[ACT-2026-12-001] [AUD-2026-12-001] Remedial action needed: please act now"
     assert "no visit since October" in text_of(alert) and "CR-40117" in text_of(alert)
     [receipt] = letters_to(site, AISHA, "Received")
     assert "Inadequate" in text_of(receipt) and "Good" in text_of(receipt)

@@ -112,6 +112,15 @@ def test_a_head_of_service_asking_for_a_staff_member_goes_straight_to_the_direct
     assert ben["exempt"] is True
 
 
+def refused_notes(site) -> list[str]:
+    """Refused decisions as the QA team's triage list holds them (the daily digest gathers them; no letter each)."""
+    ctx = site.open(utc(2026, 12, 31), read_only=True)
+    try:
+        return [t["note"] for t in ctx.ledger.triage("2026-12") if "refused (" in t["note"]]
+    finally:
+        ctx.close()
+
+
 @pytest.mark.parametrize("who, how, headers", [
     (FIONA, "another Head of Service answers the letter", None),
     (DIRECTOR, "the Director at the Head of Service's stage", None),
@@ -128,8 +137,8 @@ def test_a_decision_from_anyone_but_the_approver_changes_nothing_and_is_reported
     site.receive(raw, at=utc(2026, 12, 2, 11, 0))
     site.once(utc(2026, 12, 2, 11, 0))
     assert state(site) == "awaiting_hos", how
-    [report] = letters_to(site, QA, "refused")
-    assert REF in report["Subject"] and address(who) in text_of(report)
+    [report] = refused_notes(site)
+    assert report.startswith(REF) and address(who) in report
     assert letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject") == []
 
 
@@ -216,7 +225,7 @@ def test_a_delegate_cannot_decide_their_own_request_nor_two_steps_of_one(site):
                  at=utc(2026, 12, 2, 10, 0))
     site.once(utc(2026, 12, 2, 10, 0))
     assert state(site) == "awaiting_director"
-    assert "made the request" in text_of(letters_to(site, QA, "refused")[-1])
+    assert "made the request" in refused_notes(site)[-1]
     site.receive(new_email(HANNAH, MAILBOX, "Exemption request", utc(2026, 12, 2, 11), "I am in court all week."),
                  at=utc(2026, 12, 2, 11, 0))
     site.once(utc(2026, 12, 2, 11, 0))
@@ -228,7 +237,7 @@ def test_a_delegate_cannot_decide_their_own_request_nor_two_steps_of_one(site):
     second = ItemRepo(ctx.store).get("EXM-2026-12-002")
     ctx.close()
     assert second["state"] == "awaiting_director"
-    assert "already decided an earlier step" in text_of(letters_to(site, QA, "refused")[-1])
+    assert "already decided an earlier step" in refused_notes(site)[-1]
 
 
 @pytest.mark.parametrize("words, requester", [

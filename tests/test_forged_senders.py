@@ -119,6 +119,15 @@ def test_a_from_that_names_two_senders_decides_nothing_and_goes_to_triage(site, 
     assert len(site.files("processed")) >= 2 and site.files("failed") == []
 
 
+def refused_notes(site) -> list[str]:
+    """Refused decisions as the QA team's triage list holds them (the daily digest gathers them; no letter each)."""
+    ctx = site.open(utc(2026, 12, 31), read_only=True)
+    try:
+        return [t["note"] for t in ctx.ledger.triage("2026-12") if "refused (" in t["note"]]
+    finally:
+        ctx.close()
+
+
 @pytest.mark.parametrize("results, why", [
     ("mx.wexcombe.example; spf=pass; dkim=pass; dmarc=temperror", "could not check"),
     ("mx.wexcombe.example; spf=permerror; dkim=none; dmarc=none", "could not check"),
@@ -134,8 +143,8 @@ def test_an_authentication_result_that_failed_or_could_not_be_made_refuses_the_d
     site.receive(raw, at=utc(2026, 12, 2, 11, 0))
     site.once(utc(2026, 12, 2, 11, 0))
     assert state(site) == "awaiting_hos"
-    [report] = letters_to(site, QA, "refused")
-    assert REF in report["Subject"] and why in " ".join(report.get_body(("plain",)).get_content().split())
+    [report] = refused_notes(site)
+    assert report.startswith(REF) and why in report
 
 
 def test_a_pass_in_a_comment_does_not_hide_a_failure_and_a_comment_cannot_fake_one(site):
@@ -227,8 +236,8 @@ def test_a_dmarc_pass_for_another_domain_proves_nothing_about_the_sender(site):
     site.receive(raw, at=utc(2026, 12, 2, 11, 0))
     site.once(utc(2026, 12, 2, 11, 0))
     assert state(site) == "awaiting_hos"
-    [report] = letters_to(site, QA, "refused")
-    assert "DMARC result is for evil.example" in " ".join(report.get_body(("plain",)).get_content().split())
+    [report] = refused_notes(site)
+    assert "DMARC result is for evil.example" in report
 
 
 def test_the_directors_delegate_never_approves_the_directors_own_request(site):
@@ -238,8 +247,8 @@ def test_the_directors_delegate_never_approves_the_directors_own_request(site):
                                utc(2026, 12, 2, 11, 0), "Approved"), at=utc(2026, 12, 2, 11, 0))
     site.once(utc(2026, 12, 2, 11, 0))
     assert state(site) == "awaiting_director"
-    [report] = letters_to(site, QA, "refused")
-    assert "stands in for someone who may not decide it" in " ".join(report.get_body(("plain",)).get_content().split())
+    [report] = refused_notes(site)
+    assert "stands in for someone who may not decide it" in report
 
 
 def test_a_forged_out_of_office_does_not_send_the_request_to_the_delegate(site):

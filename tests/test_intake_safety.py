@@ -5,7 +5,6 @@ import pytest
 
 from app import commands
 from app.demo_mail import new_email, outlook_reply
-from app.replies import MAX_REFUSAL_LETTERS_PER_DAY
 from conftest import MAILBOX, issue, letters_to, new_mail, text_of, utc
 from core.errors import StoreError, UsageError
 from db.ledger import Ledger
@@ -152,7 +151,8 @@ def test_a_failing_store_does_not_count_against_the_message(site, monkeypatch):
 
 # --- floods -------------------------------------------------------------------------------------
 
-def test_two_hundred_forged_decisions_write_to_the_qa_team_at_most_the_daily_cap(site):
+@pytest.mark.digests
+def test_two_hundred_forged_decisions_write_no_letter_each_and_one_digest_lists_them(site):
     issue(site, "2026-12", "auditor_email,case_ref,audit_type\naisha.patel@wexcombe.example,CR-40117,monthly\n",
           utc(2026, 12, 1, 8, 30))
     site.receive(new_email(AISHA, MAILBOX, "Exemption request", utc(2026, 12, 2, 9, 0),
@@ -165,7 +165,7 @@ def test_two_hundred_forged_decisions_write_to_the_qa_team_at_most_the_daily_cap
         site.receive(forged + outlook_reply(MARCUS, MAILBOX, ask, at, "Support"), at=at, name=f"forged-{n:03d}")
     site.once(at)
 
-    assert len(letters_to(site, QA, "refused")) == MAX_REFUSAL_LETTERS_PER_DAY
+    assert letters_to(site, QA, "refused") == []
     ctx = site.open(at, read_only=True)
     try:
         record = ItemRepo(ctx.store).get("EXM-2026-12-001")
@@ -174,12 +174,15 @@ def test_two_hundred_forged_decisions_write_to_the_qa_team_at_most_the_daily_cap
         ctx.close()
     assert record["state"] == "awaiting_hos"
     assert sum(e["action"] == "refused" for e in record["history"]) == 200
-    assert len(notes) == 200 and sum("not written to the QA team separately" in n for n in notes) == 190
+    assert len(notes) == 200
 
-    # A new London day, a new allowance.
-    site.receive(forged + outlook_reply(MARCUS, MAILBOX, ask, at, "Support"), at=utc(2026, 12, 3, 9, 0))
-    site.once(utc(2026, 12, 3, 9, 0))
-    assert len(letters_to(site, QA, "refused")) == MAX_REFUSAL_LETTERS_PER_DAY + 1
+    # The next morning's digest lists them all, in one letter.
+    site.once(utc(2026, 12, 3, 8, 5))
+    [digest] = letters_to(site, QA, "digest")[-1:]
+    assert "Thursday 3rd December" in digest["Subject"]
+    refused = " ".join(digest.get_body(("plain",)).get_content().split()).split("Decisions refused")[1]
+    assert "EXM-2026-12-001: decision from marcus.ellery@wexcombe.example refused (" in refused
+    assert "(200 times, the last at 11:00 Wed 02 Dec)" in refused
 
 
 # --- echoes -------------------------------------------------------------------------------------

@@ -76,6 +76,15 @@ def test_an_inadequate_audit_gets_a_moderation_request_the_same_day(site):
         in status
 
 
+def refused_notes(site) -> list[str]:
+    """Refused answers as the QA team's triage list holds them (the daily digest gathers them; no letter each)."""
+    ctx = site.open(utc(2026, 12, 31), read_only=True)
+    try:
+        return [t["note"] for t in ctx.ledger.triage("2026-12") if "refused (" in t["note"]]
+    finally:
+        ctx.close()
+
+
 def test_agree_from_the_moderator_agrees_and_the_auditor_is_told(site):
     submitted(site)
     reply(site, GARETH, "Agree")
@@ -115,8 +124,8 @@ def test_an_answer_from_anyone_but_the_moderator_changes_nothing(site, sender, w
     submitted(site)
     reply(site, sender, "Agree")
     assert record(site)["state"] == "awaiting_moderator"
-    [refused] = letters_to(site, "priya.ramsden@wexcombe.example", "A decision was refused")
-    assert why in text_of(refused)
+    [refused] = refused_notes(site)
+    assert why in refused
     assert letters_to(site, RUTH_AT, "Moderation of your audit") == []
 
 
@@ -125,7 +134,7 @@ def test_the_auditor_never_moderates_their_own_audit_even_as_the_moderators_dele
     submitted(site)
     reply(site, RUTH, "Agree")
     assert record(site)["state"] == "awaiting_moderator"
-    assert letters_to(site, "priya.ramsden@wexcombe.example", "A decision was refused")
+    assert refused_notes(site)
 
 
 def test_a_forged_answer_changes_nothing(site):
@@ -133,8 +142,8 @@ def test_a_forged_answer_changes_nothing(site):
     reply(site, GARETH, "Agree", headers=b"Authentication-Results: mx.wexcombe.example; dmarc=fail "
                                          b"header.from=wexcombe.example\r\n")
     assert record(site)["state"] == "awaiting_moderator"
-    [refused] = letters_to(site, "priya.ramsden@wexcombe.example", "A decision was refused")
-    assert "DMARC" in text_of(refused)
+    [refused] = refused_notes(site)
+    assert "DMARC" in refused
 
 
 @pytest.mark.parametrize(("words", "why"), [

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from conftest import issue, letters_to, new_mail, utc
 from db.items import ItemRepo
 from db.months import MonthRepo
-from inbox.answers import read_moderation
+from inbox.moderation_reply import read_moderation
 from workflows import moderation
 from workflows.answers import Intent
 from workflows.items import People

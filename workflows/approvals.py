@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from core.clock import LONDON
-from workflows import exemptions, moderation, slippage
+from workflows import actions, exemptions, moderation, slippage
 from workflows.calendar import WorkingCalendar
 from workflows.items import Answer, Change, ItemKind, People, Plan
 from workflows.reminders import at_hour
 
 # The history entries that are decisions (the rest are requests, comments, refusals, absences).
-DECISIONS = {*exemptions.VERBS.values(), *slippage.VERBS.values(), *moderation.VERBS.values()}
+DECISIONS = {*exemptions.VERBS.values(), *slippage.VERBS.values(), *moderation.VERBS.values(), *actions.VERBS.values()}
 
 # method=result pairs of an Authentication-Results header (RFC 8601), e.g. "dmarc=fail", "compauth=fail".
 AUTH_RESULT = re.compile(r"\b([a-z][a-z0-9-]*)\s*=\s*([a-z]+)\b", re.I)

@@ -4,7 +4,7 @@ A new kind of request is one new module in `workflows/` declaring its `ItemKind`
 KINDS (and, if new mail starts it, its recogniser in RECOGNISERS, where the order is the rule).
 """
 from core.reference import Reference, find_references, prefix_of
-from workflows import audits, director_letters, exemptions, moderation, slippage
+from workflows import actions, audits, director_letters, exemptions, moderation, slippage
 from workflows.items import ItemKind, Recogniser, Seen
 
 KINDS: dict[str, ItemKind] = {kind.prefix: kind for kind in (
@@ -12,6 +12,7 @@ KINDS: dict[str, ItemKind] = {kind.prefix: kind for kind in (
     exemptions.KIND,
     slippage.KIND,
     moderation.KIND,
+    actions.KIND,
     director_letters.KIND,
 )}
 AUDIT_PREFIX = audits.KIND.prefix

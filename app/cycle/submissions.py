@@ -3,7 +3,8 @@
 Runs inside the message's transaction: the submissions, the receipt, any remedial-action alert and
 the handled mark are written together.
 """
-from app.cycle.letters import bracketed, qa_team
+from app.actions.raised import raise_action
+from app.cycle.letters import bracketed
 from app.handlers import answer
 from app.router import Decision
 from db.months import MonthRepo
@@ -38,11 +39,12 @@ def handle_submission(mail: ParsedMail, c: Classification, ctx) -> Decision:
             "remedial_details": item.remedial.details if item.remedial else "",
             "attachments": attachments,
         })
-    alerts = [_remedial_alert(ctx, mail, allocations[i.reference], i) for i in outcome.recorded
-              if i.remedial and i.remedial.needed]
+    alerts = [letter for i in outcome.recorded if i.remedial and i.remedial.needed
+              for letter in _remedial_alert(ctx, mail, allocations[i.reference], i)]
     letters = []
     if outcome.recorded:
-        letters.append(_receipt(mail, c, outcome.recorded, allocations, [a.refs[0] for a in alerts]))
+        raised = [a.refs[0] for a in alerts if a.kind == "remedial-alert"]  # not the requests for details
+        letters.append(_receipt(mail, c, outcome.recorded, allocations, raised))
     if outcome.problems:
         letters.append(_incomplete(mail, c, refs, outcome.problems, outcome.recorded))
     recorded_refs = tuple(i.reference for i in outcome.recorded)
@@ -75,16 +77,6 @@ def _incomplete(mail, c, refs, problems, recorded) -> Letter:
                            "recorded": [{"reference": i.reference, "grade": i.grade} for i in recorded]})
 
 
-def _remedial_alert(ctx, mail, allocation: dict, item: Recorded) -> Letter:
-    # Raised at once, to the people who can act on it; the child is known only by the case reference.
-    to = [a for a in (allocation.get("team_manager"), allocation.get("head_of_service")) if a]
-    qa = qa_team(ctx)
-    to = list(dict.fromkeys(to or qa))
-    auditor = ctx.roster.get(allocation["auditor"])
-    return Letter(
-        template="cycle/remedial_alert", to=to, cc=[a for a in qa if a not in to], kind="remedial-alert",
-        refs=[item.reference], subject=f"[{item.reference}] Remedial action needed: please act now",
-        context={"reference": item.reference, "case_ref": allocation["case_ref"],
-                 "auditor_name": auditor.name if auditor else allocation["auditor"],
-                 "auditor_service": allocation.get("service", ""), "details": item.remedial.details,
-                 "received_at": mail.received_at, "grade": item.grade, "salutation": "Colleagues"})
+def _remedial_alert(ctx, mail, allocation: dict, item: Recorded) -> list[Letter]:
+    # Each alert is a remedial action (ACT-…) with an owner and a due date, raised in this transaction.
+    return raise_action(ctx, mail, allocation, item.grade, item.remedial.details)

@@ -1,31 +1,25 @@
 """Reading one month's records out of the store for the report: plain dicts in, nothing written.
 
-Moderations and remedial actions live in the tables the record contract names ("moderations",
-"actions"); a store from before they existed simply has none, and the report says so with zeros.
+Moderations and remedial actions are read through their kinds; a store from before they existed
+simply has none, and the report says so with zeros.
 Exemption requests are filed in the month they were made, which may be months before the audit
 month they cover, so the months before are searched too.
 """
-from dataclasses import dataclass
-
 from db.items import ItemRepo
 from db.months import MonthRepo, stored_months
 from core.reference import Reference
+from workflows import actions as action_kind
+from workflows import moderation as moderation_kind
 from workflows import exemptions as exemption_kind
+from workflows.items import ItemKind
 from workflows.exemption_reasons import MAX_MONTHS_AHEAD, add_months
 from workflows.report import TREND_MONTHS, MonthRecords
 from workflows.results import Targets
 
-MODERATIONS, ACTIONS = "moderations", "actions"
 # A moderation or remedial action may be filed in the month it was raised, which for a late or
 # extended submission is after the audit month: those months are read too, and filtered by audit.
 MONTHS_AFTER = 3
 
-
-@dataclass(frozen=True)
-class _Table:
-    """What `ItemRepo.all` reads of a kind: the name of its table (fixed by the record contract)."""
-
-    table: str
 
 
 def month_records(ctx, month: str) -> MonthRecords:
@@ -35,8 +29,8 @@ def month_records(ctx, month: str) -> MonthRecords:
         return MonthRecords(month, [])
     repo, items = MonthRepo(ctx.store, month), ItemRepo(ctx.store)
     later = [add_months(month, n) for n in range(MONTHS_AFTER + 1)]
-    moderations = [m for m in _rows(items, MODERATIONS, later, stored) if _about(m, month)]
-    actions = [a for a in _rows(items, ACTIONS, later, stored) if _about(a, month)]
+    moderations = [m for m in _rows(items, moderation_kind.KIND, later, stored) if _about(m, month)]
+    actions = [a for a in _rows(items, action_kind.KIND, later, stored) if _about(a, month)]
     request_months = [m for m in (add_months(month, -n) for n in range(MAX_MONTHS_AHEAD + 1)) if m in stored]
     exemptions = [e for e in items.all(exemption_kind.KIND, request_months) if month in e.get("months", [])] \
         if request_months else []
@@ -66,7 +60,7 @@ def _about(record: dict, month: str) -> bool:
     return audit is not None and audit.month == month
 
 
-def _rows(items: ItemRepo, table: str, months: list[str], stored: set[str]) -> list[dict]:
+def _rows(items: ItemRepo, kind: ItemKind, months: list[str], stored: set[str]) -> list[dict]:
     present = [m for m in months if m in stored]
     # `ItemRepo.all` reads every month when given none; here no month means no records.
-    return items.all(_Table(table), present) if present else []
+    return items.all(kind, present) if present else []

@@ -64,13 +64,18 @@ def storm(site: Site, messages: list[bytes], start) -> int:
     for n, raw in enumerate(messages):
         site.receive(raw, at=start.replace(hour=9) + timedelta(seconds=n))
     genuine_submission_last(site, start.replace(hour=20))
-    before, filed = len(site.sent()), len(site.files("processed")) + len(site.files("failed"))
+    before, filed = len(answers(site)), len(site.files("processed")) + len(site.files("failed"))
     once(site, "2026-12-03T21:00")
     assert site.files("inbox") == [], "nothing is left behind"
     assert len(site.files("processed")) + len(site.files("failed")) - filed == len(messages) + 1
     receipts = letters_to(site, "owen.tranter@wexcombe.example", "Received")
     assert len(receipts) == 1 and "counts" in receipts[0]["Subject"], "the pass got through the storm"
-    return len(site.sent()) - before - 1
+    return len(answers(site)) - before - 1
+
+
+def answers(site: Site) -> list:
+    """What was sent, less the QA team's daily digest (the pass runs as deployed, digests included)."""
+    return [m for m in site.sent() if "digest" not in m["Subject"].lower()]
 
 
 def test_a_thousand_out_of_office_replies_are_never_answered(month):

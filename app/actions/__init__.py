@@ -1,0 +1,11 @@
+"""Remedial actions wired into the application: raised at submission, closed by reply, overdue ones reminded.
+
+Replies about an action (ACT-…) need no handler here: its kind declares a step, so the generic
+reply handler (`app/replies.py`) reads, checks and applies them like any other item's.
+"""
+from app.actions.overdue import remind_overdue_actions
+
+
+def register(ctx) -> None:
+    """Add the overdue-action reminders to the scheduled work."""
+    ctx.scheduled.append(remind_overdue_actions)
