@@ -40,7 +40,7 @@ INADEQUATE_MISSED = dict(good=52.0, inadequate=14.3)
 def test_targets_met_in_each_of_the_last_three_months_is_consistent_progress():
     text = letter([month("2026-10", **MET), month("2026-11", **MET), month("2026-12", **MET)])
     assert "In December 2026, 47.1% of the practice audited was rated good or better and 5.9% was rated inadequate" in text
-    assert "so we met both of our short-term targets of at least 40% of practice rated as good or better, and less than 12%" in text
+    assert "so we met both of our short-term targets, at least 40% of practice rated as good or better and less than 12%" in text
     assert CONSISTENT in text and "fantastic progress" in text
     assert "let's keep up the good work" in text
 
@@ -49,7 +49,7 @@ def test_targets_met_in_one_of_the_last_three_months_is_said_so_and_never_called
     text = letter([month("2026-10", **MET), month("2026-11", **GOOD_MISSED), month("2026-12", **INADEQUATE_MISSED)])
     assert CONSISTENT not in text and "fantastic" not in text
     assert "In the last 3 months we met both targets in one of them (October 2026)" in text
-    assert ("we met our target for practice rated good or better, but not our target for inadequate practice"
+    assert ("we met our target of at least 40% of practice rated as good or better, but not our target of less than 12% of practice rated as inadequate"
             in text)
     assert "let's work together on this" in text and "keep up the good work" not in text
 

@@ -103,14 +103,16 @@ def results_sentences(results: list[MonthResult], targets: Targets) -> list[str]
         sentences = [f"No audits for {name} were graded in time to be counted, so I cannot report our results "
                      f"against our short-term targets of {aims} this month."]
     else:
-        verdict = ("we met both of our short-term targets" if month.both_met
-                   else "we met our target for practice rated good or better, but not our target for inadequate practice"
-                   if month.good_met else
-                   "we met our target for inadequate practice, but not our target for practice rated good or better"
-                   if month.inadequate_met else "we did not meet either of our short-term targets")
+        good_aim = f"at least {targets.good_or_better_min:g}% of practice rated as good or better"
+        bad_aim = f"less than {targets.inadequate_max:g}% of practice rated as inadequate"
+        # Each target is named beside its own verdict: a reader must never have to work out which is which.
+        verdict = (f"we met both of our short-term targets, {good_aim} and {bad_aim}" if month.both_met
+                   else f"we met our target of {good_aim}, but not our target of {bad_aim}" if month.good_met
+                   else f"we met our target of {bad_aim}, but not our target of {good_aim}" if month.inadequate_met
+                   else f"we did not meet either of our short-term targets, {good_aim} and {bad_aim}")
         sentences = [f"In {name}, {_pct(month.good_or_better_pct)} of the practice audited was rated good or better "
                      f"and {_pct(month.inadequate_pct)} was rated inadequate ({month.graded} graded audits), so "
-                     f"{verdict} of {aims}."]
+                     f"{verdict}."]
     last = results[-3:]
     met = [r for r in last if r.both_met]
     if len(last) == 3 and len(met) == 3:
