@@ -47,10 +47,6 @@ def contexts() -> dict[str, dict]:
                                      "the line for AUD-2026-12-002 has no grade"],
                            recorded=[dict(reference="AUD-2026-12-001", grade="Good")],
                            examples=["AUD-2026-12-002"]),
-        "remedial_alert": dict(reference="AUD-2026-12-002", case_ref="CR-40118", auditor_name="Sam Okafor",
-                               auditor_service="Safeguarding East", grade="Inadequate",
-                               details="yes - the plan has no contingency.\nPlease review it <b>this week</b>.",
-                               received_at=LATE_ARRIVAL),
         "reminder": dict(person_name="Sam", step="10wd", working_days_left=10, outstanding=[A1, A2], deadline_is_today=True,
                          deadline=DEADLINE, month_name="December 2026"),
         "not_counted": dict(person_name="Sam", month_name="December 2026", deadline=DEADLINE,
@@ -145,25 +141,6 @@ def test_incomplete_without_examples_shows_a_placeholder(composer):
     for part in (words(text), readable(html)):
         assert "AUD-YYYY-MM-NNN Grade: Good" in part and "is the reference in your allocation letter" in part
         assert "recorded from the same email" not in part
-
-
-# --- remedial alert -----------------------------------------------------------------------------
-
-def test_remedial_alert_quotes_the_auditor_and_asks_for_action(composer):
-    text, html = render(composer, "remedial_alert")
-    for part in (words(text), readable(html)):
-        for value in ("Dear Colleagues", "AUD-2026-12-002 (case CR-40118), graded Inadequate",
-                      "Sam Okafor (Safeguarding East)", LATE_WORDS, "Our Ref: IT/qa/AUD-2026-12-002",
-                      "yes - the plan has no contingency. Please review it <b>this week</b>.",
-                      "actioned as soon as possible", "avoided at all costs", "reply to all"):
-            assert value in part, value
-
-
-def test_remedial_alert_escapes_the_auditors_words_in_html(composer):
-    text, html = render(composer, "remedial_alert")
-    assert "Please review it <b>this week</b>." in text
-    assert "Please review it &lt;b&gt;this week&lt;/b&gt;." in html and "<b>" not in html
-    assert "contingency.<br>Please" in html  # the auditor's line breaks are kept
 
 
 # --- reminders ----------------------------------------------------------------------------------

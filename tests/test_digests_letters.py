@@ -81,6 +81,15 @@ def test_the_alert_names_the_action_its_owner_due_date_and_how_to_close_it(compo
         for value in ("ACT-2026-12-001", "AUD-2026-12-001", "CR-40117", "owned by Gareth Lyle",
                       "due by Thursday 17th December 2026", "with the word Done", "No visit since October."):
             assert value in part, value
+    assert "actioned as soon as possible" in words(text), "the letter's own words on remedial action"
+
+
+def test_the_alert_escapes_the_auditors_words_in_html_and_keeps_their_lines(composer):
+    context = dict(contexts()["actions/alert"], details="The plan has no contingency.\nPlease review it <b>this week</b>.")
+    text, html = render(composer, "actions/alert", context)
+    assert "Please review it <b>this week</b>." in text
+    assert "Please review it &lt;b&gt;this week&lt;/b&gt;." in html and "<b>this" not in html
+    assert "contingency.<br>Please" in html
 
 
 # --- the digests at scale ---------------------------------------------------------------------------
