@@ -20,6 +20,7 @@ from typing import Callable
 
 import schedule
 
+from app.guarded import run_job
 from app.intake import intake_pass
 from app.context import Context
 from app.transports import open_mailbox
@@ -40,7 +41,7 @@ def one_pass(ctx: Context, should_stop=lambda: False) -> dict:
     for job in ctx.scheduled:
         if should_stop():
             break
-        job(ctx)
+        run_job(ctx, job)  # a job that fails is logged and noted; the next job still runs
     sent += ctx.postman.deliver_pending()
     return {"handled": handled, "sent": sent}
 

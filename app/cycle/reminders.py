@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from app.cycle.letters import allocation_row, bracketed
+from app.guarded import one_item
 from core.clock import LONDON
 from db.months import MonthRepo, stored_months
 from mailer.dates import long_weekday_date
@@ -41,11 +42,12 @@ def send_due_letters(ctx) -> int:
         for item in due:
             if ctx.ledger.was_done(month, item.key):
                 continue
-            with ctx.store.transaction():
-                ctx.postman.post(_letter(ctx, month, item, allocations, submissions))
-                ctx.ledger.mark_done(month, item.key, now)
-            log.info("%s sent for %s to %s", item.step, month, item.to)
-            stored += 1
+            with one_item(ctx, "reminder or notice", f"{item.step} for {month} to {item.to}", key=item.key):
+                with ctx.store.transaction():
+                    ctx.postman.post(_letter(ctx, month, item, allocations, submissions))
+                    ctx.ledger.mark_done(month, item.key, now)
+                log.info("%s sent for %s to %s", item.step, month, item.to)
+                stored += 1
     return stored
 
 

@@ -3,6 +3,7 @@ import logging
 from datetime import datetime
 
 from app.cycle.letters import qa_team
+from app.guarded import one_item
 from core.clock import LONDON
 from app.requests.people import approvers_of, first_name, name_of
 from db.requests import RequestRepo
@@ -27,12 +28,13 @@ def chase_waiting_approvers(ctx) -> int:
                                 reminded_on=reminded.astimezone(LONDON).date() if reminded else None):
             if ctx.ledger.was_done(record["month"], chase.key):
                 continue
-            with ctx.store.transaction():
-                for letter in _letters(ctx, record, chase):
-                    ctx.postman.post(letter)
-                ctx.ledger.mark_done(record["month"], chase.key, now)
-            log.info("%s sent for %s", chase.step, record["reference"])
-            sent += 1
+            with one_item(ctx, "approval chase", f"{chase.step} for {record['reference']}", key=chase.key):
+                with ctx.store.transaction():
+                    for letter in _letters(ctx, record, chase):
+                        ctx.postman.post(letter)
+                    ctx.ledger.mark_done(record["month"], chase.key, now)
+                log.info("%s sent for %s", chase.step, record["reference"])
+                sent += 1
     return sent
 
 
