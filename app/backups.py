@@ -24,7 +24,8 @@ def take_daily_backup(ctx) -> None:
                                      ctx.config.backups_kept)
     except StoreError as exc:
         # Mail keeps flowing without today's backup; the next pass tries again, loudly.
-        log.error("backup not taken: %s; trying again at the next pass", exc.message)
+        log.error("backup not taken: %s; trying again at the next pass", exc.message,
+                  exc_info=log.isEnabledFor(logging.DEBUG))  # diagnosed (a full disk): the traceback on request
         return
     if made:
         log.info("backup taken: %s (the newest %d are kept)", made, ctx.config.backups_kept)
