@@ -1,7 +1,10 @@
 """`issue --month YYYY-MM --allocations CSV`: allocations stored and one letter per auditor, in one write."""
+from __future__ import annotations
+
 import hashlib
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cycle.letters import allocation_row, bracketed
 from app.files import read_csv
@@ -14,8 +17,11 @@ from core.letter import Letter
 from workflows.allocations import check_allocations, reference
 from workflows.calendar import month_deadline, month_name
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
-def issue_month(ctx, month: str, csv_path: Path) -> dict:
+
+def issue_month(ctx: Context, month: str, csv_path: Path) -> dict:
     """Issue the new rows of an allocations file; returns counts of new, already issued and letters."""
     deadline = checked_month(month)
     month, now = month.strip(), ctx.clock.now()
@@ -55,7 +61,7 @@ def issue_month(ctx, month: str, csv_path: Path) -> dict:
     return {"new": len(new), "already_issued": len(checked) - len(new), "letters": letters}
 
 
-def _approved_exemptions(ctx, month: str) -> dict[str, str]:
+def _approved_exemptions(ctx: Context, month: str) -> dict[str, str]:
     """auditor -> the reference of an approved exemption that covers `month`."""
     return {r["requester"]: r["reference"] for r in RequestRepo(ctx.store).all("EXM")
             if r["state"] == "approved" and month in r["months"]}
@@ -76,7 +82,7 @@ def checked_month(month: str):
         raise UsageError(f"--month: {exc}") from None
 
 
-def _record(ctx, month: str, number: int, row, now) -> dict:
+def _record(ctx: Context, month: str, number: int, row, now) -> dict:
     person = ctx.roster.get(row.auditor)
     return {
         "reference": reference(month, number), "month": month, "auditor": row.auditor,
@@ -86,7 +92,7 @@ def _record(ctx, month: str, number: int, row, now) -> dict:
     }
 
 
-def _letter(ctx, month: str, deadline, auditor: str, items: list[dict]) -> Letter:
+def _letter(ctx: Context, month: str, deadline, auditor: str, items: list[dict]) -> Letter:
     person = ctx.roster.get(auditor)
     refs = [a["reference"] for a in items]
     ics = deadline_event(

@@ -3,9 +3,12 @@
 Derived from the stored month and the ledger of what was done; run at every pass, it sends what is
 due and not yet done, so downtime delays a reminder but never doubles it.
 """
+from __future__ import annotations
+
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from app.cycle.letters import allocation_row, bracketed
 from app.guarded import one_item
@@ -17,13 +20,16 @@ from workflows.calendar import WorkingCalendar, month_deadline, month_name
 from workflows.figures import tally
 from workflows.reminders import Due, due_reminders, notices_after_deadline
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.cycle")
 # Months whose deadline passed longer ago than this get no more notices (a daemon down for weeks
 # should not send month-old news).
 NOTICE_WINDOW = timedelta(days=14)
 
 
-def send_due_letters(ctx) -> int:
+def send_due_letters(ctx: Context) -> int:
     """Send every reminder and notice due now and not yet sent; returns how many letters were stored."""
     now, config = ctx.clock.now(), ctx.config
     calendar = WorkingCalendar(config.closure_days)
@@ -51,7 +57,7 @@ def send_due_letters(ctx) -> int:
     return stored
 
 
-def _letter(ctx, month: str, due: Due, allocations, submissions) -> Letter:
+def _letter(ctx: Context, month: str, due: Due, allocations, submissions) -> Letter:
     person = ctx.roster.get(due.to)
     name = person.first_name if person else "Colleague"
     refs = [a["reference"] for a in due.allocations]
@@ -72,7 +78,7 @@ def _letter(ctx, month: str, due: Due, allocations, submissions) -> Letter:
                            "outstanding": [allocation_row(a) for a in due.allocations]})
 
 
-def _hos_letter(ctx, month, due: Due, allocations, submissions, common) -> Letter:
+def _hos_letter(ctx: Context, month, due: Due, allocations, submissions, common) -> Letter:
     staff = defaultdict(list)
     for item in due.allocations:
         staff[item["auditor"]].append({**allocation_row(item), "status": item["status"]})

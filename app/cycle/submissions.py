@@ -3,6 +3,10 @@
 Runs inside the message's transaction: the submissions, the receipt, any remedial-action alert and
 the handled mark are written together.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from app.cycle.letters import bracketed, qa_team
 from app.handlers import answer
 from app.router import Decision
@@ -16,8 +20,11 @@ from workflows.calendar import month_name
 from workflows.grades import read_submission
 from workflows.submissions import Recorded, assess
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
-def handle_submission(mail: ParsedMail, c: Classification, ctx) -> Decision:
+
+def handle_submission(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """Record the grades in one email, answer with a receipt and/or what is missing, raise remedial alerts."""
     refs = [r for r in c.references if r.startswith("AUD-")]
     # Grades typed among the quoted lines of an interleaved reply are the auditor's own and count.
@@ -74,7 +81,7 @@ def _incomplete(mail, c, refs, problems, recorded) -> Letter:
                            "recorded": [{"reference": i.reference, "grade": i.grade} for i in recorded]})
 
 
-def _remedial_alert(ctx, mail, allocation: dict, item: Recorded) -> Letter:
+def _remedial_alert(ctx: Context, mail, allocation: dict, item: Recorded) -> Letter:
     # Raised at once, to the people who can act on it; the child is known only by the case reference.
     to = [a for a in (allocation.get("team_manager"), allocation.get("head_of_service")) if a]
     qa = qa_team(ctx)
