@@ -28,6 +28,7 @@ from app.context import Context
 from app.transports import open_mailbox
 from core.backoff import MAILBOX_RETRY, Backoff
 from core.config import Config
+from core.durable import NO_FSYNC_FOR_TESTS, fsync_skipped
 from core.errors import AuditMailError, ConfigError, StoreError, StoreUnusable, TransportError
 from db.lock import FolderLock
 from inbox.mailbox import Mailbox
@@ -78,6 +79,8 @@ class Daemon:
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         log.info("daemon started; transport %s, checking at least every %d s",
                  self._config.transport, self._config.poll_seconds)
+        if fsync_skipped():
+            log.warning("fsync is off (%s, for the test suite only): a power cut could lose mail", NO_FSYNC_FOR_TESTS)
         try:
             while not self._stop.is_set():
                 if self._mailbox is None:

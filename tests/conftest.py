@@ -118,6 +118,38 @@ def letters_to(site: Site, address: str, subject_part: str = "") -> list:
             if address in (m["To"] or "") + (m["Cc"] or "") and subject_part in m["Subject"]]
 
 
+# --- fsync: real only where a test is about durability ---------------------------------------------
+# As TinyDB's own tests run over its in-memory and its JSON storage, the stories here run on the real
+# store with fsync skipped (core/durable.py: every rename, journal and log step still happens), which
+# spends their time on the story rather than on the disk. Tests about durability say so with
+# `@pytest.mark.durable` (or `pytestmark`), and everything under tests/reliability/ is durable: those
+# run with real fsync, and so does a daemon or a command such a test starts, since it inherits the
+# test's environment. `pytest --fsync` runs every test with real fsync.
+
+RELIABILITY = Path(__file__).parent / "reliability"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fsync", action="store_true", help="run every test with real fsync, as the service runs")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if RELIABILITY in Path(item.path).parents:
+            item.add_marker(pytest.mark.durable)
+
+
+@pytest.fixture(autouse=True)
+def fsync_unless_durable(request, monkeypatch):
+    """Skip fsync for this test (and what it starts) unless it is marked `durable`."""
+    from core.durable import NO_FSYNC_FOR_TESTS
+
+    if request.node.get_closest_marker("durable") or request.config.getoption("--fsync"):
+        monkeypatch.delenv(NO_FSYNC_FOR_TESTS, raising=False)  # whatever the shell running pytest says
+    else:
+        monkeypatch.setenv(NO_FSYNC_FOR_TESTS, "1")
+
+
 # --- letters ------------------------------------------------------------------------------------
 
 from letters import LETTERHEAD  # noqa: E402  (tests/letters.py: what the letter tests share)
@@ -198,6 +230,7 @@ SITE_VARIANTS = {"maildir": None, "imap": "imap_site"}
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "transports(*names): run the test's `site` through each named transport")
+    config.addinivalue_line("markers", "durable: run with real fsync (every other test skips it; see below)")
 
 
 def pytest_generate_tests(metafunc):

@@ -10,6 +10,8 @@ from core.errors import DiskFull, StoreUnusable
 from db.store import Store
 from db.wal import WAL_NAME
 
+pytestmark = pytest.mark.durable  # about durability: real fsync (tests/conftest.py)
+
 ROOT = os.path.dirname(os.path.dirname(__file__))
 
 
