@@ -40,6 +40,7 @@ def test_a_durable_test_has_every_fsync(site, monkeypatch):
 def test_outside_a_pytest_run_the_switch_is_ignored(tmp_path, monkeypatch):
     real, calls = os.fsync, []
     monkeypatch.setattr(os, "fsync", lambda fd: calls.append(fd) or real(fd))
+    monkeypatch.setenv(durable.NO_FSYNC_FOR_TESTS, "1")
     assert durable.fsync_skipped()
     monkeypatch.delenv("PYTEST_CURRENT_TEST")  # as in a service somebody started with the variable left set
     assert not durable.fsync_skipped()
@@ -65,9 +66,9 @@ def daemon_log_start(site, env: dict) -> str:
 
 
 def test_a_daemon_a_story_starts_inherits_the_switch_and_says_so_and_a_service_never_does(site):
+    story = {**os.environ, durable.NO_FSYNC_FOR_TESTS: "1"}  # as the fixture sets it for a story
     site.receive(QUESTION, at=utc(2026, 11, 2, 9, 30))
-    assert "fsync is off" in daemon_log_start(site, dict(os.environ))
+    assert "fsync is off" in daemon_log_start(site, story)
     site.receive(QUESTION.replace(b"<m1@", b"<m2@"), at=utc(2026, 11, 2, 9, 40))
-    service = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    assert service[durable.NO_FSYNC_FOR_TESTS] == "1"
+    service = {k: v for k, v in story.items() if k != "PYTEST_CURRENT_TEST"}
     assert "fsync is off" not in daemon_log_start(site, service)
