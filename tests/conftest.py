@@ -82,6 +82,30 @@ class Site:
         """Every message the service sent, parsed as a mail client would, oldest first."""
         return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in self.files("sent")]
 
+    def sent_since(self, at: datetime) -> list[email.message.EmailMessage]:
+        """The messages the service sent at or after the instant `at` (by their Date), oldest first."""
+        return [m for m in self.sent() if m["Date"].datetime >= at]
+
+    def reply(self, who: str, subject_part: str, words: str, *, at: datetime, shape=None,
+              headers: dict | None = None, handle: bool = True) -> list[email.message.EmailMessage]:
+        """`who` answers the newest letter to them whose subject has `subject_part`, received at `at`.
+
+        `who` is "Name <address>" or an address; `shape` is the mail client (app/demo_mail.py, Outlook
+        unless given); `headers` are put on top of the reply. Then one pass handles it at `at` and the
+        letters sent in answer are returned; with `handle=False` it only waits in the inbox.
+        """
+        from app.demo_mail import outlook_reply
+
+        address = who.split("<")[-1].strip(">")
+        letter = letters_to(self, address, subject_part)[-1]
+        raw = (shape or outlook_reply)(who, MAILBOX, letter, at, words)
+        raw = b"".join(f"{k}: {v}\r\n".encode() for k, v in (headers or {}).items()) + raw
+        self.receive(raw, at=at)
+        if not handle:
+            return []
+        self.once(at)
+        return self.sent_since(at)
+
 
 def text_of(message) -> str:
     """The plain-text part of a sent message, with line wrapping folded into single spaces."""
