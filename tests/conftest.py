@@ -255,6 +255,12 @@ SITE_VARIANTS = {"maildir": None, "imap": "imap_site"}
 def pytest_configure(config):
     config.addinivalue_line("markers", "transports(*names): run the test's `site` through each named transport")
     config.addinivalue_line("markers", "durable: run with real fsync (every other test skips it; see below)")
+    # Only the fixture below turns fsync off, test by test: a value left in the shell running pytest
+    # must not reach a module- or session-wide fixture (the crash harness's daemons) either.
+    import os
+    from core.durable import NO_FSYNC_FOR_TESTS
+
+    os.environ.pop(NO_FSYNC_FOR_TESTS, None)
 
 
 def pytest_generate_tests(metafunc):
