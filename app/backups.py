@@ -4,8 +4,11 @@ The backup is taken inside the pass, while the pass holds the store's lock and b
 commits, so it is one consistent state; its name is the London date, so there is one a day however
 often the daemon polls, and a daemon that was down takes it at its first pass back.
 """
+from __future__ import annotations
+
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.config import Config
 from core.errors import StoreError, StoreLocked, UsageError
@@ -13,18 +16,22 @@ from db.backups import list_backups, restore_backup
 from db.files import private_by_default
 from db.lock import FolderLock
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.backup")
 NEWEST = "newest"
 
 
-def take_daily_backup(ctx) -> None:
+def take_daily_backup(ctx: Context) -> None:
     """Scheduled: today's checked copy of the store into [store] backup_path, unless it is already there."""
     try:
         made = ctx.store.back_up(ctx.config.backup_path, ctx.clock.london_today().isoformat(),
                                      ctx.config.backups_kept)
     except StoreError as exc:
         # Mail keeps flowing without today's backup; the next pass tries again, loudly.
-        log.error("backup not taken: %s; trying again at the next pass", exc.message)
+        log.error("backup not taken: %s; trying again at the next pass", exc.message,
+                  exc_info=log.isEnabledFor(logging.DEBUG))  # diagnosed (a full disk): the traceback on request
         return
     if made:
         log.info("backup taken: %s (the newest %d are kept)", made, ctx.config.backups_kept)

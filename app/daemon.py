@@ -10,7 +10,9 @@ ledger of what was already done, so a daemon that was down at 09:00 does the 09:
 when it comes back, never twice. SIGTERM and SIGINT let the current message finish, then stop.
 
 A mailbox that cannot be reached (at start or later) is logged in one line with the transport's own
-diagnosis and tried again with backoff; the daemon never dies of it.
+diagnosis and tried again with backoff; the daemon never dies of it. A failure nobody foresaw (a bug,
+a library's surprise) is logged with its traceback; a diagnosed one (a full disk, a lost connection)
+in one line, with its traceback too when `[daemon] log_level = "DEBUG"`.
 """
 import logging
 import signal
@@ -20,11 +22,13 @@ from typing import Callable
 
 import schedule
 
+from app.guarded import run_job
 from app.intake import intake_pass
 from app.context import Context
 from app.transports import open_mailbox
 from core.backoff import MAILBOX_RETRY, Backoff
 from core.config import Config
+from core.durable import NO_FSYNC_FOR_TESTS, fsync_skipped
 from core.errors import AuditMailError, ConfigError, StoreError, StoreUnusable, TransportError
 from db.lock import FolderLock
 from inbox.mailbox import Mailbox
@@ -40,7 +44,7 @@ def one_pass(ctx: Context, should_stop=lambda: False) -> dict:
     for job in ctx.scheduled:
         if should_stop():
             break
-        job(ctx)
+        run_job(ctx, job)  # a job that fails is logged and noted; the next job still runs
     sent += ctx.postman.deliver_pending()
     return {"handled": handled, "sent": sent}
 
@@ -75,6 +79,8 @@ class Daemon:
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         log.info("daemon started; transport %s, checking at least every %d s",
                  self._config.transport, self._config.poll_seconds)
+        if fsync_skipped():
+            log.warning("fsync is off (%s, for the test suite only): a power cut could lose mail", NO_FSYNC_FOR_TESTS)
         try:
             while not self._stop.is_set():
                 if self._mailbox is None:
@@ -101,7 +107,7 @@ class Daemon:
             self._lost("cannot open the mailbox", exc.message)
             return False
         except Exception as exc:  # noqa: BLE001 - a library's surprise must not end the daemon either
-            self._lost("cannot open the mailbox", f"{type(exc).__name__}: {exc}")
+            self._lost("cannot open the mailbox", f"{type(exc).__name__}: {exc}", surprise=True)
             return False
         if self._failures:
             log.info("mailbox open again after %d failed attempt%s", self._failures, "s" * (self._failures != 1))
@@ -136,11 +142,12 @@ class Daemon:
         except (StoreUnusable, ConfigError) as exc:
             # A damaged store or a roster without the configured Director will not mend itself: stop, so
             # that a supervisor (systemd) and the operator notice, rather than leave mail unanswered.
-            log.error("stopping: %s", exc.message)
+            log.error("stopping: %s", exc.message, exc_info=log.isEnabledFor(logging.DEBUG))
             self.stop()
             return
         except StoreError as exc:
-            log.error("pass stopped: %s; retrying at the next poll", exc.message)
+            log.error("pass stopped: %s; retrying at the next poll", exc.message,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
             return
         except Exception as exc:  # noqa: BLE001 - a bug in scheduled work must not end the daemon
             log.error("pass stopped by an unexpected %s: %s; retrying at the next poll", type(exc).__name__, exc,
@@ -150,11 +157,16 @@ class Daemon:
         if counts["handled"] or counts["sent"]:
             log.info("pass: %(handled)d handled, %(sent)d sent", counts)
 
-    def _lost(self, what: str, diagnosis: str) -> None:
-        """One log line with the diagnosis, drop the connection, and wait the backoff before reconnecting."""
+    def _lost(self, what: str, diagnosis: str, *, surprise: bool = False) -> None:
+        """One log line with the diagnosis, drop the connection, and wait the backoff before reconnecting.
+
+        Called while the failure is being handled: a `surprise` (not a failure we diagnosed) always
+        carries its traceback, a diagnosed one only when the log level is DEBUG.
+        """
         self._failures += 1
         delay = self._retry.delay(self._failures)
-        log.error("%s: %s; trying again in %d s (attempt %d)", what, diagnosis, round(delay), self._failures)
+        log.error("%s: %s; trying again in %d s (attempt %d)", what, diagnosis, round(delay), self._failures,
+                  exc_info=surprise or log.isEnabledFor(logging.DEBUG))
         self._close_mailbox()
         self._stop.wait(delay)
 

@@ -5,8 +5,11 @@ handling was cut off three times (a crash, a kill). Once the cause is fixed, `re
 with its receipt time unchanged and its attempts reset, so the next pass handles it afresh. A
 message that was already handled is never handled twice: the ledger still knows it.
 """
+from __future__ import annotations
+
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from core.clock import LONDON, month_of
 from core.errors import UsageError
@@ -16,12 +19,15 @@ from inbox.mailbox import FailedMail, SetAside
 from app.oversize import message_key
 from inbox.maildir import MaildirMailbox
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.retry")
 RETRY_HINT = "bring one back with `auditmail --config {config} retry NAME`, or all of them with `… retry --all`"
 SHOWN = 20
 
 
-def failed_folder(ctx) -> FailedMail | None:
+def failed_folder(ctx: Context) -> FailedMail | None:
     """The mailbox's failed folder, when its transport can list it and bring mail back."""
     if ctx.config.transport != "maildir":
         return None  # only the embedded mailbox can do this for now; and `status` never connects to a server
@@ -34,7 +40,7 @@ def shown_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace").split(":2,")[0].removeprefix("cur/").removeprefix("new/")
 
 
-def retry(ctx, names: list[str], everything: bool, *, dry_run: bool = False) -> list[str]:
+def retry(ctx: Context, names: list[str], everything: bool, *, dry_run: bool = False) -> list[str]:
     """Bring the named messages (or all) back from failed/ with their attempts reset; returns their names."""
     folder = failed_folder(ctx)
     if folder is None:
@@ -60,7 +66,7 @@ def retry(ctx, names: list[str], everything: bool, *, dry_run: bool = False) -> 
     return [shown_name(item.name) for item in chosen]
 
 
-def _bring_back(ctx, folder: FailedMail, item: SetAside) -> None:
+def _bring_back(ctx: Context, folder: FailedMail, item: SetAside) -> None:
     # The attempts are reset first: a crash between the two steps leaves the message in failed/
     # with nothing lost, and running `retry` again finishes the job.
     key = message_key(folder.read_set_aside(item), item.received_at)
@@ -70,7 +76,7 @@ def _bring_back(ctx, folder: FailedMail, item: SetAside) -> None:
     log.info("retry message_id=%s file=%s: brought back to the inbox, attempts reset", one_line(key, 250), shown_name(item.name))
 
 
-def failed_section(ctx) -> list[str]:
+def failed_section(ctx: Context) -> list[str]:
     """`status` lines for the mail in failed/, each with the reason it was set aside, and the way out."""
     folder = failed_folder(ctx)
     items = folder.set_aside() if folder else []
@@ -88,7 +94,7 @@ def failed_section(ctx) -> list[str]:
     return lines
 
 
-def _reasons(ctx, items: list[SetAside]) -> dict[str, str]:
+def _reasons(ctx: Context, items: list[SetAside]) -> dict[str, str]:
     """Why each message was set aside, from the triage notes of the month it was received."""
     reasons = {}
     for month in sorted({month_of(item.received_at) for item in items}):

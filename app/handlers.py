@@ -1,5 +1,8 @@
 """The handlers every deployment has: mail never answered, unclear mail, and kinds no workflow claims yet."""
+from __future__ import annotations
+
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from app.router import Decision, Router
 from core.clock import month_of
@@ -9,6 +12,9 @@ from inbox.classify import Classification, Kind
 from inbox.parse import ParsedMail
 from core.letter import Letter
 from workflows.registry import AUDIT_PREFIX
+
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
 UNCLEAR_SUBJECT = "Your email to the audit mailbox: what we need from you"
 
@@ -22,13 +28,13 @@ def register_defaults(router: Router) -> None:
     router.register(Kind.UNCLEAR, unclear)
 
 
-def note_only(mail: ParsedMail, c: Classification, ctx) -> Decision:
+def note_only(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """Auto-replies, bounces and our own mail: recorded, never answered."""
     triage = [f"bounce from {mail.from_addr}: a letter could not be delivered"] if c.kind is Kind.BOUNCE else []
     return Decision(outcome=f"ignored-{c.kind.value}", triage=triage)
 
 
-def outsider(mail: ParsedMail, c: Classification, ctx) -> Decision:
+def outsider(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """Mail from outside the roster: never answered, listed for the QA team."""
     # The subject tells the QA team whether a partner agency or a parent wrote (capped, on one line).
     subject = one_line(mail.subject, OUTSIDER_SUBJECT_LIMIT) or "(no subject)"
@@ -39,14 +45,14 @@ def outsider(mail: ParsedMail, c: Classification, ctx) -> Decision:
 OUTSIDER_SUBJECT_LIMIT = 150
 
 
-def doubtful_sender(mail: ParsedMail, c: Classification, ctx) -> Decision:
+def doubtful_sender(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """Mail whose From could name more than one sender: never answered, decides nothing, listed for the QA team."""
     return Decision(outcome="triage-doubtful-sender", triage=[
         f"mail whose sender cannot be told for certain ({mail.sender_doubt}; first address {mail.from_addr}): "
         "nothing in it was acted on"])
 
 
-def unclear(mail: ParsedMail, c: Classification, ctx) -> Decision:
+def unclear(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """Mail from a roster member the service could not understand: say what was missing, and list it."""
     letter = answer(mail, template="intake/unclear", kind="unclear", subject=UNCLEAR_SUBJECT, context={
         "person_name": c.person.first_name, "subject": one_line(mail.subject), "problems": list(c.reasons),
@@ -56,14 +62,14 @@ def unclear(mail: ParsedMail, c: Classification, ctx) -> Decision:
                     triage=[f"unclear mail from {mail.from_addr}: " + "; ".join(c.reasons)])
 
 
-def example_reference(ctx, mail: ParsedMail) -> str:
+def example_reference(ctx: Context, mail: ParsedMail) -> str:
     """The sender's own audit reference this month, or the shape of one ("AUD-2026-12-…"), for examples."""
     month = month_of(mail.received_at)
     own = [a["reference"] for a in MonthRepo(ctx.store, month).allocations() if a["auditor"] == mail.from_addr]
     return own[0] if own else f"{AUDIT_PREFIX}-{month}-…"
 
 
-def not_automated(mail: ParsedMail, c: Classification, ctx) -> Decision:
+def not_automated(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """A kind no workflow handles yet: the QA team deals with it by hand, and the sender is told so."""
     letter = answer(mail, template="intake/passed_on", kind="passed-on",
                     subject=f"Received: your {c.kind.value} email", context={

@@ -91,7 +91,8 @@ def handle_one(ctx: Context, incoming: Incoming) -> None:
         _give_back_attempt(ctx, mail.key, mail.received_at, attempts)
         raise
     except Exception as exc:  # noqa: BLE001 - one bad message must never stop the loop
-        _set_aside(ctx, incoming, mail.key, mail.from_addr, f"{type(exc).__name__}: {exc}")
+        # Nobody foresaw this failure (a bug, or mail no rule expected): the operator needs the traceback.
+        _set_aside(ctx, incoming, mail.key, mail.from_addr, f"{type(exc).__name__}: {exc}", traceback=True)
         return
     log.info("handled message_id=%s kind=%s outcome=%s refs=%s", mail.key, classification.kind.value,
              decision.outcome, ",".join(decision.refs or classification.references) or "-")
@@ -119,10 +120,14 @@ def _give_back_attempt(ctx: Context, key: str, received_at, attempts: int) -> No
         pass  # the count stays one too high; three such failures still only set it aside for `retry`
 
 
-def _set_aside(ctx: Context, incoming: Incoming, key: str, sender: str | None, reason: str) -> None:
-    """Move a message to failed/ with a triage note; this must succeed whatever the message is called or holds."""
+def _set_aside(ctx: Context, incoming: Incoming, key: str, sender: str | None, reason: str, *,
+               traceback: bool = False) -> None:
+    """Move a message to failed/ with a triage note; this must succeed whatever the message is called or holds.
+
+    `traceback`: called while handling an unforeseen exception, whose traceback goes into the log.
+    """
     name, reason = _readable(incoming.handle), _readable(reason)
-    log.error("failed message_id=%s file=%s: %s", _readable(key), name, reason)
+    log.error("failed message_id=%s file=%s: %s", _readable(key), name, reason, exc_info=traceback)
     try:
         with ctx.store.transaction():
             month = month_of(incoming.received_at)

@@ -4,8 +4,11 @@ Parsing a 200 MB message takes gigabytes of memory, so only its header block is 
 know who sent it and whether they are on the roster. Outsiders, auto-replies and bounces are not
 answered; the message itself is set aside in failed/ by the caller, untouched.
 """
+from __future__ import annotations
+
 import hashlib
 import logging
+from typing import TYPE_CHECKING
 
 from app.handlers import answer
 from core.clock import month_of
@@ -15,6 +18,9 @@ from inbox.classify import NEVER_ANSWERED
 from inbox.mailbox import Incoming
 from inbox.parse import ParsedMail, parse_message
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.intake")
 MEGABYTE = 1024 * 1024
 # However long the headers of a hostile message, no more than this is read to find its sender.
@@ -22,12 +28,12 @@ HEADER_LIMIT = 256 * 1024
 TOO_LARGE_SUBJECT = "Your email to the audit mailbox was too large to read"
 
 
-def too_large(ctx, raw: bytes) -> bool:
+def too_large(ctx: Context, raw: bytes) -> bool:
     """Whether a message is over the configured size limit."""
     return len(raw) > ctx.config.max_message_mb * MEGABYTE
 
 
-def size_words(ctx, raw: bytes) -> str:
+def size_words(ctx: Context, raw: bytes) -> str:
     """"31.4 MB; the limit is 25 MB", for the log, the triage list and the letter."""
     return f"{len(raw) / MEGABYTE:.1f} MB; the limit is {ctx.config.max_message_mb} MB"
 
@@ -52,7 +58,7 @@ def message_key(raw: bytes, received_at) -> str:
     return message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def answer_too_large(ctx, incoming: Incoming) -> tuple[str, str | None]:
+def answer_too_large(ctx: Context, incoming: Incoming) -> tuple[str, str | None]:
     """Tell a roster member their message was too large (once); returns its key and sender for the triage note."""
     try:
         mail = headers_only(incoming.raw, incoming.received_at)

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from core.durable import fsync_folder  # noqa: F401 - db's callers import it from here
+from core.durable import fsync, fsync_folder  # noqa: F401 - db's callers import fsync_folder from here
 
 TMP_SUFFIX = ".tmp"
 FILE_MODE, FOLDER_MODE = 0o600, 0o700
@@ -67,7 +67,7 @@ def write_private(path: Path, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        fsync(fd)
     finally:
         os.close(fd)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tinydb.table import Table
 
-from core.durable import fsync_folder
+from core.durable import fsync, fsync_folder
 from db.check import Damaged, check_tables
 from db.files import FILE_MODE, dump, remove_durably
 
@@ -73,7 +73,7 @@ class WriteAheadLog:
             view = memoryview(line)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            fsync(fd)
         except OSError:
             try:
                 os.ftruncate(fd, self.size)

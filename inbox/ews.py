@@ -145,7 +145,7 @@ class EwsMailbox:
                 inbox.refresh()
                 return inbox.total_count
         except TransportError as exc:
-            log.debug("could not look for new mail: %s", exc.message)  # the next pass reports it
+            log.debug("could not look for new mail: %s", exc.message, exc_info=True)  # the next pass reports it
             return None
 
     def send(self, raw: bytes, message_id: str, recipients: list[str]) -> list[str]:

@@ -72,10 +72,11 @@ class NewMailWatch:
                 failures += 1
                 reason = self._diagnosis.translate(exc, "streaming notifications").message
                 if failures >= MAX_FAILURES or _unsupported(exc):
-                    log.warning("new mail will be found by polling: %s", reason)
+                    log.warning("new mail will be found by polling: %s", reason, exc_info=log.isEnabledFor(logging.DEBUG))
                     self.available = False
                     return
-                log.info("streaming notifications interrupted (%s); reconnecting", reason)
+                log.info("streaming notifications interrupted (%s); reconnecting", reason,
+                         exc_info=log.isEnabledFor(logging.DEBUG))
                 subscription = None
                 self._stopping.wait(2 ** failures)
 

@@ -71,7 +71,7 @@ class GraphReader:
                 try:
                     self._sync()
                 except TransportError as exc:
-                    log.warning("graph check for new mail failed: %s", exc.message)
+                    log.warning("graph check for new mail failed: %s", exc.message, exc_info=log.isEnabledFor(logging.DEBUG))
                     return  # the pass that follows says what is wrong
                 if set(self._known()) - before:
                     return

@@ -88,7 +88,8 @@ class ImapReader:
                 if wait is None:
                     raise exc if isinstance(exc, TemporaryFailure) else TemporaryFailure(
                         f"lost the connection to {self.settings.where} and could not get it back: {exc}") from None
-                log.warning("IMAP connection lost (%s); reconnecting in %.1f s", exc, wait)
+                log.warning("IMAP connection lost (%s); reconnecting in %.1f s", exc, wait,
+                            exc_info=log.isEnabledFor(logging.DEBUG))
                 self.retry.sleep(wait)
 
     # --- MailboxReader ----------------------------------------------------------------------------
@@ -158,11 +159,11 @@ class ImapReader:
                     next_poll += POLL_WITHOUT_IDLE
         except IdleDropped as exc:
             # Back to the caller at once: its next pass reconnects (with backoff) and looks at the inbox.
-            log.warning("IMAP connection lost while waiting for mail (%s)", exc)
+            log.warning("IMAP connection lost while waiting for mail (%s)", exc, exc_info=log.isEnabledFor(logging.DEBUG))
             self.close()
         except TransportError as exc:
             # The server stays away (or refuses us): the next pass says so plainly; until then wait, not spinning.
-            log.warning("waiting for mail: %s", exc)
+            log.warning("waiting for mail: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
             self.close()
             while time.monotonic() < deadline and not should_stop():
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))

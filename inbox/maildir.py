@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from core.errors import TemporaryFailure, TransportError
-from core.durable import fsync_folder
+from core.durable import fsync, fsync_folder
 from inbox.mailbox import Incoming, SetAside
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def deliver(folder: Path, raw: bytes, *, name: str | None = None, received_at: d
     with open(tmp, "wb") as handle:
         handle.write(raw)
         handle.flush()
-        os.fsync(handle.fileno())
+        fsync(handle.fileno())
     if received_at is not None:
         stamp = received_at.timestamp()
         os.utime(tmp, (stamp, stamp))

@@ -82,6 +82,30 @@ class Site:
         """Every message the service sent, parsed as a mail client would, oldest first."""
         return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in self.files("sent")]
 
+    def sent_since(self, at: datetime) -> list[email.message.EmailMessage]:
+        """The messages the service sent at or after the instant `at` (by their Date), oldest first."""
+        return [m for m in self.sent() if m["Date"].datetime >= at]
+
+    def reply(self, who: str, subject_part: str, words: str, *, at: datetime, shape=None,
+              headers: dict | None = None, handle: bool = True) -> list[email.message.EmailMessage]:
+        """`who` answers the newest letter to them whose subject has `subject_part`, received at `at`.
+
+        `who` is "Name <address>" or an address; `shape` is the mail client (app/demo_mail.py, Outlook
+        unless given); `headers` are put on top of the reply. Then one pass handles it at `at` and the
+        letters sent in answer are returned; with `handle=False` it only waits in the inbox.
+        """
+        from app.demo_mail import outlook_reply
+
+        address = who.split("<")[-1].strip(">")
+        letter = letters_to(self, address, subject_part)[-1]
+        raw = (shape or outlook_reply)(who, MAILBOX, letter, at, words)
+        raw = b"".join(f"{k}: {v}\r\n".encode() for k, v in (headers or {}).items()) + raw
+        self.receive(raw, at=at)
+        if not handle:
+            return []
+        self.once(at)
+        return self.sent_since(at)
+
 
 def text_of(message) -> str:
     """The plain-text part of a sent message, with line wrapping folded into single spaces."""
@@ -116,6 +140,38 @@ def letters_to(site: Site, address: str, subject_part: str = "") -> list:
     """Sent letters addressed to `address` (To or Cc) whose subject contains `subject_part`."""
     return [m for m in site.sent()
             if address in (m["To"] or "") + (m["Cc"] or "") and subject_part in m["Subject"]]
+
+
+# --- fsync: real only where a test is about durability ---------------------------------------------
+# As TinyDB's own tests run over its in-memory and its JSON storage, the stories here run on the real
+# store with fsync skipped (core/durable.py: every rename, journal and log step still happens), which
+# spends their time on the story rather than on the disk. Tests about durability say so with
+# `@pytest.mark.durable` (or `pytestmark`), and everything under tests/reliability/ is durable: those
+# run with real fsync, and so does a daemon or a command such a test starts, since it inherits the
+# test's environment. `pytest --fsync` runs every test with real fsync.
+
+RELIABILITY = Path(__file__).parent / "reliability"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fsync", action="store_true", help="run every test with real fsync, as the service runs")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if RELIABILITY in Path(item.path).parents:
+            item.add_marker(pytest.mark.durable)
+
+
+@pytest.fixture(autouse=True)
+def fsync_unless_durable(request, monkeypatch):
+    """Skip fsync for this test (and what it starts) unless it is marked `durable`."""
+    from core.durable import NO_FSYNC_FOR_TESTS
+
+    if request.node.get_closest_marker("durable") or request.config.getoption("--fsync"):
+        monkeypatch.delenv(NO_FSYNC_FOR_TESTS, raising=False)  # whatever the shell running pytest says
+    else:
+        monkeypatch.setenv(NO_FSYNC_FOR_TESTS, "1")
 
 
 # --- letters ------------------------------------------------------------------------------------
@@ -199,6 +255,13 @@ SITE_VARIANTS = {"maildir": None, "imap": "imap_site"}
 def pytest_configure(config):
     config.addinivalue_line("markers", "transports(*names): run the test's `site` through each named transport")
     config.addinivalue_line("markers", "digests: run with the scheduled digests, as deployed (see below)")
+    config.addinivalue_line("markers", "durable: run with real fsync (every other test skips it; see below)")
+    # Only the fixture below turns fsync off, test by test: a value left in the shell running pytest
+    # must not reach a module- or session-wide fixture (the crash harness's daemons) either.
+    import os
+    from core.durable import NO_FSYNC_FOR_TESTS
+
+    os.environ.pop(NO_FSYNC_FOR_TESTS, None)
 
 
 def pytest_generate_tests(metafunc):

@@ -12,12 +12,6 @@ ALLOCATIONS = f"""auditor_email,case_ref,audit_type,team_manager_email
 """
 
 
-def reply(site, shape, sender: str, words: str, at):
-    """`sender` answers their allocation letter from a given mail client, received at `at`."""
-    [letter] = letters_to(site, sender.split("<")[-1].strip(">"), "Your audits")
-    site.receive(shape(sender, MAILBOX, letter, at, words), at=at)
-
-
 @pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 def test_each_auditor_gets_one_letter_with_their_audits_and_a_calendar_entry(site):
     counts = issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
@@ -61,9 +55,7 @@ def test_a_bad_allocations_file_is_rejected_whole_with_line_numbers(site):
 ])
 def test_every_grade_spelling_from_every_client_is_recorded_and_counts(site, shape, written, grade):
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
-    reply(site, shape, f"Ben Hartley <{BEN}>", written, utc(2026, 12, 3, 10, 0))
-    site.once(utc(2026, 12, 3, 10, 0))
-    [receipt] = letters_to(site, BEN, "Received")
+    [receipt] = site.reply(f"Ben Hartley <{BEN}>", "Your audits", written, at=utc(2026, 12, 3, 10, 0), shape=shape)
     assert receipt["Subject"] == "[AUD-2026-12-002] Received: your audit counts for December 2026"
     assert grade in text_of(receipt)
     assert receipt["In-Reply-To"] is not None
@@ -72,8 +64,7 @@ def test_every_grade_spelling_from_every_client_is_recorded_and_counts(site, sha
 def test_an_old_grade_in_quoted_history_does_not_win(site):
     # The allocation letter quoted under every reply says "Grade: Good" as an example.
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
-    reply(site, outlook_reply, f"Ben Hartley <{BEN}>", "Grade: Inadequate", utc(2026, 12, 3, 10, 0))
-    site.once(utc(2026, 12, 3, 10, 0))
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Inadequate", at=utc(2026, 12, 3, 10, 0))
     assert "Inadequate" in text_of(letters_to(site, BEN, "Received")[0])
 
 
@@ -85,9 +76,9 @@ def test_an_old_grade_in_quoted_history_does_not_win(site):
 def test_the_deadline_is_the_last_second_of_the_month_in_london(site, month, last_second, first_after):
     allocations = f"auditor_email,case_ref,audit_type\n{AISHA},CR-40117,monthly\n{BEN},CR-40133,monthly\n"
     issue(site, month, allocations, utc(int(month[:4]), int(month[5:]), 1, 9, 0))
-    reply(site, gmail_reply, f"Aisha Patel <{AISHA}>", "Grade: Good", last_second)
-    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Grade: Good", first_after)
-    site.once(first_after)
+    site.reply(f"Aisha Patel <{AISHA}>", "Your audits", "Grade: Good", at=last_second, shape=gmail_reply,
+               handle=False)
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Good", at=first_after, shape=gmail_reply)
     [on_time] = letters_to(site, AISHA, "Received")
     [late] = letters_to(site, BEN, "Received")
     assert "counts" in on_time["Subject"]
@@ -98,7 +89,7 @@ def test_the_deadline_is_the_last_second_of_the_month_in_london(site, month, las
 def test_the_sender_date_header_never_decides(site):
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
     # Written (Date:) before midnight on a laptop, received by the mailbox after it: not counted.
-    reply(site, outlook_reply, f"Ben Hartley <{BEN}>", "Grade: Good", utc(2027, 1, 1, 0, 0, 30))
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Good", at=utc(2027, 1, 1, 0, 0, 30), handle=False)
     raw = site.files("inbox")[0].read_bytes().replace(b"Date: Fri, 01 Jan 2027", b"Date: Thu, 31 Dec 2026")
     site.files("inbox")[0].write_bytes(raw)
     import os
@@ -111,8 +102,7 @@ def test_the_sender_date_header_never_decides(site):
 def test_remedial_action_raises_an_alert_at_once_to_those_who_can_act(site):
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
     words = "AUD-2026-12-001 Grade: Inadequate\nAUD-2026-12-001 Remedial action: yes - no visit since October\nAUD-2026-12-003 Good"
-    reply(site, outlook_reply, f"Aisha Patel <{AISHA}>", words, utc(2026, 12, 3, 10, 0))
-    site.once(utc(2026, 12, 3, 10, 0))
+    site.reply(f"Aisha Patel <{AISHA}>", "Your audits", words, at=utc(2026, 12, 3, 10, 0))
     [alert] = letters_to(site, "marcus.ellery@wexcombe.example", "Remedial")
     assert "gareth.lyle@wexcombe.example" in alert["To"]           # the team manager
     assert "priya.ramsden@wexcombe.example" in alert["Cc"]          # the QA team
@@ -124,7 +114,7 @@ def test_remedial_action_raises_an_alert_at_once_to_those_who_can_act(site):
 
 def test_an_invalid_grade_or_unknown_reference_records_nothing_and_says_what_is_missing(site):
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
-    reply(site, outlook_reply, f"Ben Hartley <{BEN}>", "Grade: Excellent", utc(2026, 12, 3, 10, 0))
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Excellent", at=utc(2026, 12, 3, 10, 0), handle=False)
     site.receive(new_email(f"Ben Hartley <{BEN}>", MAILBOX, "[AUD-2026-12-099] done", utc(2026, 12, 3, 11), "Good"),
                  at=utc(2026, 12, 3, 11, 0))
     site.once(utc(2026, 12, 3, 11, 0))
@@ -140,11 +130,9 @@ def test_a_second_submission_replaces_the_first_and_the_history_keeps_both(site)
     from db.months import MonthRepo
 
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
-    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Good", utc(2026, 12, 3, 10, 0))
-    site.once(utc(2026, 12, 3, 10, 0))
-    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Outstanding", utc(2026, 12, 4, 10, 0))
-    site.once(utc(2026, 12, 4, 10, 0))
-    second = letters_to(site, BEN, "Received")[-1]
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Good", at=utc(2026, 12, 3, 10, 0), shape=gmail_reply)
+    [second] = site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Outstanding", at=utc(2026, 12, 4, 10, 0),
+                          shape=gmail_reply)
     assert "replaces" in text_of(second)
     ctx = site.open(utc(2026, 12, 4, 11))
     history = MonthRepo(ctx.store, "2026-12").submissions("AUD-2026-12-002")
@@ -172,12 +160,9 @@ def test_submission_samples_from_real_clients_reach_a_receipt(site):
 
 def test_a_thank_you_for_a_receipt_is_filed_not_answered(site):
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
-    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Grade: Good", utc(2026, 12, 3, 10, 0))
-    site.once(utc(2026, 12, 3, 10, 0))
-    [receipt] = letters_to(site, BEN, "Received")
-    site.receive(gmail_reply(f"Ben Hartley <{BEN}>", MAILBOX, receipt, utc(2026, 12, 3, 11), "Thank you!"),
-                 at=utc(2026, 12, 3, 11, 0))
-    site.once(utc(2026, 12, 3, 11, 0))
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Good", at=utc(2026, 12, 3, 10, 0), shape=gmail_reply)
+    thanks = site.reply(f"Ben Hartley <{BEN}>", "Received", "Thank you!", at=utc(2026, 12, 3, 11), shape=gmail_reply)
+    assert thanks == []
     assert len(letters_to(site, BEN)) == 2  # the allocation letter and the receipt; nothing more
     assert len(site.files("processed")) == 2
 
@@ -194,11 +179,9 @@ def test_a_fresh_email_with_one_reference_and_grade_per_line_is_a_submission(sit
 
 def test_a_correction_after_the_deadline_does_not_un_count_an_audit_done_on_time(site):
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
-    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Good", utc(2026, 12, 30, 10, 0))
-    site.once(utc(2026, 12, 30, 10, 0))
-    reply(site, gmail_reply, f"Ben Hartley <{BEN}>", "Grade: Outstanding", utc(2027, 1, 2, 10, 0))
-    site.once(utc(2027, 1, 2, 10, 0))
-    correction = letters_to(site, BEN, "Received")[-1]
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Good", at=utc(2026, 12, 30, 10, 0), shape=gmail_reply)
+    [correction] = site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Outstanding", at=utc(2027, 1, 2, 10, 0),
+                              shape=gmail_reply)
     assert "counts" in correction["Subject"] and "replaces" in text_of(correction)
 
 

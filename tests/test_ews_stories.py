@@ -6,9 +6,9 @@ and replayed here with `site` being the EWS deployment.
 """
 import pytest
 
-from app.demo_mail import gmail_reply, outlook_reply
+from app.demo_mail import gmail_reply
 from conftest import MAILBOX, issue, letters_to, new_mail, sample, text_of, utc
-from test_cycle import ALLOCATIONS, BEN, reply
+from test_cycle import ALLOCATIONS, BEN
 from test_cycle import test_the_deadline_is_the_last_second_of_the_month_in_london  # noqa: F401
 from test_exemptions import test_supported_then_approved_leaves_the_figures_and_stops_reminders  # noqa: F401
 from test_exemptions import test_declined_by_the_head_of_service_never_reaches_the_director  # noqa: F401
@@ -24,14 +24,14 @@ def site(ews_site):
 
 def test_a_submission_by_reply_gets_its_receipt_and_is_filed_in_processed(site):
     issue(site, "2026-12", ALLOCATIONS, utc(2026, 12, 1, 8, 30))
-    reply(site, outlook_reply, f"Ben Hartley <{BEN}>", "Grade: Good", utc(2026, 12, 3, 10, 0))
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Good", at=utc(2026, 12, 3, 10, 0), handle=False)
     assert site.once(utc(2026, 12, 3, 10, 5)) == {"handled": 1, "sent": 1}
     [receipt] = letters_to(site, BEN, "Received")
     assert receipt["Subject"] == "[AUD-2026-12-002] Received: your audit counts for December 2026"
     assert "Good" in text_of(receipt) and receipt["In-Reply-To"]
     assert not site.files("inbox") and len(site.files("processed")) == 1
     # Processed was made beside the inbox (under the mailbox's top folder) when first needed, and only once.
-    reply(site, outlook_reply, f"Ben Hartley <{BEN}>", "Grade: Outstanding", utc(2026, 12, 4, 10, 0))
+    site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Outstanding", at=utc(2026, 12, 4, 10, 0), handle=False)
     site.once(utc(2026, 12, 4, 10, 5))
     [processed] = [f for f in site.fake.folders.values() if f.name == "Processed"]
     assert processed.parent == "F-msgfolderroot" and len(site.files("processed")) == 2

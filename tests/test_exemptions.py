@@ -27,16 +27,6 @@ def request(site, at, words="I have been signed off sick until the end of Januar
     site.once(at)
 
 
-def answer_letter(site, person, subject_part, words, at, shape=outlook_reply, headers=None):
-    """`person` replies to the newest letter to them whose subject has `subject_part`."""
-    letter = letters_to(site, address(person), subject_part)[-1]
-    raw = shape(person, MAILBOX, letter, at, words)
-    if headers:
-        raw = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + raw
-    site.receive(raw, at=at)
-    site.once(at)
-
-
 def state(site) -> str:
     ctx = site.open(utc(2027, 1, 1))
     try:
@@ -52,10 +42,10 @@ def test_supported_then_approved_leaves_the_figures_and_stops_reminders(site):
     assert ack["Subject"] == f"[{REF}] Your exemption request has been received"
     [ask] = letters_to(site, "marcus.ellery@wexcombe.example", "Support or Decline")
     assert "Prolonged absence" in text_of(ask) and "signed off sick" in text_of(ask) and "CR-40117" in text_of(ask)
-    answer_letter(site, MARCUS, "Support or Decline", "Support - she is having surgery next week", utc(2026, 12, 2, 11, 0))
+    site.reply(MARCUS, "Support or Decline", "Support - she is having surgery next week", at=utc(2026, 12, 2, 11, 0))
     [to_director] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
     assert "she is having surgery next week" in text_of(to_director)
-    answer_letter(site, DIRECTOR, "Approve or Reject", "Yes, approve", utc(2026, 12, 2, 18, 0), shape=apple_reply)
+    site.reply(DIRECTOR, "Approve or Reject", "Yes, approve", at=utc(2026, 12, 2, 18, 0), shape=apple_reply)
     [decided] = letters_to(site, "aisha.patel@wexcombe.example", "approved")
     assert "marcus.ellery@wexcombe.example" in decided["To"] and QA in decided["Cc"]
     assert state(site) == "approved"
@@ -78,9 +68,9 @@ def test_supported_then_approved_leaves_the_figures_and_stops_reminders(site):
 
 def test_supported_then_rejected_keeps_the_deadline(site):
     request(site, utc(2026, 12, 2, 9, 0))
-    answer_letter(site, MARCUS, "Support or Decline", "Happy to support", utc(2026, 12, 2, 11, 0), shape=gmail_reply)
-    answer_letter(site, DIRECTOR, "Approve or Reject", "Reject - see comments.\nThis is not exceptional.",
-                  utc(2026, 12, 3, 9, 0))
+    site.reply(MARCUS, "Support or Decline", "Happy to support", at=utc(2026, 12, 2, 11, 0), shape=gmail_reply)
+    site.reply(DIRECTOR, "Approve or Reject", "Reject - see comments.\nThis is not exceptional.",
+               at=utc(2026, 12, 3, 9, 0))
     [decided] = letters_to(site, "aisha.patel@wexcombe.example", "rejected")
     assert "This is not exceptional" in text_of(decided)
     assert state(site) == "rejected"
@@ -90,8 +80,8 @@ def test_supported_then_rejected_keeps_the_deadline(site):
 
 def test_declined_by_the_head_of_service_never_reaches_the_director(site):
     request(site, utc(2026, 12, 2, 9, 0))
-    answer_letter(site, MARCUS, "Support or Decline", "No - not supported, she has no audits outstanding",
-                  utc(2026, 12, 2, 11, 0), shape=outlook_mobile_reply)
+    site.reply(MARCUS, "Support or Decline", "No - not supported, she has no audits outstanding",
+               at=utc(2026, 12, 2, 11, 0), shape=outlook_mobile_reply)
     [declined] = letters_to(site, "aisha.patel@wexcombe.example", "not supported")
     assert "she has no audits outstanding" in text_of(declined)
     assert letters_to(site, "imogen.thackeray@wexcombe.example") == []
@@ -105,7 +95,7 @@ def test_a_head_of_service_asking_for_a_staff_member_goes_straight_to_the_direct
     assert "ben.hartley@wexcombe.example" in ack["Cc"]
     [ask] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
     assert "Ben Hartley" in ask["Subject"] and "statutory" in text_of(ask).lower()
-    answer_letter(site, DIRECTOR, "Approve or Reject", "Approved", utc(2026, 12, 2, 12, 0))
+    site.reply(DIRECTOR, "Approve or Reject", "Approved", at=utc(2026, 12, 2, 12, 0))
     ctx = site.open(utc(2026, 12, 3))
     [ben] = [a for a in MonthRepo(ctx.store, "2026-12").allocations() if a["auditor"].startswith("ben")]
     ctx.close()
@@ -144,14 +134,14 @@ def test_a_decision_from_anyone_but_the_approver_changes_nothing_and_is_reported
 
 def test_a_replay_after_the_decision_changes_nothing_and_says_who_decided(site):
     request(site, utc(2026, 12, 2, 9, 0))
-    answer_letter(site, MARCUS, "Support or Decline", "Supported", utc(2026, 12, 2, 11, 0))
+    site.reply(MARCUS, "Support or Decline", "Supported", at=utc(2026, 12, 2, 11, 0))
     # Marcus answers his old letter again, the other way, after the request moved on.
-    answer_letter(site, MARCUS, "Support or Decline", "Actually, declined", utc(2026, 12, 2, 12, 0))
+    site.reply(MARCUS, "Support or Decline", "Actually, declined", at=utc(2026, 12, 2, 12, 0))
     [already] = letters_to(site, "marcus.ellery@wexcombe.example", "Already decided")
     assert "Marcus Ellery" in text_of(already) and "2nd December 2026" in text_of(already)
     assert state(site) == "awaiting_director"
-    answer_letter(site, DIRECTOR, "Approve or Reject", "Approved", utc(2026, 12, 2, 13, 0))
-    answer_letter(site, DIRECTOR, "Approve or Reject", "Reject", utc(2026, 12, 2, 14, 0))
+    site.reply(DIRECTOR, "Approve or Reject", "Approved", at=utc(2026, 12, 2, 13, 0))
+    site.reply(DIRECTOR, "Approve or Reject", "Reject", at=utc(2026, 12, 2, 14, 0))
     assert state(site) == "approved"
     assert len(letters_to(site, "imogen.thackeray@wexcombe.example", "Already decided")) == 1
 
@@ -159,7 +149,7 @@ def test_a_replay_after_the_decision_changes_nothing_and_says_who_decided(site):
 @pytest.mark.parametrize("words", ["approve?", "Can you tell me more before I decide?", "Thanks, will look later"])
 def test_an_unclear_answer_decides_nothing_and_asks_again(site, words):
     request(site, utc(2026, 12, 2, 9, 0))
-    answer_letter(site, MARCUS, "Support or Decline", words, utc(2026, 12, 2, 11, 0))
+    site.reply(MARCUS, "Support or Decline", words, at=utc(2026, 12, 2, 11, 0))
     assert state(site) == "awaiting_hos"
     [again] = letters_to(site, "marcus.ellery@wexcombe.example", "Nothing decided yet")
     assert "Support or Decline" in again["Subject"]
@@ -172,7 +162,7 @@ def test_an_approver_away_sends_the_request_to_their_delegate_who_may_decide(sit
     site.once(utc(2026, 12, 2, 9, 1))
     [delegated] = letters_to(site, "daniel.okafor@wexcombe.example", "Support or Decline")
     assert "Marcus Ellery" in text_of(delegated)
-    answer_letter(site, DANIEL, "Support or Decline", "Support", utc(2026, 12, 2, 10, 0))
+    site.reply(DANIEL, "Support or Decline", "Support", at=utc(2026, 12, 2, 10, 0))
     assert state(site) == "awaiting_director"
 
 
@@ -229,7 +219,7 @@ def test_a_delegate_cannot_decide_their_own_request_nor_two_steps_of_one(site):
     site.receive(new_email(HANNAH, MAILBOX, "Exemption request", utc(2026, 12, 2, 11), "I am in court all week."),
                  at=utc(2026, 12, 2, 11, 0))
     site.once(utc(2026, 12, 2, 11, 0))
-    answer_letter(site, FIONA, "Support or Decline", "Support", utc(2026, 12, 2, 12, 0))
+    site.reply(FIONA, "Support or Decline", "Support", at=utc(2026, 12, 2, 12, 0))
     site.receive(new_email(FIONA, MAILBOX, "RE: [EXM-2026-12-002] Exemption request", utc(2026, 12, 2, 13), "Approved"),
                  at=utc(2026, 12, 2, 13, 0))
     site.once(utc(2026, 12, 2, 13, 0))
@@ -271,8 +261,8 @@ def test_already_decided_names_who_decided_not_who_was_refused(site):
     owen = "Owen Tranter <owen.tranter@wexcombe.example>"
     site.receive(outlook_reply(owen, MAILBOX, ask, utc(2026, 12, 2, 9, 30), "Support"), at=utc(2026, 12, 2, 9, 30))
     site.once(utc(2026, 12, 2, 9, 30))
-    answer_letter(site, MARCUS, "Support or Decline", "Declined", utc(2026, 12, 2, 10, 0))
-    answer_letter(site, MARCUS, "Support or Decline", "Support after all", utc(2026, 12, 2, 11, 0))
+    site.reply(MARCUS, "Support or Decline", "Declined", at=utc(2026, 12, 2, 10, 0))
+    site.reply(MARCUS, "Support or Decline", "Support after all", at=utc(2026, 12, 2, 11, 0))
     [already] = letters_to(site, "marcus.ellery@wexcombe.example", "Already decided")
     assert "Marcus Ellery" in text_of(already) and "Owen" not in text_of(already)
 
@@ -283,7 +273,7 @@ def test_a_requester_who_left_the_roster_is_still_told(site):
     (site.folder / "roster2.csv").write_text("\n".join(l for l in roster if not l.startswith("aisha")) + "\n")
     from app import commands
     commands.import_roster(site.folder / "data", site.folder / "roster2.csv")
-    answer_letter(site, MARCUS, "Support or Decline", "Declined", utc(2026, 12, 2, 11, 0))
+    site.reply(MARCUS, "Support or Decline", "Declined", at=utc(2026, 12, 2, 11, 0))
     assert state(site) == "declined" and not site.files("failed")
 
 
@@ -307,7 +297,7 @@ def test_a_delegate_who_took_an_earlier_step_is_not_invited_to_decide(site):
     site.receive(new_email(HANNAH, MAILBOX, "Exemption request", utc(2026, 12, 2, 9), "I am in court all week."),
                  at=utc(2026, 12, 2, 9, 0))
     site.once(utc(2026, 12, 2, 9, 0))
-    answer_letter(site, FIONA, "Support or Decline", "Support", utc(2026, 12, 2, 10, 0))
+    site.reply(FIONA, "Support or Decline", "Support", at=utc(2026, 12, 2, 10, 0))
     for day in (4, 7, 8, 9):
         site.once(utc(2026, 12, day, 9, 0))
     [reminder] = letters_to(site, "imogen.thackeray@wexcombe.example", "Reminder: your decision")
@@ -343,8 +333,8 @@ def test_letters_to_the_director_are_signed_by_the_qa_team_not_by_the_director(s
 
 def test_the_head_of_service_s_comment_reaches_the_director_without_their_sign_off(site):
     request(site, utc(2026, 12, 2, 9, 0))
-    answer_letter(site, MARCUS, "Support or Decline", "Support - the surgery is booked.\n\nMarcus", utc(2026, 12, 2, 11, 0),
-                  shape=gmail_reply)
+    site.reply(MARCUS, "Support or Decline", "Support - the surgery is booked.\n\nMarcus", at=utc(2026, 12, 2, 11, 0),
+               shape=gmail_reply)
     [to_director] = letters_to(site, "imogen.thackeray@wexcombe.example", "Approve or Reject")
     words = text_of(to_director)
     assert "the surgery is booked." in words and "booked. Marcus" not in words

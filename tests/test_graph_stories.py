@@ -8,7 +8,7 @@ import json
 from app.demo_mail import outlook_reply
 from conftest import MAILBOX, issue, letters_to, new_mail, sample, utc
 from db.transport_state import TransportStateFile
-from test_cycle import ALLOCATIONS, reply
+from test_cycle import ALLOCATIONS
 from test_cycle import test_every_grade_spelling_from_every_client_is_recorded_and_counts as grade_story
 from test_cycle import test_the_deadline_is_the_last_second_of_the_month_in_london as deadline_story
 from test_exemptions import test_declined_by_the_head_of_service_never_reaches_the_director as declined_story
@@ -158,9 +158,7 @@ def test_every_header_of_a_sent_letter_arrives_as_written(graph_site):
     for header in ("Message-ID", "Auto-Submitted", "X-Auto-Response-Suppress", "Date", "From", "Subject"):
         assert letter[header], header
     assert letter["Auto-Submitted"] == "auto-generated" and letter["From"].addresses[0].addr_spec == MAILBOX
-    reply(graph_site, outlook_reply, f"Ben Hartley <{BEN}>", "Grade: Good", utc(2026, 12, 3, 10, 0))
-    graph_site.once(utc(2026, 12, 3, 10, 0))
-    [receipt] = letters_to(graph_site, BEN, "Received")
+    [receipt] = graph_site.reply(f"Ben Hartley <{BEN}>", "Your audits", "Grade: Good", at=utc(2026, 12, 3, 10, 0))
     assert letter["Message-ID"] in receipt["References"]
 
 

@@ -22,17 +22,11 @@ ALLOCATIONS = f"auditor_email,case_ref,audit_type\n{AISHA},CR-40117,monthly\n{BE
 ISSUED = utc(2026, 11, 2, 8, 30)
 
 
-def reply(site, who: str, words: str, at, shape=gmail_reply) -> None:
-    """`who` answers their allocation letter; the mailbox receives it at `at`."""
-    [letter] = letters_to(site, who, "Your audits")
-    site.receive(shape(f"<{who}>", MAILBOX, letter, at, words), at=at)
-
-
 def test_a_submission_by_reply_is_answered_and_moved_to_processed_which_is_created(imap_site):
     site = imap_site
     issue(site, "2026-11", ALLOCATIONS, ISSUED)
     assert {m["To"] for m in site.sent()} == {AISHA, BEN}
-    reply(site, AISHA, "Grade: Good", utc(2026, 11, 3, 10, 0), shape=outlook_reply)
+    site.reply(AISHA, "Your audits", "Grade: Good", at=utc(2026, 11, 3, 10, 0), shape=outlook_reply, handle=False)
     assert site.once(utc(2026, 11, 3, 10, 5)) == {"handled": 1, "sent": 1}
     [receipt] = letters_to(site, AISHA, "Received")
     assert receipt["Subject"] == "[AUD-2026-11-001] Received: your audit counts for November 2026"
@@ -47,8 +41,9 @@ def test_a_submission_by_reply_is_answered_and_moved_to_processed_which_is_creat
 def test_the_last_minute_counts_by_internaldate_and_a_minute_after_midnight_does_not(imap_site):
     site = imap_site
     issue(site, "2026-11", ALLOCATIONS, ISSUED)
-    reply(site, AISHA, "Grade: Good", utc(2026, 11, 30, 23, 58))        # GMT: London time is UTC in November
-    reply(site, BEN, "Grade: Good", utc(2026, 12, 1, 0, 1))
+    # GMT: London time is UTC in November
+    site.reply(AISHA, "Your audits", "Grade: Good", at=utc(2026, 11, 30, 23, 58), shape=gmail_reply, handle=False)
+    site.reply(BEN, "Your audits", "Grade: Good", at=utc(2026, 12, 1, 0, 1), shape=gmail_reply, handle=False)
     site.once(utc(2026, 12, 1, 9, 0))
     assert "counts" in letters_to(site, AISHA, "Received")[0]["Subject"]
     late = letters_to(site, BEN, "Received")[0]
@@ -88,8 +83,8 @@ def test_a_malformed_message_goes_to_failed_and_the_next_is_still_handled(imap_s
 def test_a_server_restart_in_the_middle_of_a_pass_loses_nothing_and_handles_nothing_twice(imap_site):
     site = imap_site
     issue(site, "2026-11", ALLOCATIONS, ISSUED)
-    reply(site, AISHA, "Grade: Good", utc(2026, 11, 3, 10, 0))
-    reply(site, BEN, "Grade: Inadequate", utc(2026, 11, 3, 10, 1))
+    site.reply(AISHA, "Your audits", "Grade: Good", at=utc(2026, 11, 3, 10, 0), shape=gmail_reply, handle=False)
+    site.reply(BEN, "Your audits", "Grade: Inadequate", at=utc(2026, 11, 3, 10, 1), shape=gmail_reply, handle=False)
     with freeze_time(utc(2026, 11, 3, 10, 5)):
         ctx = site.open()
         mailbox = ctx.reader
@@ -114,7 +109,7 @@ def test_a_server_restart_in_the_middle_of_a_pass_loses_nothing_and_handles_noth
 def test_a_server_down_for_longer_than_the_retries_stops_the_pass_and_the_next_files_without_handling_again(imap_site):
     site = imap_site
     issue(site, "2026-11", ALLOCATIONS, ISSUED)
-    reply(site, AISHA, "Grade: Good", utc(2026, 11, 3, 10, 0))
+    site.reply(AISHA, "Your audits", "Grade: Good", at=utc(2026, 11, 3, 10, 0), shape=gmail_reply, handle=False)
     with freeze_time(utc(2026, 11, 3, 10, 5)):
         ctx = site.open()
         mailbox = ctx.reader

@@ -57,12 +57,13 @@ def test_a_malformed_message_goes_to_failed_and_the_next_one_is_still_handled(si
     assert site.once(utc(2026, 11, 2, 9, 35))["handled"] == 2
     assert [p.name for p in site.files("failed")] == ["1-malformed:2,"]
     assert len(site.files("processed")) == 1 and len(site.sent()) == 1
-    assert any("failed" in r.message and "1-malformed" in r.message for r in caplog.records)
+    [failed] = [r for r in caplog.records if "failed" in r.message and "1-malformed" in r.message]
+    assert not failed.exc_info  # diagnosed: the reason is the whole story, in one line
     with Store(site.folder / "data") as store:
         assert any(t.get("failed") == "new/1-malformed" for t in Ledger(store).triage("2026-11"))
 
 
-def test_a_handler_error_sets_one_message_aside_and_changes_nothing_else(site, monkeypatch):
+def test_a_handler_error_sets_one_message_aside_and_changes_nothing_else(site, monkeypatch, caplog):
     import app.handlers as handlers
 
     def broken(mail, classification, ctx):
@@ -75,6 +76,9 @@ def test_a_handler_error_sets_one_message_aside_and_changes_nothing_else(site, m
     assert one_pass(ctx)["handled"] == 1
     ctx.close()
     assert len(site.files("failed")) == 1 and site.sent() == []
+    # A failure nobody foresaw: the operator gets its traceback in the log.
+    [failed] = [r for r in caplog.records if r.message.startswith("failed message_id=")]
+    assert failed.exc_info and failed.exc_info[0] is RuntimeError
     with Store(site.folder / "data") as store:
         assert OutboxRepo(store).pending() == []
         assert Ledger(store).handled("2026-11") == []

@@ -1,6 +1,6 @@
 """Reminders fall on working days, go only to those with audits outstanding, and are never doubled."""
 from app.demo_mail import gmail_reply
-from conftest import MAILBOX, issue, letters_to, text_of, utc
+from conftest import issue, letters_to, text_of, utc
 
 AISHA, BEN = "aisha.patel@wexcombe.example", "ben.hartley@wexcombe.example"
 HOS = "marcus.ellery@wexcombe.example"
@@ -11,15 +11,9 @@ def reminders(site) -> list[tuple[str, str]]:
     return [(m["To"], m["Subject"]) for m in site.sent() if "Reminder" in m["Subject"]]
 
 
-def submit(site, sender, at):
-    [letter] = letters_to(site, sender, "Your audits")
-    site.receive(gmail_reply(sender, MAILBOX, letter, at, "Grade: Good"), at=at)
-    site.once(at)
-
-
 def test_the_december_ladder_skips_christmas_and_the_boxing_day_substitute(site):
     issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
-    submit(site, AISHA, utc(2026, 12, 3, 10, 0))
+    site.reply(AISHA, "Your audits", "Grade: Good", at=utc(2026, 12, 3, 10, 0), shape=gmail_reply)
     # 10 working days before Thursday 31st: 30, 29, 24, 23, 22, 21, 18, 17, 16, 15 (25th and 28th are holidays).
     site.once(utc(2026, 12, 15, 8, 59))
     assert reminders(site) == []
@@ -42,7 +36,7 @@ def test_someone_who_submits_between_steps_gets_no_further_reminder(site):
     issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
     site.once(utc(2026, 12, 15, 9, 0))
     assert {to for to, _ in reminders(site)} == {AISHA, BEN}
-    submit(site, BEN, utc(2026, 12, 16, 11, 0))
+    site.reply(BEN, "Your audits", "Grade: Good", at=utc(2026, 12, 16, 11, 0), shape=gmail_reply)
     site.once(utc(2026, 12, 22, 9, 0))
     assert [to for to, _ in reminders(site)].count(BEN) == 1
     assert [to for to, _ in reminders(site)].count(AISHA) == 2
@@ -75,7 +69,7 @@ def test_a_month_ending_on_a_saturday_has_its_last_reminder_on_the_friday(site):
 
 def test_after_the_deadline_auditors_and_heads_of_service_are_told_once_on_the_next_working_day(site):
     issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
-    submit(site, AISHA, utc(2027, 1, 1, 0, 0, 5))     # five seconds late
+    site.reply(AISHA, "Your audits", "Grade: Good", at=utc(2027, 1, 1, 0, 0, 5), shape=gmail_reply)  # five seconds late
     site.once(utc(2027, 1, 1, 9, 0))                   # New Year's Day: a bank holiday
     assert letters_to(site, BEN, "Not counted") == []
     site.once(utc(2027, 1, 4, 9, 0))                   # Monday: the first working day
@@ -99,7 +93,7 @@ def test_a_month_issued_on_a_reminder_day_gets_no_reminder_the_same_day(site):
 
 def test_a_head_of_service_s_list_carries_the_same_figures_as_status(site):
     issue(site, "2026-12", DECEMBER + f"{HOS},CR-40140,service review\n", utc(2026, 12, 1, 8, 30))
-    submit(site, AISHA, utc(2026, 12, 3, 10, 0))
+    site.reply(AISHA, "Your audits", "Grade: Good", at=utc(2026, 12, 3, 10, 0), shape=gmail_reply)
     site.once(utc(2027, 1, 4, 9, 0))
     [hos] = [m for m in site.sent() if m["To"] == HOS and "not completed" in m["Subject"]]
     status = site.status(utc(2027, 1, 4, 10), "2026-12")

@@ -17,18 +17,6 @@ def notice(site, at, words="I may not make the deadline: I am in court all week.
     site.once(at)
 
 
-def qa_answers(site, words, at):
-    ask = letters_to(site, "priya.ramsden@wexcombe.example", "accommodate")[-1]
-    site.receive(gmail_reply(PRIYA, MAILBOX, ask, at, words), at=at)
-    site.once(at)
-
-
-def submit(site, at):
-    [letter] = letters_to(site, "ben.hartley@wexcombe.example", "Your audits")
-    site.receive(gmail_reply(BEN, MAILBOX, letter, at, "Grade: Good"), at=at)
-    site.once(at)
-
-
 def test_a_notice_goes_to_the_head_of_service_and_asks_the_qa_team(site):
     notice(site, utc(2026, 12, 18, 10, 0))
     [ack] = letters_to(site, "ben.hartley@wexcombe.example", "slippage notice has been received")
@@ -42,19 +30,19 @@ def test_a_notice_goes_to_the_head_of_service_and_asks_the_qa_team(site):
 @pytest.mark.transports("maildir", "imap")  # the same story through a real IMAP/SMTP server
 def test_an_agreed_date_becomes_the_deadline_a_submission_by_then_counts(site):
     notice(site, utc(2026, 12, 18, 10, 0))
-    qa_answers(site, "Yes, by 7 January", utc(2026, 12, 18, 14, 0))
+    site.reply(PRIYA, "accommodate", "Yes, by 7 January", at=utc(2026, 12, 18, 14, 0), shape=gmail_reply)
     [outcome] = letters_to(site, "ben.hartley@wexcombe.example", "Slippage agreed")
     assert "marcus.ellery@wexcombe.example" in outcome["To"] and "7th January 2027" in text_of(outcome)
     site.once(utc(2027, 1, 4, 9, 0))   # the after-deadline notices skip an agreed later date
     assert letters_to(site, "ben.hartley@wexcombe.example", "Not counted") == []
-    submit(site, utc(2027, 1, 7, 23, 59))
+    site.reply(BEN, "Your audits", "Grade: Good", at=utc(2027, 1, 7, 23, 59), shape=gmail_reply)
     assert "counts" in letters_to(site, "ben.hartley@wexcombe.example", "Received")[-1]["Subject"]
 
 
 def test_after_the_agreed_date_a_submission_does_not_count(site):
     notice(site, utc(2026, 12, 18, 10, 0))
-    qa_answers(site, "Yes - 07/01/2027", utc(2026, 12, 18, 14, 0))
-    submit(site, utc(2027, 1, 8, 0, 0, 1))
+    site.reply(PRIYA, "accommodate", "Yes - 07/01/2027", at=utc(2026, 12, 18, 14, 0), shape=gmail_reply)
+    site.reply(BEN, "Your audits", "Grade: Good", at=utc(2027, 1, 8, 0, 0, 1), shape=gmail_reply)
     assert "not counted" in letters_to(site, "ben.hartley@wexcombe.example", "Received")[-1]["Subject"]
     site.once(utc(2027, 1, 8, 9, 0))
     # The receipt already told him it is not counted: no second notice for the same audit (issue 9, item 6).
@@ -63,16 +51,16 @@ def test_after_the_agreed_date_a_submission_does_not_count(site):
 
 def test_no_capacity_means_the_deadline_stands(site):
     notice(site, utc(2026, 12, 18, 10, 0))
-    qa_answers(site, "Sorry, no capacity this month", utc(2026, 12, 18, 14, 0))
+    site.reply(PRIYA, "accommodate", "Sorry, no capacity this month", at=utc(2026, 12, 18, 14, 0), shape=gmail_reply)
     [outcome] = letters_to(site, "ben.hartley@wexcombe.example", "Slippage not agreed")
     assert "no capacity this month" in text_of(outcome)
-    submit(site, utc(2027, 1, 2, 10, 0))
+    site.reply(BEN, "Your audits", "Grade: Good", at=utc(2027, 1, 2, 10, 0), shape=gmail_reply)
     assert "not counted" in letters_to(site, "ben.hartley@wexcombe.example", "Received")[-1]["Subject"]
 
 
 def test_yes_without_a_date_decides_nothing(site):
     notice(site, utc(2026, 12, 18, 10, 0))
-    qa_answers(site, "Yes", utc(2026, 12, 18, 14, 0))
+    site.reply(PRIYA, "accommodate", "Yes", at=utc(2026, 12, 18, 14, 0), shape=gmail_reply)
     assert letters_to(site, "ben.hartley@wexcombe.example", "Slippage agreed") == []
     assert letters_to(site, "priya.ramsden@wexcombe.example", "Nothing decided yet")
 
@@ -89,7 +77,7 @@ def test_a_notice_after_the_deadline_is_too_late_and_the_qa_team_is_told(site):
 
 def test_a_date_that_is_no_later_than_the_deadline_is_asked_again(site):
     notice(site, utc(2026, 12, 18, 10, 0))
-    qa_answers(site, "Yes, by 20 December", utc(2026, 12, 18, 14, 0))
+    site.reply(PRIYA, "accommodate", "Yes, by 20 December", at=utc(2026, 12, 18, 14, 0), shape=gmail_reply)
     assert letters_to(site, "ben.hartley@wexcombe.example", "Slippage agreed") == []
     [again] = letters_to(site, "priya.ramsden@wexcombe.example", "Nothing decided yet")
     assert "not after the month's deadline" in text_of(again)
@@ -97,9 +85,9 @@ def test_a_date_that_is_no_later_than_the_deadline_is_asked_again(site):
 
 def test_a_submission_that_came_before_the_agreement_counts_once_the_date_is_agreed(site):
     notice(site, utc(2026, 12, 30, 10, 0))
-    submit(site, utc(2027, 1, 2, 10, 0))
+    site.reply(BEN, "Your audits", "Grade: Good", at=utc(2027, 1, 2, 10, 0), shape=gmail_reply)
     assert "not counted" in letters_to(site, "ben.hartley@wexcombe.example", "Received")[-1]["Subject"]
-    qa_answers(site, "Yes, by 7 January", utc(2027, 1, 4, 11, 0))
+    site.reply(PRIYA, "accommodate", "Yes, by 7 January", at=utc(2027, 1, 4, 11, 0), shape=gmail_reply)
     overall = site.status(utc(2027, 1, 4, 12), "2026-12").split("All services")[1].split()
     assert overall[:3] == ["1", "1", "0"]   # allocated, on time, late
 

@@ -10,6 +10,8 @@ from core.errors import DiskFull, StoreError, StoreLocked, StoreUnusable
 from db.store import Store
 from db.storage import JOURNAL_NAME
 
+pytestmark = pytest.mark.durable  # about durability: real fsync (tests/conftest.py)
+
 
 def write(store: Store, file: str, value: int) -> None:
     with store.transaction():

@@ -11,6 +11,8 @@ from core.reference import Reference
 from db.store import Store
 from db.wal import WAL_NAME
 
+pytestmark = pytest.mark.durable  # about durability: real fsync (tests/conftest.py)
+
 ROOT = os.path.dirname(os.path.dirname(__file__))
 
 

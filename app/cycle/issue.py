@@ -1,7 +1,10 @@
 """`issue --month YYYY-MM --allocations CSV`: allocations stored and one letter per auditor, in one write."""
+from __future__ import annotations
+
 import hashlib
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cycle.letters import allocation_row, bracketed
 from app.files import read_csv
@@ -15,8 +18,11 @@ from workflows import exemptions
 from workflows.allocations import check_allocations, reference
 from workflows.calendar import month_deadline, month_name
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
-def issue_month(ctx, month: str, csv_path: Path) -> dict:
+
+def issue_month(ctx: Context, month: str, csv_path: Path) -> dict:
     """Issue the new rows of an allocations file; returns counts of new, already issued and letters."""
     deadline = checked_month(month)
     month, now = month.strip(), ctx.clock.now()
@@ -56,7 +62,7 @@ def issue_month(ctx, month: str, csv_path: Path) -> dict:
     return {"new": len(new), "already_issued": len(checked) - len(new), "letters": letters}
 
 
-def _approved_exemptions(ctx, month: str) -> dict[str, str]:
+def _approved_exemptions(ctx: Context, month: str) -> dict[str, str]:
     """auditor -> the reference of an approved exemption that covers `month`."""
     return {r["requester"]: r["reference"] for r in ItemRepo(ctx.store).all(exemptions.KIND)
             if r["state"] == "approved" and month in r["months"]}
@@ -77,7 +83,7 @@ def checked_month(month: str):
         raise UsageError(f"--month: {exc}") from None
 
 
-def _record(ctx, month: str, number: int, row, now) -> dict:
+def _record(ctx: Context, month: str, number: int, row, now) -> dict:
     person = ctx.roster.get(row.auditor)
     return {
         "reference": reference(month, number), "month": month, "auditor": row.auditor,
@@ -87,7 +93,7 @@ def _record(ctx, month: str, number: int, row, now) -> dict:
     }
 
 
-def _letter(ctx, month: str, deadline, auditor: str, items: list[dict]) -> Letter:
+def _letter(ctx: Context, month: str, deadline, auditor: str, items: list[dict]) -> Letter:
     person = ctx.roster.get(auditor)
     refs = [a["reference"] for a in items]
     ics = deadline_event(

@@ -1,5 +1,11 @@
 """Subject lines and shared pieces of the cycle's letters (subjects carry references, never a child's name)."""
+from __future__ import annotations
+
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
 from workflows.audits import row
 
@@ -14,7 +20,7 @@ def bracketed(refs: Sequence[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def qa_team(ctx) -> list[str]:
+def qa_team(ctx: Context) -> list[str]:
     """The QA team's addresses, from the roster."""
     return [p.email for p in ctx.roster.with_role("qa")]
 

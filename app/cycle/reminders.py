@@ -3,11 +3,15 @@
 Derived from the stored month and the ledger of what was done; run at every pass, it sends what is
 due and not yet done, so downtime delays a reminder but never doubles it.
 """
+from __future__ import annotations
+
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from app.cycle.letters import allocation_row, bracketed
+from app.guarded import one_item
 from core.clock import LONDON
 from db.months import MonthRepo, stored_months
 from mailer.dates import long_weekday_date
@@ -16,13 +20,16 @@ from workflows.calendar import WorkingCalendar, month_deadline, month_name
 from workflows.figures import tally
 from workflows.reminders import Due, due_reminders, in_scope, notices_after_deadline
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.cycle")
 # Months whose deadline passed longer ago than this get no more notices (a daemon down for weeks
 # should not send month-old news).
 NOTICE_WINDOW = timedelta(days=14)
 
 
-def send_due_letters(ctx) -> int:
+def send_due_letters(ctx: Context) -> int:
     """Send every reminder and notice due now and not yet sent; returns how many letters were stored."""
     now, config = ctx.clock.now(), ctx.config
     calendar = WorkingCalendar(config.closure_days)
@@ -42,15 +49,16 @@ def send_due_letters(ctx) -> int:
         for item in due:
             if ctx.ledger.was_done(month, item.key):
                 continue
-            with ctx.store.transaction():
-                ctx.postman.post(_letter(ctx, month, item, allocations, submissions))
-                ctx.ledger.mark_done(month, item.key, now)
-            log.info("%s sent for %s to %s", item.step, month, item.to)
-            stored += 1
+            with one_item(ctx, "reminder or notice", f"{item.step} for {month} to {item.to}", key=item.key):
+                with ctx.store.transaction():
+                    ctx.postman.post(_letter(ctx, month, item, allocations, submissions))
+                    ctx.ledger.mark_done(month, item.key, now)
+                log.info("%s sent for %s to %s", item.step, month, item.to)
+                stored += 1
     return stored
 
 
-def _letter(ctx, month: str, due: Due, allocations, submissions) -> Letter:
+def _letter(ctx: Context, month: str, due: Due, allocations, submissions) -> Letter:
     person = ctx.roster.get(due.to)
     name = person.first_name if person else "Colleague"
     refs = [a["reference"] for a in due.allocations]

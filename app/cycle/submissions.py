@@ -3,6 +3,10 @@
 Runs inside the message's transaction: the submissions, the receipt, any remedial-action alert and
 the handled mark are written together.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from app.actions.raised import raise_action
 from app.cycle.letters import bracketed
 from app.handlers import answer
@@ -18,8 +22,11 @@ from workflows.calendar import month_name
 from workflows.grades import read_submission
 from workflows.submissions import Recorded, assess
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
-def handle_submission(mail: ParsedMail, c: Classification, ctx) -> Decision:
+
+def handle_submission(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """Record the grades in one email, answer with a receipt and/or what is missing, raise remedial alerts."""
     refs = audits_in(c.references)
     # Grades typed among the quoted lines of an interleaved reply are the auditor's own and count.
@@ -77,6 +84,6 @@ def _incomplete(mail, c, refs, problems, recorded) -> Letter:
                            "recorded": [{"reference": i.reference, "grade": i.grade} for i in recorded]})
 
 
-def _remedial_alert(ctx, mail, allocation: dict, item: Recorded) -> list[Letter]:
+def _remedial_alert(ctx: Context, mail, allocation: dict, item: Recorded) -> list[Letter]:
     # Each alert is a remedial action (ACT-…) with an owner and a due date, raised in this transaction.
     return raise_action(ctx, mail, allocation, item.grade, item.remedial.details)

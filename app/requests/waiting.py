@@ -6,6 +6,7 @@ chased without a change here.
 import logging
 from datetime import datetime
 
+from app.guarded import one_item
 from core.clock import LONDON
 from core.letter import Letter
 from db.items import ItemRepo
@@ -36,12 +37,14 @@ def chase(ctx, kind: ItemKind, record: dict, calendar: WorkingCalendar) -> int:
                           reminded_on=reminded.astimezone(LONDON).date() if reminded else None):
         if ctx.ledger.was_done(month, due.key):
             continue
-        with ctx.store.transaction():
-            for letter in _letters(kind, record, due, ctx.people):
-                ctx.postman.post(letter)
-            ctx.ledger.mark_done(month, due.key, now)
-        log.info("%s sent for %s", due.step, record["reference"])
-        sent += 1
+        # One chase that fails (a letter that cannot be composed) never stops the others: logged, noted, retried.
+        with one_item(ctx, f"{kind.name} chase", f"{due.step} for {record['reference']}", key=due.key):
+            with ctx.store.transaction():
+                for letter in _letters(kind, record, due, ctx.people):
+                    ctx.postman.post(letter)
+                ctx.ledger.mark_done(month, due.key, now)
+            log.info("%s sent for %s", due.step, record["reference"])
+            sent += 1
     return sent
 
 
