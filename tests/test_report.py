@@ -102,7 +102,7 @@ def november(tmp_path_factory):
     issue(site, "2026-10", OCTOBER, utc(2026, 10, 1, 8, 30))
     submit(site, AISHA, "October 2026", "Good", utc(2026, 10, 15, 10, 0))
     submit(site, BEN, "October 2026", "Inadequate", utc(2026, 10, 15, 11, 0))
-    # November.
+    # November, played in time order (the daemon's clock never goes back).
     issue(site, "2026-11", NOVEMBER, utc(2026, 11, 2, 8, 30))
     at = utc(2026, 11, 3, 9, 0)
     site.receive(new_email(person(SIOBHAN), MAILBOX, "Exemption request", at,
@@ -110,12 +110,6 @@ def november(tmp_path_factory):
     site.once(at)
     reply(site, MARCUS, "Exemption", "Support", utc(2026, 11, 3, 11, 0), shape=outlook_reply)
     reply(site, DIRECTOR, "Exemption", "Approve", utc(2026, 11, 4, 9, 0), shape=outlook_reply)
-    letter = letters_to(site, f"{RUTH}@wexcombe.example", "Your audits for November")[-1]
-    at = utc(2026, 11, 25, 10, 0)
-    raw = outlook_reply(person(RUTH), MAILBOX, letter, at, "I am in court all week and may not make the deadline.")
-    site.receive(raw.replace(b"Subject: RE: ", b"Subject: Slippage - RE: ", 1), at=at)
-    site.once(at)
-    reply(site, PRIYA, "accommodate", "Yes, by 4 December", utc(2026, 11, 25, 14, 0))
     # Friday 20 November: six submissions on time. Chloe and Yvonne each raise a remedial action
     # (ACT-001 and ACT-002, in that order), due 2 working days later: Tuesday 24 November.
     remedial = {CHLOE: f"Remedial action needed: yes - the safety plan for {CHILD} has lapsed",
@@ -124,6 +118,13 @@ def november(tmp_path_factory):
                                            (HANNAH, "Requires improvement"), (LAURA, "Good"),
                                            (YVONNE, "Inadequate"))):
         submit(site, who, "November 2026", grade, utc(2026, 11, 20, 10, minute), remedial.get(who, ""))
+    # Wednesday 25 November: Ruth's slippage notice, agreed the same day.
+    letter = letters_to(site, f"{RUTH}@wexcombe.example", "Your audits for November")[-1]
+    at = utc(2026, 11, 25, 10, 0)
+    raw = outlook_reply(person(RUTH), MAILBOX, letter, at, "I am in court all week and may not make the deadline.")
+    site.receive(raw.replace(b"Subject: RE: ", b"Subject: Slippage - RE: ", 1), at=at)
+    site.once(at)
+    reply(site, PRIYA, "accommodate", "Yes, by 4 December", utc(2026, 11, 25, 14, 0))
     submit(site, OWEN, "November 2026", "Good", utc(2026, 12, 1, 0, 0, 1))    # one second late: not counted
     # Kieran, Yvonne's team manager and so her action's owner, closes it (late, but done).
     reply(site, KIERAN, f"[{REF[YVONNE]}] Remedial action needed",
