@@ -1,9 +1,9 @@
 """The monthly QA report: a month with known figures, played through the real daemon, checked by hand.
 
-November 2026, ten audits. An exemption, a slippage notice and every submission arrive by email;
-moderation outcomes and remedial actions are stored as their own workflows store them (those
-workflows are built alongside this one). Every expected figure below is worked out by hand in the
-comments beside it, never by calling the code under test.
+November 2026, ten audits. An exemption, a slippage notice, every submission (two with remedial
+actions), the moderators' answers and an action owner's "Done" arrive by email; the daemon asks for
+the moderations, raises the actions and closes moderation on its own. Every expected figure below is
+worked out by hand in the comments beside it, never by calling the code under test.
 """
 import csv
 import io
@@ -12,15 +12,18 @@ import pytest
 from openpyxl import load_workbook
 
 from app import commands
-from app.demo_mail import gmail_reply, new_email, outlook_reply
+from app.demo_mail import apple_reply, gmail_reply, new_email, outlook_reply
 from app.reports.build import monthly_report
 from conftest import MAILBOX, issue, letters_to, text_of, utc
-from db.months import MonthRepo, month_file
+from db.items import ItemRepo
+from workflows.actions import KIND as ACTION
+from workflows.moderation import KIND as MODERATION
 
 AISHA, BEN, CHLOE = "aisha.patel", "ben.hartley", "chloe.dunmore"
 SIOBHAN, HANNAH, OWEN, RUTH = "siobhan.reilly", "hannah.brightwell", "owen.tranter", "ruth.castell"
 LAURA, NEIL, YVONNE = "laura.penrose", "neil.ashdown", "yvonne.carr"
 MARCUS, DIRECTOR, PRIYA = "marcus.ellery", "imogen.thackeray", "priya.ramsden"
+KIERAN = "kieran.molloy"
 CHILD = "Kayden Marsh-Oduya"   # an invented child's name an auditor wrote: it must never reach the report
 
 OCTOBER = f"""auditor_email,case_ref,audit_type,team_manager_email
@@ -60,41 +63,21 @@ def submit(site, who: str, month_words: str, grade: str, at, more: str = ""):
     reply(site, who, f"Your audits for {month_words}", f"Grade: {grade}\n{more}", at, shape=outlook_reply)
 
 
-def store_moderations_and_actions(site):
-    """What the moderation and remedial-action workflows store, in the record shapes they share."""
-    subs = {s["reference"]: s["received_at"] for s in _read(site, lambda ctx: MonthRepo(ctx.store, "2026-11").submissions())}
+def set_config(site, old: str, new: str) -> None:
+    text = site.config_path.read_text()
+    assert old in text
+    site.config_path.write_text(text.replace(old, new, 1))
 
-    def moderation(n, who, state, original, moderated):
-        return {"reference": f"MOD-2026-11-{n:03d}", "audit": REF[who], "auditor": f"{who}@wexcombe.example",
-                "moderator": "priya.ramsden@wexcombe.example", "service": "", "state": state,
-                "original_grade": original, "moderated_grade": moderated, "comment": "",
-                "selected_because": "inadequate" if original == "Inadequate" else "sample",
-                "submitted_at": subs[REF[who]], "requested_at": subs[REF[who]], "waiting_since": subs[REF[who]],
-                "answered_at": None, "history": []}
 
-    ctx = site.open(utc(2026, 12, 7, 8, 0))
-    try:
-        with ctx.store.transaction():
-            ctx.store.table(month_file("2026-11"), "moderations").insert_multiple([
-                moderation(1, CHLOE, "changed", "Inadequate", "Requires improvement"),     # up
-                moderation(2, HANNAH, "agreed", "Requires improvement", "Requires improvement"),
-                moderation(3, LAURA, "changed", "Good", "Requires improvement"),           # down
-                moderation(4, YVONNE, "unmoderated", "Inadequate", None),                 # closed unanswered
-            ])
-            ctx.store.table(month_file("2026-11"), "actions").insert_multiple([
-                {"reference": "ACT-2026-11-001", "audit": REF[CHLOE], "case_ref": "CR-50003",
-                 "auditor": f"{CHLOE}@wexcombe.example", "owner": "gareth.lyle@wexcombe.example",
-                 "service": "Children in Care", "raised_at": subs[REF[CHLOE]], "due": "2026-12-04",
-                 "state": "open", "details": f"Safety plan for {CHILD} lapsed", "done_at": None,
-                 "done_note": "", "history": []},
-                {"reference": "ACT-2026-11-002", "audit": REF[YVONNE], "case_ref": "CR-50010",
-                 "auditor": f"{YVONNE}@wexcombe.example", "owner": "kieran.molloy@wexcombe.example",
-                 "service": "Early Help and Family Support", "raised_at": subs[REF[YVONNE]], "due": "2026-12-04",
-                 "state": "done", "details": "", "done_at": "2026-12-01T10:00:00+00:00", "done_note": "Visited",
-                 "history": []},
-            ])
-    finally:
-        ctx.close()
+def moderations(site) -> dict[str, dict]:
+    """November's moderation records as the moderation workflow stored them, by audit reference."""
+    return {r["audit"]: r for r in _read(site, lambda ctx: ItemRepo(ctx.store).all(MODERATION, ["2026-11"]))}
+
+
+def moderate(site, who: str, words: str, at, shape):
+    """The moderator the daemon assigned to `who`'s audit answers the request they were sent."""
+    moderator = moderations(site)[REF[who]]["moderator"].split("@")[0]
+    reply(site, moderator, f"Moderation of audit [{REF[who]}]", words, at, shape=shape)
 
 
 def _read(site, read, at=utc(2026, 12, 7, 10, 0)):
@@ -111,11 +94,15 @@ def november(tmp_path_factory):
     from conftest import Site
 
     site = Site(tmp_path_factory.mktemp("report") / "site")
+    # Every counted audit is moderated, so which ones are does not hang on the month's random seed;
+    # a remedial action is due 2 working days after it is raised, so one is overdue by the report.
+    set_config(site, "sample_percent = 25", "sample_percent = 100")
+    set_config(site, "due_working_days = 10", "due_working_days = 2")
     # October: two audits on time, Good and Inadequate.
     issue(site, "2026-10", OCTOBER, utc(2026, 10, 1, 8, 30))
     submit(site, AISHA, "October 2026", "Good", utc(2026, 10, 15, 10, 0))
     submit(site, BEN, "October 2026", "Inadequate", utc(2026, 10, 15, 11, 0))
-    # November.
+    # November, played in time order (the daemon's clock never goes back).
     issue(site, "2026-11", NOVEMBER, utc(2026, 11, 2, 8, 30))
     at = utc(2026, 11, 3, 9, 0)
     site.receive(new_email(person(SIOBHAN), MAILBOX, "Exemption request", at,
@@ -123,20 +110,35 @@ def november(tmp_path_factory):
     site.once(at)
     reply(site, MARCUS, "Exemption", "Support", utc(2026, 11, 3, 11, 0), shape=outlook_reply)
     reply(site, DIRECTOR, "Exemption", "Approve", utc(2026, 11, 4, 9, 0), shape=outlook_reply)
+    # Friday 20 November: six submissions on time. Chloe and Yvonne each raise a remedial action
+    # (ACT-001 and ACT-002, in that order), due 2 working days later: Tuesday 24 November.
+    remedial = {CHLOE: f"Remedial action needed: yes - the safety plan for {CHILD} has lapsed",
+                YVONNE: "Remedial action needed: yes - no home visit since September"}
+    for minute, (who, grade) in enumerate(((AISHA, "Good"), (BEN, "Outstanding"), (CHLOE, "Inadequate"),
+                                           (HANNAH, "Requires improvement"), (LAURA, "Good"),
+                                           (YVONNE, "Inadequate"))):
+        submit(site, who, "November 2026", grade, utc(2026, 11, 20, 10, minute), remedial.get(who, ""))
+    # Wednesday 25 November: Ruth's slippage notice, agreed the same day.
     letter = letters_to(site, f"{RUTH}@wexcombe.example", "Your audits for November")[-1]
     at = utc(2026, 11, 25, 10, 0)
     raw = outlook_reply(person(RUTH), MAILBOX, letter, at, "I am in court all week and may not make the deadline.")
     site.receive(raw.replace(b"Subject: RE: ", b"Subject: Slippage - RE: ", 1), at=at)
     site.once(at)
     reply(site, PRIYA, "accommodate", "Yes, by 4 December", utc(2026, 11, 25, 14, 0))
-    for minute, (who, grade) in enumerate(((AISHA, "Good"), (BEN, "Outstanding"), (CHLOE, "Inadequate"),
-                                           (HANNAH, "Requires improvement"), (LAURA, "Good"),
-                                           (YVONNE, "Inadequate"))):
-        more = f"Remedial action needed: yes - the safety plan for {CHILD} has lapsed" if who == CHLOE else ""
-        submit(site, who, "November 2026", grade, utc(2026, 11, 20, 10, minute), more)
     submit(site, OWEN, "November 2026", "Good", utc(2026, 12, 1, 0, 0, 1))    # one second late: not counted
+    # Kieran, Yvonne's team manager and so her action's owner, closes it (late, but done).
+    reply(site, KIERAN, f"[{REF[YVONNE]}] Remedial action needed",
+          "Done - home visit made on 1 December and the plan reviewed with the family.", utc(2026, 12, 1, 15, 0))
+    # The daemon asked a moderator about each counted audit the day it came; three of them answer.
+    moderate(site, CHLOE, "Grade: Requires improvement\nThe plan lapsed, but the social worker saw the child "
+                          "every week and acted on each risk.", utc(2026, 12, 2, 9, 0), outlook_reply)      # up
+    moderate(site, HANNAH, "Agree", utc(2026, 12, 2, 10, 0), gmail_reply)
+    moderate(site, LAURA, "Grade: Requires improvement\nThe plan has no dates, so nobody can tell whether "
+                          "it is working.", utc(2026, 12, 2, 11, 0), apple_reply)                          # down
     submit(site, RUTH, "November 2026", "Good", utc(2026, 12, 3, 16, 0))      # by the agreed 4 December
-    store_moderations_and_actions(site)                                         # Neil sends nothing
+    # Neil sends nothing. Moderation closes on Monday 7 December, 5 working days into the month
+    # (1, 2, 3, 4 and 7 December): the first pass that day leaves the four unanswered unmoderated.
+    site.once(utc(2026, 12, 7, 8, 30))
     return site
 
 
@@ -157,16 +159,43 @@ def test_the_month_gives_exactly_the_figures_worked_out_by_hand(november):
     assert r.inadequate_pct == 14.3                        # 1 / 7 = 14.285…
     assert (r.good_met, r.inadequate_met) == (True, False)  # 42.9 >= 40; 14.3 is not < 12
     m = report.moderation
-    # Moderated (agreed or changed): Chloe, Hannah, Laura = 3 of 7 counted; Yvonne's is not counted as agreed.
-    assert (m.counted, m.moderated, m.rate) == (7, 3, 42.9)
-    assert (m.changed, m.change_rate, m.up, m.down, m.unmoderated) == (2, 66.7, 1, 1, 1)   # 2 / 3 = 66.66…
+    # Every counted audit was asked about (sample 100%): the 7 counted. Chloe's answer moved Inadequate
+    # up to RI, Hannah's agreed RI, Laura's moved Good down to RI: moderated 3 of 7 = 42.857… -> 42.9%,
+    # agreed 1, changed 2 of the 3 moderated = 66.66… -> 66.7%, 1 up and 1 down. Aisha, Ben, Yvonne and
+    # Ruth had no answer when moderation closed: 4 unmoderated, none still waiting, none counted as agreed.
+    assert (m.counted, m.moderated, m.rate, m.agreed, m.awaiting) == (7, 3, 42.9, 1, 0)
+    assert (m.changed, m.change_rate, m.up, m.down, m.unmoderated) == (2, 66.7, 1, 1, 4)
     assert [r.reference for r in report.late] == [REF[RUTH]]
     assert [r.reference for r in report.not_counted] == [REF[OWEN]]
     [exemption] = report.exemptions
     assert (exemption.label, exemption.requests, exemption.audits) == ("Prolonged absence (e.g. ill-health)", 1, 1)
-    # Chloe's action was due 4 December and is open on 7 December; Yvonne's is done.
-    assert (report.actions.raised, report.actions.open, [a["reference"] for a in report.actions.overdue]) == \
-        (2, 1, ["ACT-2026-11-001"])
+    # Raised: Chloe's and Yvonne's = 2. Yvonne's was done on 1 December: 1 open, Chloe's, due Tuesday
+    # 24 November (Friday 20 + 2 working days: 23, 24) and still open on 7 December, so overdue.
+    # Yvonne's was due that day too, but a done action is never overdue.
+    a = report.actions
+    assert (a.raised, a.done, a.open, [x["reference"] for x in a.overdue]) == (2, 1, 1, ["ACT-2026-11-001"])
+
+
+def test_the_workflows_stored_what_the_story_did(november):
+    mods = moderations(november)
+    # Moderation was asked of every counted audit and of no other: not Owen's (late), Neil's (none
+    # sent) or Siobhan's (exempt). Inadequate ones are always moderated; the rest made the 100% sample.
+    assert {audit: (r["selected_because"], r["state"], r["original_grade"], r["moderated_grade"])
+            for audit, r in mods.items()} == {
+        REF[AISHA]: ("sample", "unmoderated", "Good", None),
+        REF[BEN]: ("sample", "unmoderated", "Outstanding", None),
+        REF[CHLOE]: ("inadequate", "changed", "Inadequate", "Requires improvement"),
+        REF[HANNAH]: ("sample", "agreed", "Requires improvement", "Requires improvement"),
+        REF[LAURA]: ("sample", "changed", "Good", "Requires improvement"),
+        REF[YVONNE]: ("inadequate", "unmoderated", "Inadequate", None),
+        REF[RUTH]: ("sample", "unmoderated", "Good", None)}
+    assert all(r["moderator"] != r["auditor"] for r in mods.values())
+    assert "acted on each risk" in mods[REF[CHLOE]]["comment"]
+    actions = {r["reference"]: r for r in _read(november, lambda ctx: ItemRepo(ctx.store).all(ACTION, ["2026-11"]))}
+    assert {ref: (r["audit"], r["owner"], r["due"], r["state"]) for ref, r in actions.items()} == {
+        "ACT-2026-11-001": (REF[CHLOE], "gareth.lyle@wexcombe.example", "2026-11-24", "open"),
+        "ACT-2026-11-002": (REF[YVONNE], "kieran.molloy@wexcombe.example", "2026-11-24", "done")}
+    assert actions["ACT-2026-11-002"]["done_note"].startswith("home visit made on 1 December")
 
 
 def test_services_teams_and_the_months_before(november):
@@ -179,7 +208,8 @@ def test_services_teams_and_the_months_before(november):
     teams = {c.name: (c.due, c.counted, c.rate) for c in report.teams}
     assert teams == {"Gareth Lyle": (3, 3, 100.0), "Samir Haddad": (3, 2, 66.7), "Kieran Molloy": (2, 2, 100.0),
                      "(no team manager)": (1, 0, 0.0)}
-    # October: 2 of 2 on time; Good and Inadequate = 50.0% each: good met, inadequate not met.
+    # October: 2 of 2 on time; Good and Inadequate = 50.0% each: good met, inadequate not met. (Both
+    # were asked about and neither answered, so October's grades stand as given.)
     october, this = report.trend
     assert (october.month, october.completion_rate, october.good_or_better_pct, october.inadequate_pct) == \
         ("2026-10", 100.0, 50.0, 50.0)
@@ -199,9 +229,10 @@ def test_the_report_says_each_figure_as_written_and_each_target_met_or_not(novem
     assert "October 2026 100.0% 50.0% met 50.0% not met" in text
     assert "Moderated: 3 of 7 counted audits (42.9%)" in text
     assert "Grade changed: 2 (66.7% of those moderated), 1 up and 1 down" in text
-    assert "Unmoderated when moderation closed: 1" in text
+    assert "Grade agreed: 1." in text and "Still with a moderator: 0." in text
+    assert "Unmoderated when moderation closed: 4" in text
     assert "Prolonged absence (e.g. ill-health) 1 1" in text
-    assert "ACT-2026-11-001 AUD-2026-11-003 CR-50003 Gareth Lyle 2026-12-04" in text
+    assert "ACT-2026-11-001 AUD-2026-11-003 CR-50003 Gareth Lyle 2026-11-24" in text
     for path in done["written"]:
         assert CHILD.split()[0] not in path.read_bytes().decode("utf-8", "replace"), path.name
     book = load_workbook(tmp_path / "out" / "qa-report-2026-11.xlsx")
@@ -209,14 +240,21 @@ def test_the_report_says_each_figure_as_written_and_each_target_met_or_not(novem
     assert (summary["Completion"], summary["Good or better"], summary["Inadequate"]) == (77.8, 42.9, 14.3)
     assert summary["Good or better target (at least 40.0%)"] == "met"
     assert summary["Inadequate target (less than 12.0%)"] == "not met"
+    assert (summary["Moderation rate"], summary["Grade-change rate"], summary["Unmoderated at close"]) == \
+        (42.9, 66.7, 4)
+    assert (summary["Remedial actions open"], summary["Remedial actions overdue"]) == (1, 1)
     services = {row[0]: row for row in book["Services"].iter_rows(values_only=True)}
     header = services.pop("service")
     care = dict(zip(header, services["Children in Care"]))
     assert (care["due"], care["counted"], care["completion_pct"], care["grade_inadequate"]) == (3, 3, 100.0, 0)
     assert dict(zip(header, services["All services"]))["grade_requires_improvement"] == 3
-    [owen] = [row for row in csv.reader(io.StringIO((tmp_path / "out" / "qa-report-2026-11.csv")
-                                                     .read_text(encoding="utf-8-sig"))) if row[0] == REF[OWEN]]
-    assert owen[5:] == ["CR-50006", "monthly", "not counted", "2026-12-01T00:00:01+00:00", "Good", "", "", "no"]
+    rows = {row[0]: row[5:] for row in csv.reader(io.StringIO((tmp_path / "out" / "qa-report-2026-11.csv")
+                                                              .read_text(encoding="utf-8-sig")))}
+    # case, type, state, received (London), original grade, moderated grade, moderation state, counted
+    assert rows[REF[OWEN]] == ["CR-50006", "monthly", "not counted", "2026-12-01T00:00:01+00:00", "Good", "", "", "no"]
+    assert rows[REF[CHLOE]] == ["CR-50003", "dip sample", "on time", "2026-11-20T10:02:00+00:00", "Inadequate",
+                                "Requires improvement", "changed", "yes"]
+    assert rows[REF[YVONNE]][4:] == ["Inadequate", "", "unmoderated", "yes"]
 
 
 def test_the_report_goes_once_at_nine_on_the_day_moderation_closes(november):
