@@ -92,7 +92,8 @@ class Site:
 
         `who` is "Name <address>" or an address; `shape` is the mail client (app/demo_mail.py, Outlook
         unless given); `headers` are put on top of the reply. Then one pass handles it at `at` and the
-        letters sent in answer are returned; with `handle=False` it only waits in the inbox.
+        letters sent in answer to it (threaded under it) are returned, not what else the pass sent;
+        `site.sent_since(at)` has everything. With `handle=False` it only waits in the inbox.
         """
         from app.demo_mail import outlook_reply
 
@@ -104,7 +105,8 @@ class Site:
         if not handle:
             return []
         self.once(at)
-        return self.sent_since(at)
+        message_id = email.message_from_bytes(raw)["Message-ID"]
+        return [m for m in self.sent_since(at) if m["In-Reply-To"] == message_id]
 
 
 def text_of(message) -> str:

@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from workflows.calendar import (WorkingCalendar, counts_by, month_deadline, month_name,
+from workflows.calendar import (WorkingCalendar, counts_by, moderation_closes, month_deadline, month_name,
                                 reminder_dates)
 
 
@@ -150,3 +150,12 @@ def test_add_working_days_from_an_instant_uses_the_london_day(cal):
     assert cal.add_working_days(utc(2026, 6, 30, 23, 30), 1) == date(2026, 7, 2)
     # Starting on a closed day, n=0 gives the first working day after it.
     assert cal.add_working_days(date(2026, 12, 25), 0) == date(2026, 12, 29)
+
+
+@pytest.mark.parametrize("month, closes", [
+    ("2026-11", date(2026, 12, 7)),   # ends on a Monday: 1, 2, 3, 4, 7 December
+    ("2026-10", date(2026, 11, 6)),   # ends on a Saturday: the 5th working day is still Friday 6th
+    ("2026-12", date(2027, 1, 8)),    # New Year's Day is a bank holiday: 4 to 8 January
+])
+def test_moderation_closes_on_the_fifth_working_day_of_the_next_month(month, closes):
+    assert moderation_closes(month, WorkingCalendar(), 5) == closes

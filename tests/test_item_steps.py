@@ -226,3 +226,16 @@ def test_the_recognisers_run_in_their_explicit_order(subject, newest, thread, ki
                                                                        subject, newest)))
     found = next((k for k in (recognise(seen) for recognise in registry.RECOGNISERS) if k), None)
     assert found == kind
+
+
+def test_a_daemon_back_at_midnight_chases_no_one_before_the_working_days_hour():
+    from workflows.approvals import chases_due
+    from workflows.calendar import WorkingCalendar
+
+    waiting_since = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Tuesday
+    def due(now):
+        return chases_due("MOD-2026-11-001", "awaiting_moderator", waiting_since, now, WorkingCalendar(),
+                          remind_after=2, escalate_after=4, hour=9, reminded_on=None)
+    assert due(datetime(2026, 12, 8, 0, 0, 1, tzinfo=timezone.utc)) == [], "overdue, but not at midnight"
+    [reminder] = due(datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc))
+    assert reminder.step == "reminder" and reminder.key == "chase:reminder:MOD-2026-11-001:awaiting_moderator"

@@ -110,8 +110,10 @@ def chases_due(reference: str, stage: str, waiting_since: datetime, now: datetim
     downtime the approver is reminded before anyone is told they did not answer.
     """
     start, today = waiting_since.astimezone(LONDON).date(), now.astimezone(LONDON).date()
-    if not calendar.is_working_day(today):
-        return []  # a daemon back on a Saturday waits for Monday, like the people it writes to
+    if not calendar.is_working_day(today) or now.astimezone(LONDON).hour < hour:
+        # A daemon back on a Saturday waits for Monday, and one back at midnight for the working day's
+        # hour, like the people it writes to.
+        return []
     waited = calendar.working_days_between(start, today)
 
     def chase(step: str) -> list[Chase]:

@@ -150,5 +150,7 @@ def moderation_closes(month: str, calendar: WorkingCalendar, working_days: int =
     """The day moderation of `month` closes: `working_days` working days into the next month.
 
     The month's report is due that day; an audit still unmoderated then is reported as unmoderated.
+    Counted from the day after the month ends, so a month ending on a weekend closes on the 5th
+    working day of the next month too, not the 6th.
     """
-    return calendar.add_working_days(last_day(month), working_days)
+    return calendar.add_working_days(last_day(month) + timedelta(days=1), working_days - 1)
