@@ -11,6 +11,7 @@ from core.letter import Letter
 from db.items import ItemRepo
 from workflows import actions
 from workflows.calendar import WorkingCalendar
+from app.guarded import one_item
 
 log = logging.getLogger("auditmail.actions")
 
@@ -25,11 +26,12 @@ def remind_overdue_actions(ctx) -> int:
     for reminder in due:
         if ctx.ledger.was_done(month, reminder.key):
             continue
-        with ctx.store.transaction():
-            ctx.postman.post(_letter(ctx, reminder))
-            ctx.ledger.mark_done(month, reminder.key, now)
-        log.info("overdue reminder sent for %s", reminder.record["reference"])
-        stored += 1
+        with one_item(ctx, "overdue-action reminder", reminder.record["reference"], key=reminder.key):
+            with ctx.store.transaction():
+                ctx.postman.post(_letter(ctx, reminder))
+                ctx.ledger.mark_done(month, reminder.key, now)
+            log.info("overdue reminder sent for %s", reminder.record["reference"])
+            stored += 1
     return stored
 
 

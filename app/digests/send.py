@@ -21,6 +21,7 @@ from workflows.calendar import WorkingCalendar, month_name
 from workflows.digests import Section, build_hos_digest, build_qa_digest
 from workflows.exemptions import add_months
 from workflows.reminders import at_hour
+from app.guarded import one_item
 
 log = logging.getLogger("auditmail.digests")
 QA_KEY = "digest:qa:{day}"
@@ -101,15 +102,16 @@ def _hos_digests(ctx, calendar: WorkingCalendar, now: datetime) -> int:
         sections = build_hos_digest(month, staff, submissions, [w for w in waiting if hos in w.answerers],
                                     [a for a in open_actions if a["owner"] == hos], people, calendar, now)
         person = people.get(hos)
-        with ctx.store.transaction():
-            if sections:
-                ctx.postman.post(Letter(
-                    template="digests/hos", to=[hos], kind="digest-hos",
-                    subject=f"Weekly digest for {person.service or person.name}: audits for {month_name(month)}",
-                    context={"person_name": person.first_name, "service": person.service or "your staff",
-                             "month_name": month_name(month), "sections": _as_context(sections)}))
-            ctx.ledger.mark_done(ledger_month, key, now)
-        sent += bool(sections)
+        with one_item(ctx, "Head of Service's digest", hos, key=key):
+            with ctx.store.transaction():
+                if sections:
+                    ctx.postman.post(Letter(
+                        template="digests/hos", to=[hos], kind="digest-hos",
+                        subject=f"Weekly digest for {person.service or person.name}: audits for {month_name(month)}",
+                        context={"person_name": person.first_name, "service": person.service or "your staff",
+                                 "month_name": month_name(month), "sections": _as_context(sections)}))
+                ctx.ledger.mark_done(ledger_month, key, now)
+            sent += bool(sections)
     return sent
 
 

@@ -12,6 +12,7 @@ from db.months import MonthRepo, stored_months
 from workflows import moderation
 from workflows.calendar import WorkingCalendar, moderation_closes
 from workflows.moderation import KIND, State
+from app.guarded import one_item
 
 log = logging.getLogger("auditmail.moderation")
 
@@ -51,10 +52,14 @@ def _month(ctx, month: str, percent: float) -> int:
             with ctx.store.transaction():
                 seed = repo.seed("moderation", lambda: moderation.new_seed(month, ctx.clock.now()))
         because = moderation.selected_because(submission["grade"], seed, audit, percent)
-        asked = _ask(ctx, month, repo.allocation(audit), submission, because) if because else None
-        if asked:
-            existing[audit] = asked
-            sent += 1
+        if not because:
+            continue
+        # One request that fails (a letter that cannot be composed) never stops the others.
+        with one_item(ctx, "moderation request", audit, key=f"moderation-request:{audit}"):
+            asked = _ask(ctx, month, repo.allocation(audit), submission, because)
+            if asked:
+                existing[audit] = asked
+                sent += 1
     return sent
 
 

@@ -11,6 +11,7 @@ from app.director_letter import propose_director_letter
 from app.reports.build import closes_on, monthly_report, report_letter
 from core.clock import LONDON
 from db.months import MonthRepo, stored_months
+from app.guarded import one_item
 
 log = logging.getLogger("auditmail.report")
 SENT = "qa-report"               # the ledger key of the report sent when moderation closed
@@ -58,6 +59,7 @@ def send_when_moderation_closes(ctx) -> int:
             continue
         if ctx.ledger.was_done(month, SENT) or not MonthRepo(ctx.store, month).allocations():
             continue
-        send_report(ctx, month)
-        sent += 1
+        with one_item(ctx, "monthly QA report", month, key=f"{SENT}:{month}"):
+            send_report(ctx, month)
+            sent += 1
     return sent
