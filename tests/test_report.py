@@ -81,12 +81,8 @@ def store_moderations_and_actions(site):
                 moderation(3, LAURA, "changed", "Good", "Requires improvement"),           # down
                 moderation(4, YVONNE, "unmoderated", "Inadequate", None),                 # closed unanswered
             ])
+            # Chloe's submission raised ACT-2026-11-001 itself (due 4 December, open); Yvonne's is added done.
             ctx.store.table(month_file("2026-11"), "actions").insert_multiple([
-                {"reference": "ACT-2026-11-001", "audit": REF[CHLOE], "case_ref": "CR-50003",
-                 "auditor": f"{CHLOE}@wexcombe.example", "owner": "gareth.lyle@wexcombe.example",
-                 "service": "Children in Care", "raised_at": subs[REF[CHLOE]], "due": "2026-12-04",
-                 "state": "open", "details": f"Safety plan for {CHILD} lapsed", "done_at": None,
-                 "done_note": "", "history": []},
                 {"reference": "ACT-2026-11-002", "audit": REF[YVONNE], "case_ref": "CR-50010",
                  "auditor": f"{YVONNE}@wexcombe.example", "owner": "kieran.molloy@wexcombe.example",
                  "service": "Early Help and Family Support", "raised_at": subs[REF[YVONNE]], "due": "2026-12-04",
