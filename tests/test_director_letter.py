@@ -174,3 +174,10 @@ def test_one_audit_is_written_in_the_singular():
     assert "1 of the 18 audits due was completed by the deadline" in text
     text = letter([month("2026-12", completed=2, due=18)])
     assert "(2 graded audits)" in text and "2 of the 18 audits due were completed" in text
+
+
+def test_a_single_late_exemption_request_is_not_one_of_the_one_requests():
+    text = letter([month("2026-12", **MET)], Facts(exemption_requests=1, exemptions_last_week=1))
+    assert "In December 2026, the one exemption request came in the last week of the month." in text
+    text = letter([month("2026-12", **MET)], Facts(exemption_requests=3, exemptions_last_week=1))
+    assert "In December 2026, 1 of the 3 exemption requests came in the last week of the month." in text

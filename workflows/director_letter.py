@@ -156,7 +156,9 @@ def exemption_sentences(month: MonthResult, facts: Facts) -> list[str]:
                  "are issued or, if this cannot happen, at the earliest possible opportunity. Please don't leave "
                  "audit exemption requests to the last week of the month, as this often suggests that there hasn't "
                  "been any timely planning."]
-    if facts.exemptions_last_week:
+    if facts.exemptions_last_week and facts.exemption_requests == 1:
+        sentences.append(f"In {month_name(month.month)}, the one exemption request came in the last week of the month.")
+    elif facts.exemptions_last_week:
         sentences.append(f"In {month_name(month.month)}, {facts.exemptions_last_week} of the "
                          f"{facts.exemption_requests} exemption requests came in the last week of the month.")
     return sentences
