@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app import commands
-from app.demo import run_demo
+from app.demo import SHOWN_AT as DEMO_SHOWN_AT, run_demo
 from app.doctor import checks as run_doctor
 from app.context import open_context
 from core.clock import Clock, parse_instant
@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             sent = run_demo(args.dir, print)
             print(f"\nEvery letter the service sent is a complete email in {sent}/new "
                   "(open one in any mail client); the mailbox and store are in "
-                  f"{args.dir}, and `{_me()} --config {args.dir / 'config.toml'} status` shows the month again.")
+                  f"{args.dir}, and `{_me()} --config {args.dir / 'config.toml'} --now {DEMO_SHOWN_AT} status` shows the "
+                  "month again (the demo keeps its own clock).")
             return 0
         if args.command == "doctor":
             # Loading the config is doctor's first check, so it reports a bad file rather than stopping at it.

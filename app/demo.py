@@ -87,6 +87,11 @@ STORY: list[Step] = [
 ]
 
 
+# The moment the closing status is shown: `status` run later needs it as --now to show the same
+# (the demo plays a month on its own clock, not the machine's).
+SHOWN_AT = "2027-01-06T16:00"
+
+
 def run_demo(folder: Path, say: Callable[[str], None]) -> Path:
     """Make the sample council in `folder`, play the month, and narrate; returns the sent/ folder."""
     folder = _fresh(Path(folder))
@@ -114,7 +119,7 @@ def run_demo(folder: Path, say: Callable[[str], None]) -> Path:
             deliver(folder / "mailbox" / "inbox", _email(folder, step_, when), received_at=when)
         step(when)
     say("")
-    with _reader(config, london("2027-01-06T16:00")) as ctx:
+    with _reader(config, london(SHOWN_AT)) as ctx:
         say(month_status(ctx, MONTH))
     return folder / "mailbox" / "sent"
 

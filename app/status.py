@@ -14,7 +14,7 @@ from mailer.dates import deadline_words
 from workflows.figures import tally
 from workflows.registry import waiting_kinds
 
-COLUMNS = ("Context", "Allocated", "On time", "Late", "Outstanding", "Exempt", "Completion")
+COLUMNS = ("Service", "Allocated", "On time", "Late", "Outstanding", "Exempt", "Completion")
 
 
 def month_status(ctx, month: str | None) -> str:

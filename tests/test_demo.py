@@ -19,11 +19,20 @@ def test_the_demo_plays_december_and_ends_with_the_status(tmp_path, capsys):
     assert "[SLP-2026-12-001] Slippage agreed" in out
     assert "Tariq submits within his agreed date" in out
     assert "tariq.mahmood@wexcombe.example: [AUD-2026-12-017] Received: your audit counts" in out
+    header = next(line for line in lines if line.endswith("Completion")).split()
+    assert header[0] == "Service"   # the rows are services; once read "Context" after a rename swept too wide
     overall = next(line for line in lines if line.startswith("All services")).split()
     assert overall[2:] == ["18", "8", "1", "8", "1", "47.1%"]  # allocated, on time, late, outstanding, exempt
     sent = list((tmp_path / "demo" / "mailbox" / "sent" / "new").iterdir())
     assert len(sent) > 60
     assert str(tmp_path / "demo" / "mailbox" / "sent") in out
+    # The hint to see the month again carries the demo's clock: without it `status` shows the machine's day.
+    hint = out.split("`")[-2]
+    assert hint.endswith(" --now 2027-01-06T16:00 status")
+    assert main.main(hint.split()[1:]) == 0
+    again = capsys.readouterr().out
+    assert again.startswith("December 2026: deadline 23:59 on Thursday 31st December 2026 (passed)")
+    assert "01 Jan 00:01  late submission (not counted): AUD-2026-12-015" in again
 
 
 def test_the_demo_replaces_its_own_folder_but_never_anything_else(tmp_path, capsys):

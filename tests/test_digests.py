@@ -89,6 +89,9 @@ def test_the_qa_digest_lists_each_section_from_a_built_month(site):
     assert "AUD-2026-12-002: Good, from Ben Hartley" in sections["New submissions"]
     assert "AUD-2026-11-001: Requires improvement, from Owen Tranter" in sections["Late submissions"]
     assert "waiting on Marcus Ellery for 1 working day" in sections["Waiting for an answer"]
+    assert "waiting on Marcus Ellery: waiting on" not in body        # whom it waits on, said once
+    assert ("ACT-2026-12-001 (audit AUD-2026-12-001, case CR-40117): remedial action owned by Gareth Lyle, due "
+            "17 Dec 2026: waiting on Gareth Lyle for 0 working days") in sections["Waiting for an answer"]
     assert f"{siobhans} (exemption): declined by Marcus Ellery" in sections["Decided since the last digest"]
     assert "ACT-2026-12-001 (audit AUD-2026-12-001, case CR-40117): remedial action owned by Gareth Lyle, due 17 Dec 2026" \
         in sections["Remedial actions raised"]
@@ -168,3 +171,16 @@ def test_fifty_forged_decisions_send_no_letter_each_and_one_digest_lists_them(si
     assert f"EXM-2026-12-001: decision from {MARCUS} refused (it failed the DMARC check" in refused
     assert "(50 times, the last at 06:00 Wed 02 Dec)" in refused
     assert len(letters_to(site, PRIYA)) == 2  # the two digests, nothing else
+
+
+def test_mail_handled_in_the_pass_that_sent_a_digest_is_not_news_the_next_day(site):
+    # The daemon was down at 08:00: at 09:00 one pass handles Aisha's reply and then sends the day's
+    # digest, which lists it. The next morning's digest covers what came after, not that again.
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    at = utc(2026, 12, 3, 9, 0)
+    answer(site, AISHA, letters_to(site, AISHA, "Your audits")[0], "Grade: Good", at)
+    site.once(at)
+    assert "AUD-2026-12-001: Good, from Aisha Patel" in text_of(digests(site)[-1])
+    before = len(digests(site))
+    site.once(utc(2026, 12, 4, 8, 5))
+    assert not any("AUD-2026-12-001: Good" in text_of(m) for m in digests(site)[before:])

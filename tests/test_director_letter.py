@@ -164,3 +164,20 @@ def test_the_html_and_the_text_say_the_same_and_the_html_is_self_contained(compo
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
     assert "Our Ref: IT/qa/LTR-2026-12-001" in text
     assert "by 23:59 on Sunday 31st January 2027" in words(text)
+
+
+def test_one_audit_is_written_in_the_singular():
+    # A first month after go-live, or a small service: "1 graded audits" and "1 of the 18 audits due were"
+    # are not sentences a Director signs.
+    text = letter([month("2026-12", completed=1, due=18, good=100.0, inadequate=0.0)])
+    assert "(1 graded audit), so we met both" in text
+    assert "1 of the 18 audits due was completed by the deadline" in text
+    text = letter([month("2026-12", completed=2, due=18)])
+    assert "(2 graded audits)" in text and "2 of the 18 audits due were completed" in text
+
+
+def test_a_single_late_exemption_request_is_not_one_of_the_one_requests():
+    text = letter([month("2026-12", **MET)], Facts(exemption_requests=1, exemptions_last_week=1))
+    assert "In December 2026, the one exemption request came in the last week of the month." in text
+    text = letter([month("2026-12", **MET)], Facts(exemption_requests=3, exemptions_last_week=1))
+    assert "In December 2026, 1 of the 3 exemption requests came in the last week of the month." in text

@@ -198,6 +198,7 @@ def test_closing_leaves_what_was_waiting_unmoderated_and_thanks_the_moderator(si
     assert (stored["state"], stored["moderated_grade"]) == ("unmoderated", None)
     [closed] = letters_to(site, GARETH_AT, "Moderation for December 2026 has closed")
     assert f"{AUD} ({MOD}), graded Inadequate" in text_of(closed)
+    assert closed["Subject"].startswith(f"[{MOD}] Moderation for December 2026")   # its reference, as every letter's
     site.once(utc(2027, 1, 8, 9, 0))
     assert len(letters_to(site, GARETH_AT, "has closed")) == 1
     reply(site, GARETH, "Agree", at=utc(2027, 1, 8, 10, 0))  # too late: told so, nothing changes

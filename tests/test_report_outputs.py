@@ -125,3 +125,20 @@ def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path, capsys):
     (tmp_path / "out").write_text("not a folder")
     assert report_cli(site, "2026-11", tmp_path / "out") == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_one_graded_audit_is_written_in_the_singular_in_text_and_html(tmp_path, capsys):
+    from app.demo_mail import outlook_reply
+    from conftest import MAILBOX, letters_to
+    site = Site(tmp_path / "site")
+    issue(site, "2026-12", "auditor_email,case_ref,audit_type\nben.hartley@wexcombe.example,CR-40133,monthly\n",
+          utc(2026, 12, 1, 8, 30))
+    at = utc(2026, 12, 3, 10, 0)
+    site.receive(outlook_reply("ben.hartley@wexcombe.example", MAILBOX,
+                               letters_to(site, "ben.hartley@wexcombe.example", "Your audits")[0], at, "Grade: Good"),
+                 at=at)
+    site.once(at)
+    assert report_cli(site, "2026-12", tmp_path / "out") == 0
+    got = check_files(tmp_path / "out", "2026-12")
+    text = words(got["text"])                  # check_files has found the HTML saying the same
+    assert "Grades below are of 1 graded audit." in text and "1 graded audits" not in text

@@ -108,7 +108,12 @@ def waiting_line(record: dict, people: People) -> str:
             f"owned by {people.name(record['owner'])}, due {date.fromisoformat(record['due']):%d %b %Y}")
 
 
+def _waiting_for(record: dict, people: People) -> str:
+    """The kind's line for `status` and the digests, which name whom an item waits on (the days are added)."""
+    return f"{waiting_line(record, people)}: waiting on {people.name(record['owner'])}"
+
+
 KIND = ItemKind(prefix="ACT", name="remedial action", table="actions", states=State, final=frozenset(FINAL),
                 transitions=TRANSITIONS, reading=Reading.DONE,
                 answerers=lambda record, people: [record["owner"]] if record["state"] == State.OPEN else [],
-                options=lambda record: OPTIONS, step=step, chased=False, waiting_line=waiting_line)
+                options=lambda record: OPTIONS, step=step, chased=False, waiting_line=_waiting_for)

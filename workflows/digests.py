@@ -96,7 +96,7 @@ def build_qa_digest(facts: QaFacts, people: People, calendar: WorkingCalendar) -
     on_time = [s for s in facts.submissions if s.get("counts")]
     late = [s for s in facts.submissions if not s.get("counts")]
     triage = _triage_rows(facts.triage)
-    raised = [a for a in facts.actions if datetime.fromisoformat(a["raised_at"]) >= facts.since]
+    raised = [a for a in facts.actions if datetime.fromisoformat(a["raised_at"]) > facts.since]
     overdue = [a for a in facts.actions if actions.is_overdue(a, today)]
     sections = [
         section("submissions", "New submissions", [_submission(s, people) for s in on_time]),
@@ -136,9 +136,12 @@ def _submission(s: dict, people: People) -> str:
 
 def _waiting(w: Waiting, people: People, calendar: WorkingCalendar, today: date) -> str:
     age = calendar.working_days_between(w.since.astimezone(LONDON).date(), today)
+    # A kind's line already names whom it waits on (ItemKind.waiting_line), as `status` shows it: saying
+    # it again read "waiting on Gareth Lyle: waiting on Gareth Lyle". A bare reference gets the answerers.
+    if w.line != w.reference:
+        return f"{w.line} for {_days(age)}"
     who = ", ".join(people.name(a) for a in w.answerers) or "nobody named"
-    what = f"{w.line} ({w.kind})" if w.line == w.reference else w.line
-    return f"{what}: waiting on {who} for {_days(age)}"
+    return f"{w.reference} ({w.kind}): waiting on {who} for {_days(age)}"
 
 
 def _decided(d: dict, people: People) -> str:

@@ -111,7 +111,7 @@ def results_sentences(results: list[MonthResult], targets: Targets) -> list[str]
                    else f"we met our target of {bad_aim}, but not our target of {good_aim}" if month.inadequate_met
                    else f"we did not meet either of our short-term targets, {good_aim} and {bad_aim}")
         sentences = [f"In {name}, {_pct(month.good_or_better_pct)} of the practice audited was rated good or better "
-                     f"and {_pct(month.inadequate_pct)} was rated inadequate ({month.graded} graded audits), so "
+                     f"and {_pct(month.inadequate_pct)} was rated inadequate ({_audits(month.graded, 'graded')}), so "
                      f"{verdict}."]
     last = results[-3:]
     met = [r for r in last if r.both_met]
@@ -133,7 +133,8 @@ def completion_sentences(results: list[MonthResult]) -> list[str]:
     if month.completion_rate is None:
         return [f"No audits were due in {name} once exemptions were taken into account."]
     sentences = [f"The audit completion rate for {name} was {_pct(month.completion_rate)}: {month.completed} of "
-                 f"the {month.due} audits due were completed by the deadline or an agreed later date."]
+                 f"the {_audits(month.due)} due {'was' if month.completed == 1 else 'were'} completed by the "
+                 "deadline or an agreed later date."]
     change, average, count = _completion_change(results)
     if change == "down":
         sentences.append(f"This is down from an average of {_pct(average)} over the previous {count} "
@@ -155,7 +156,9 @@ def exemption_sentences(month: MonthResult, facts: Facts) -> list[str]:
                  "are issued or, if this cannot happen, at the earliest possible opportunity. Please don't leave "
                  "audit exemption requests to the last week of the month, as this often suggests that there hasn't "
                  "been any timely planning."]
-    if facts.exemptions_last_week:
+    if facts.exemptions_last_week and facts.exemption_requests == 1:
+        sentences.append(f"In {month_name(month.month)}, the one exemption request came in the last week of the month.")
+    elif facts.exemptions_last_week:
         sentences.append(f"In {month_name(month.month)}, {facts.exemptions_last_week} of the "
                          f"{facts.exemption_requests} exemption requests came in the last week of the month.")
     return sentences
@@ -199,6 +202,11 @@ def _completion_change(results: list[MonthResult]) -> tuple[str, float | None, i
 def _names(months: list[MonthResult]) -> str:
     names = [month_name(r.month) for r in months]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _audits(count: int, what: str = "") -> str:
+    """"1 graded audit", "8 graded audits": a sentence of the Director's must read as she would write it."""
+    return f"{count} {what + ' ' if what else ''}audit{'' if count == 1 else 's'}"
 
 
 def _pct(value: float) -> str:

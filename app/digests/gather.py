@@ -66,4 +66,6 @@ def recent_months(ctx, since: datetime) -> list[str]:
 
 
 def _between(at: str, since: datetime, now: datetime) -> bool:
-    return since <= datetime.fromisoformat(at) <= now
+    # `since` is the previous digest's own `now`, whose window included that instant: the lower bound
+    # is open, or mail handled in the pass that sent a digest would be news in the next one too.
+    return since < datetime.fromisoformat(at) <= now

@@ -34,7 +34,10 @@ def closed_letter(ctx, moderator: str, month: str, records: list[dict]) -> Lette
     refs = [r["reference"] for r in records]
     return Letter(
         template="moderation/closed", to=[moderator], kind="moderation-closed", refs=refs,
-        subject=f"Moderation for {month_name(month)} has closed: nothing more is needed",
+        # Every email about an item carries its reference in brackets (DESIGN), this one too; a moderator
+        # left with many sees the first three and a count, so the subject stays readable.
+        subject=" ".join(f"[{r}]" for r in refs[:3]) + (f" (and {len(refs) - 3} more)" if len(refs) > 3 else "")
+        + f" Moderation for {month_name(month)} has closed: nothing more is needed",
         context={"person_name": ctx.people.first_name(moderator), "month_name": month_name(month),
                  "items": [{"reference": r["reference"], "audit": r["audit"], "grade": r["original_grade"]}
                            for r in records]})
