@@ -49,7 +49,8 @@ def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record:
     step_answer = Answer(sender=mail.from_addr, received_at=mail.received_at, message_id=mail.message_id or mail.key,
                          intent=reading.intent, comment=without_name_lines(reading.comment, name),
                          agreed_date=read.agreed_date, grade=read.grade,
-                         words=without_name_lines(strip_signature(text), name))
+                         words=without_name_lines(strip_signature(text), name),
+                         answering=_letter_sent_at(c, record))
     doubt = kind.doubt(record, step_answer)
     if doubt:
         return ask_again(ctx, mail, record, kind.options(record), doubt)
@@ -75,6 +76,14 @@ def _replies_to_past_step(c: Classification, record: dict) -> bool:
     # a step the item has moved past is a reply to a step already decided (no replay).
     prefix, _, state = (c.thread or {}).get("kind", "").partition(":")
     return prefix.endswith("-ask") and bool(state) and state != record.get("state")
+
+
+def _letter_sent_at(c: Classification, record: dict) -> datetime | None:
+    # Only a letter about this very item says what the answerer was looking at when they answered.
+    thread = c.thread or {}
+    if record["reference"] not in thread.get("refs", []) or not thread.get("sent_at"):
+        return None
+    return datetime.fromisoformat(thread["sent_at"])
 
 
 def _deciders(record: dict) -> set[str]:

@@ -144,6 +144,19 @@ def step(record: dict, answer: Answer, people: People, now: datetime) -> Plan:
                 letters=[outcome], answers=[thanks], refs=(reference,))
 
 
+def doubt(record: dict, answer: Answer) -> str | None:
+    """An Agree in reply to a letter sent before the auditor re-submitted agreed with the grade that
+    letter showed, not the one the audit has now: the moderator is asked again (never guessed)."""
+    if answer.intent is not Intent.YES or answer.answering is None:
+        return None
+    changed = [e for e in record["history"] if e["action"] == "resubmitted"
+               and datetime.fromisoformat(e["at"]) > answer.answering]
+    if not changed:
+        return None
+    return (f"the auditor re-submitted the audit after the email you answered, and its grade is now "
+            f"{record['original_grade']}; reply Agree if you agree with {record['original_grade']}")
+
+
 def _answerers(record: dict, people: People) -> list[str]:
     return [record["moderator"]] if record["state"] == State.AWAITING_MODERATOR else []
 
@@ -175,5 +188,5 @@ def chase_letters(record: dict, step: str, waiting_working_days: int, people: Pe
 
 KIND = ItemKind(prefix="MOD", name="moderation", table="moderations", states=State, final=FINAL,
                 transitions=TRANSITIONS, reading=Reading.MODERATION, answerers=_answerers,
-                options=lambda record: OPTIONS, step=step, chased=True, chase_letters=chase_letters,
+                options=lambda record: OPTIONS, step=step, chased=True, chase_letters=chase_letters, doubt=doubt,
                 waiting_line=_waiting_line)
