@@ -18,6 +18,7 @@ from db.items import ItemRepo
 from inbox.answers import read_answer
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
+from inbox.read_answer import unclear_answer
 from inbox.reply import newest_text, remarks
 from inbox.signature import strip_signature, without_name_lines
 from workflows.answers import Intent
@@ -25,10 +26,16 @@ from workflows.approvals import DECISIONS, authentication_problem, barred_from_d
 from workflows.items import Answer, ItemKind
 
 
-def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record: dict, kind: ItemKind) -> Decision:
-    """Decide what one reply about `record` (an item of `kind`) does."""
+def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record: dict, kind: ItemKind,
+                      unsure: str | None = None) -> Decision:
+    """Decide what one reply about `record` (an item of `kind`) does.
+
+    `unsure`: why the reply cannot be taken as being about this item with confidence (it is then
+    read as unclear, whatever it says: the answerer is asked again, anyone else's words are kept).
+    """
     people, text = ctx.people, newest_text(mail.text)
-    read = read_answer(kind.reading, text, remarks(mail.text), ctx.clock.london_today())
+    read = unclear_answer(text, unsure) if unsure else \
+        read_answer(kind.reading, text, remarks(mail.text), ctx.clock.london_today())
     reading, unclear = read.reading, read.reading.intent is Intent.UNCLEAR
     answerers = kind.answerers(record, people)
     if kind.is_final(record) or _replies_to_past_step(c, record):

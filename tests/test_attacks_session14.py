@@ -294,3 +294,50 @@ def test_no_childs_name_from_a_reply_reaches_a_subject_or_the_triage_list(site):
     finally:
         ctx.close()
     assert "Jayden" not in notes
+
+
+TWO_ACTIONS = (f"auditor_email,case_ref,audit_type,team_manager_email\n{AISHA},CR-40117,monthly,{GARETH}\n"
+               f"ben.hartley@wexcombe.example,CR-40133,dip sample,{GARETH}\n")
+
+
+def test_a_reply_in_one_actions_thread_whose_subject_names_another_closes_neither(site):
+    issue(site, "2026-12", TWO_ACTIONS, utc(2026, 12, 1, 8, 30))
+    for n, who in enumerate((AISHA, "ben.hartley@wexcombe.example")):
+        [allocation] = letters_to(site, who, "Your audits")
+        at = utc(2026, 12, 3, 10, n)
+        site.receive(outlook_reply(who, MAILBOX, allocation, at, "Grade: Inadequate\nRemedial action: yes - no visit"),
+                     at=at)
+        site.once(at)
+    first = next(m for m in letters_to(site, GARETH, "Remedial action needed") if "ACT-2026-12-001" in m["Subject"])
+    at = utc(2026, 12, 4, 9, 0)
+    # Gareth answers the older alert's email but writes the other action's reference in the subject:
+    # which child's action he means cannot be told, so neither is closed and he is asked.
+    raw = outlook_reply(f"Gareth Lyle <{GARETH}>", MAILBOX, first, at, "Done - home visit made this morning.")
+    site.receive(raw.replace(b"[ACT-2026-12-001]", b"[ACT-2026-12-002]"), at=at)
+    site.once(at)
+    assert item(site, "ACT-2026-12-001")["state"] == "open" and item(site, "ACT-2026-12-002")["state"] == "open"
+    [asked] = letters_to(site, GARETH, "Nothing decided yet")
+    assert "ACT-2026-12-002" in text_of(asked)
+
+
+@pytest.mark.parametrize("words", [
+    "Send - but not until Monday, please",
+    "Send. Actually, don't send it: I want to change the second paragraph first.",
+    "Send: once the figures for Children in Care are corrected",
+    "Send\nbut please change the second paragraph before it goes",
+    "Send after the leadership team has seen it",
+])
+def test_a_send_with_a_condition_or_a_change_of_mind_sends_nothing_and_is_asked_again(site, words):
+    letter = draft(site)
+    site.receive(gmail_reply(f"Imogen Thackeray <{DIRECTOR}>", MAILBOX, letter, ANSWERED_AT, words), at=ANSWERED_AT)
+    site.once(ANSWERED_AT)
+    assert staff_letters(site) == [] and item(site, LTR)["state"] == "awaiting_director"
+    assert letters_to(site, DIRECTOR, "Nothing decided yet")
+
+
+@pytest.mark.parametrize("words", ["Send", "Send it please.", "Yes, send it.\nA good month for everyone."])
+def test_a_plain_send_with_a_kind_word_still_sends(site, words):
+    letter = draft(site)
+    site.receive(gmail_reply(f"Imogen Thackeray <{DIRECTOR}>", MAILBOX, letter, ANSWERED_AT, words), at=ANSWERED_AT)
+    site.once(ANSWERED_AT)
+    assert len(staff_letters(site)) == 17
