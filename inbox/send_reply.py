@@ -21,7 +21,8 @@ _SENTENCE_END = re.compile(r"\s*(?:[.!]+|\s[-–—]|:|$)\s*")
 # a hundred inboxes, so any of them in what comes with a Send asks again rather than sends.
 _NOT_PLAIN = re.compile(r"\b(?:but|not|don't|dont|until|unless|once|when|if|wait|hold|before|after|first|"
                         r"instead|actually|tomorrow|monday|tuesday|wednesday|thursday|friday|change|amend|edit|"
-                        r"correct|corrected|fix|rewrite|reword|remove|delete|add|check)\b|n't\b", re.I)
+                        r"correct|corrected|fix|rewrite|reword|remove|delete|add|check|only|just|except|excluding|no|sorry|"
+                        r"wrong|mistake|ignore|disregard|kidding|joking)\b|n't\b", re.I)
 CONDITIONAL = "the Send came with a condition or a change to make first, and the letter cannot be recalled once sent"
 
 

@@ -326,6 +326,8 @@ def test_a_reply_in_one_actions_thread_whose_subject_names_another_closes_neithe
     "Send: once the figures for Children in Care are corrected",
     "Send\nbut please change the second paragraph before it goes",
     "Send after the leadership team has seen it",
+    "Send - to the heads of service only please",
+    "Send. Kidding.",
 ])
 def test_a_send_with_a_condition_or_a_change_of_mind_sends_nothing_and_is_asked_again(site, words):
     letter = draft(site)
@@ -341,3 +343,19 @@ def test_a_plain_send_with_a_kind_word_still_sends(site, words):
     site.receive(gmail_reply(f"Imogen Thackeray <{DIRECTOR}>", MAILBOX, letter, ANSWERED_AT, words), at=ANSWERED_AT)
     site.once(ANSWERED_AT)
     assert len(staff_letters(site)) == 17
+
+
+@pytest.mark.parametrize("words", [
+    "Nothing has been done about the visit.",
+    "Done nothing so far - the family have moved.",
+    "Done - no, sorry, wrong email.",
+    "Ben said it was done, I have not checked.",
+    "Completed by the previous manager, I believe.",
+])
+def test_a_careless_done_that_is_not_a_done_leaves_the_childs_action_open(site, words):
+    alert = action_raised(site)
+    at = utc(2026, 12, 4, 9, 0)
+    site.receive(outlook_reply(f"Gareth Lyle <{GARETH}>", MAILBOX, alert, at, words), at=at)
+    site.once(at)
+    assert item(site, "ACT-2026-12-001")["state"] == "open"
+    assert letters_to(site, GARETH, "Nothing decided yet")
