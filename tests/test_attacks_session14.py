@@ -359,3 +359,31 @@ def test_a_careless_done_that_is_not_a_done_leaves_the_childs_action_open(site, 
     site.once(at)
     assert item(site, "ACT-2026-12-001")["state"] == "open"
     assert letters_to(site, GARETH, "Nothing decided yet")
+
+
+@pytest.mark.parametrize("words", [
+    "I agree it needs looking at, will review next week",
+    "Agree the grade is wrong",
+    "Agree in part - the plan is fine but there have been no visits",
+    "I agree to moderate this one",
+    "Agree with Samir that it should be Good",
+    "Agree - more like Requires improvement to me",
+])
+def test_an_agree_that_is_not_agreement_with_the_grade_is_asked_again(site, words):
+    request = moderation_asked(site)
+    at = utc(2026, 12, 15, 9, 0)
+    site.receive(outlook_reply(f"Gareth Lyle <{GARETH}>", MAILBOX, request, at, words), at=at)
+    site.once(at)
+    assert item(site, "MOD-2026-12-001")["state"] == "awaiting_moderator"
+    assert letters_to(site, GARETH, "Nothing decided yet")
+    assert letters_to(site, RUTH, "Moderation of your audit") == []
+
+
+@pytest.mark.parametrize("words", ["Agree", "Agreed - no safety plan, Inadequate is right.",
+                                   "I agree. A thorough audit and a good piece of work."])
+def test_a_plain_agree_still_agrees(site, words):
+    request = moderation_asked(site)
+    at = utc(2026, 12, 15, 9, 0)
+    site.receive(outlook_reply(f"Gareth Lyle <{GARETH}>", MAILBOX, request, at, words), at=at)
+    site.once(at)
+    assert item(site, "MOD-2026-12-001")["state"] == "agreed"
