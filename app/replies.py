@@ -145,6 +145,8 @@ def refused(ctx: Context, mail: ParsedMail, record: dict, reason: str) -> Decisi
     Anyone outside can send forged decisions by the hundred, so no letter goes about each one: the
     QA team's daily digest gathers every refusal from the triage list (app/digests).
     """
-    ItemRepo(ctx.store).update(record["reference"], {}, _event(mail, "refused", reason))
+    # The words are kept with the refusal: an auditor's details that happen to read as a "Done" are not lost.
+    event = {**_event(mail, "refused", reason), "words": newest_text(mail.text)[:2000]}
+    ItemRepo(ctx.store).update(record["reference"], {}, event)
     note = f"{record['reference']}: decision from {one_line(mail.from_addr, 320)} refused ({reason})"
     return Decision(outcome="decision-refused", refs=(record["reference"],), triage=[note])

@@ -387,3 +387,22 @@ def test_a_plain_agree_still_agrees(site, words):
     site.receive(outlook_reply(f"Gareth Lyle <{GARETH}>", MAILBOX, request, at, words), at=at)
     site.once(at)
     assert item(site, "MOD-2026-12-001")["state"] == "agreed"
+
+
+def test_the_auditors_details_that_happen_to_say_completed_are_kept_not_refused(site):
+    issue(site, "2026-12", f"auditor_email,case_ref,audit_type\nben.hartley@wexcombe.example,CR-40133,dip sample\n",
+          utc(2026, 12, 1, 8, 30))
+    [allocation] = letters_to(site, "ben.hartley@wexcombe.example", "Your audits")
+    at = utc(2026, 12, 3, 10, 0)
+    site.receive(outlook_reply("ben.hartley@wexcombe.example", MAILBOX, allocation, at,
+                               "Grade: Inadequate\nRemedial action: yes"), at=at)
+    site.once(at)
+    [ask] = letters_to(site, "ben.hartley@wexcombe.example", "please send the details")
+    at = utc(2026, 12, 3, 14, 0)
+    details = "The core group completed its review in October and the safety plan has lapsed since."
+    site.receive(outlook_reply("Ben Hartley <ben.hartley@wexcombe.example>", MAILBOX, ask, at, details), at=at)
+    site.once(at)
+    record = item(site, "ACT-2026-12-001")
+    assert record["state"] == "open"
+    # Not Ben's to close (he raised it), but what he wrote is kept with the action, not thrown away.
+    assert any("safety plan has lapsed" in (e.get("comment", "") + e.get("words", "")) for e in record["history"])
