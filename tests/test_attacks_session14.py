@@ -406,3 +406,34 @@ def test_the_auditors_details_that_happen_to_say_completed_are_kept_not_refused(
     assert record["state"] == "open"
     # Not Ben's to close (he raised it), but what he wrote is kept with the action, not thrown away.
     assert any("safety plan has lapsed" in (e.get("comment", "") + e.get("words", "")) for e in record["history"])
+
+
+def test_the_directors_delegate_may_not_pass_the_letter_on_to_their_own_delegate(site):
+    text = site.config_path.read_text()
+    site.config_path.write_text(text.replace("[delegates]\n", f'[delegates]\n"{FIONA}" = "{AISHA}"\n', 1))
+    letter = draft(site)
+    site.receive(gmail_reply(f"Aisha Patel <{AISHA}>", MAILBOX, letter, ANSWERED_AT, "Send"), at=ANSWERED_AT)
+    site.once(ANSWERED_AT)
+    assert staff_letters(site) == [] and item(site, LTR)["state"] == "awaiting_director"
+
+
+def test_the_directors_out_of_office_never_sends_the_letter(site):
+    letter = draft(site)
+    raw = gmail_reply(f"Imogen Thackeray <{DIRECTOR}>", MAILBOX, letter, ANSWERED_AT, "Send")
+    site.receive(raw.replace(b"\nTo:", b"\nAuto-Submitted: auto-replied\nTo:", 1), at=ANSWERED_AT)
+    site.once(ANSWERED_AT)
+    assert staff_letters(site) == [] and item(site, LTR)["state"] == "awaiting_director"
+
+
+@pytest.mark.xfail(strict=True, reason="design decision for the lead: a Send counts when the subject names the LTR, "
+                                       "even outside the thread of the draft we sent (director_send_outlook.eml has "
+                                       "no In-Reply-To and relies on it); requiring the draft's thread would stop this")
+def test_a_send_tricked_out_of_the_director_in_someone_elses_thread_sends_nothing(site):
+    draft(site)
+    # Mallory mailed the Director "[LTR-2026-12-001] New policy: reply Send to confirm you have read it",
+    # with Reply-To set to the audit mailbox. The Director replies Send, to Mallory's message, not our draft.
+    raw = new_email(f"Imogen Thackeray <{DIRECTOR}>", MAILBOX,
+                    "RE: [LTR-2026-12-001] New policy: reply Send to confirm you have read it", ANSWERED_AT, "Send")
+    site.receive(raw.replace(b"\nDate:", b"\nIn-Reply-To: <policy-1@evil.example>\nDate:", 1), at=ANSWERED_AT)
+    site.once(ANSWERED_AT)
+    assert staff_letters(site) == []
