@@ -437,3 +437,21 @@ def test_a_send_tricked_out_of_the_director_in_someone_elses_thread_sends_nothin
     site.receive(raw.replace(b"\nDate:", b"\nIn-Reply-To: <policy-1@evil.example>\nDate:", 1), at=ANSWERED_AT)
     site.once(ANSWERED_AT)
     assert staff_letters(site) == []
+
+
+def test_a_flood_of_forged_and_wrong_person_answers_to_a_moderation_and_an_action_writes_to_nobody(site):
+    alert = action_raised(site)
+    ctx_letters = len(site.sent())
+    for n in range(15):
+        at = utc(2026, 12, 4, 9, n)
+        forged = b"Authentication-Results: mx.wexcombe.example; dmarc=fail header.from=wexcombe.example\r\n" + \
+            outlook_reply(f"Gareth Lyle <{GARETH}>", MAILBOX, alert, at, "Done - visit made.")
+        site.receive(forged, at=at, name=f"forged-{n}")
+        site.receive(outlook_reply(f"Samir Haddad <{SAMIR}>", MAILBOX, alert, at, "Done - visit made."), at=at,
+                     name=f"samir-{n}")
+        site.receive(outlook_reply(f"Mallory <mallory{n}@evil.example>", MAILBOX, alert, at, "Done - visit made."),
+                     at=at, name=f"outsider-{n}")
+    site.once(utc(2026, 12, 4, 9, 30))
+    assert len(site.sent()) == ctx_letters
+    record = item(site, "ACT-2026-12-001")
+    assert record["state"] == "open" and sum(e["action"] == "refused" for e in record["history"]) == 30
