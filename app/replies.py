@@ -18,6 +18,7 @@ from db.items import ItemRepo
 from inbox.answers import read_answer
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
+from inbox.read_answer import unclear_answer
 from inbox.reply import newest_text, remarks
 from inbox.signature import strip_signature, without_name_lines
 from workflows.answers import Intent
@@ -25,10 +26,16 @@ from workflows.approvals import DECISIONS, authentication_problem, barred_from_d
 from workflows.items import Answer, ItemKind
 
 
-def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record: dict, kind: ItemKind) -> Decision:
-    """Decide what one reply about `record` (an item of `kind`) does."""
+def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record: dict, kind: ItemKind,
+                      unsure: str | None = None) -> Decision:
+    """Decide what one reply about `record` (an item of `kind`) does.
+
+    `unsure`: why the reply cannot be taken as being about this item with confidence (it is then
+    read as unclear, whatever it says: the answerer is asked again, anyone else's words are kept).
+    """
     people, text = ctx.people, newest_text(mail.text)
-    read = read_answer(kind.reading, text, remarks(mail.text), ctx.clock.london_today())
+    read = unclear_answer(text, unsure) if unsure else \
+        read_answer(kind.reading, text, remarks(mail.text), ctx.clock.london_today())
     reading, unclear = read.reading, read.reading.intent is Intent.UNCLEAR
     answerers = kind.answerers(record, people)
     if kind.is_final(record) or _replies_to_past_step(c, record):
@@ -49,7 +56,8 @@ def handle_item_reply(ctx: Context, mail: ParsedMail, c: Classification, record:
     step_answer = Answer(sender=mail.from_addr, received_at=mail.received_at, message_id=mail.message_id or mail.key,
                          intent=reading.intent, comment=without_name_lines(reading.comment, name),
                          agreed_date=read.agreed_date, grade=read.grade,
-                         words=without_name_lines(strip_signature(text), name))
+                         words=without_name_lines(strip_signature(text), name),
+                         answering=_letter_sent_at(c, record))
     doubt = kind.doubt(record, step_answer)
     if doubt:
         return ask_again(ctx, mail, record, kind.options(record), doubt)
@@ -75,6 +83,14 @@ def _replies_to_past_step(c: Classification, record: dict) -> bool:
     # a step the item has moved past is a reply to a step already decided (no replay).
     prefix, _, state = (c.thread or {}).get("kind", "").partition(":")
     return prefix.endswith("-ask") and bool(state) and state != record.get("state")
+
+
+def _letter_sent_at(c: Classification, record: dict) -> datetime | None:
+    # Only a letter about this very item says what the answerer was looking at when they answered.
+    thread = c.thread or {}
+    if record["reference"] not in thread.get("refs", []) or not thread.get("sent_at"):
+        return None
+    return datetime.fromisoformat(thread["sent_at"])
 
 
 def _deciders(record: dict) -> set[str]:
@@ -129,6 +145,8 @@ def refused(ctx: Context, mail: ParsedMail, record: dict, reason: str) -> Decisi
     Anyone outside can send forged decisions by the hundred, so no letter goes about each one: the
     QA team's daily digest gathers every refusal from the triage list (app/digests).
     """
-    ItemRepo(ctx.store).update(record["reference"], {}, _event(mail, "refused", reason))
+    # The words are kept with the refusal: an auditor's details that happen to read as a "Done" are not lost.
+    event = {**_event(mail, "refused", reason), "words": newest_text(mail.text)[:2000]}
+    ItemRepo(ctx.store).update(record["reference"], {}, event)
     note = f"{record['reference']}: decision from {one_line(mail.from_addr, 320)} refused ({reason})"
     return Decision(outcome="decision-refused", refs=(record["reference"],), triage=[note])

@@ -12,10 +12,14 @@ DONE_WORD = re.compile(r"\b(done|complete|completed|actioned|finished|resolved|s
                        r"dealt with|in place)\b", re.I)
 # Any of these in the sentence that says "done" leaves it open: "not done yet", "will be completed
 # on Friday", "once the visit is done", "partly actioned", "nearly finished", "should be sorted".
-NOT_YET = re.compile(r"\b(not|never|no|yet|cannot|can't|won't|will|shall|going to|to be|being|once|when|if|"
+NOT_YET = re.compile(r"\b(not|never|no|nothing|none|nobody|neither|nor|without|yet|cannot|can't|won't|will|shall|going to|to be|being|once|when|if|"
                      r"unless|pending|partly|partially|almost|nearly|soon|tomorrow|next|still|hope|hopefully|"
                      r"should|would|could|might|may|needs?|in progress|underway|started|planned)\b|n't\b", re.I)
 CLAUSE = re.compile(r"[,;:()]|\s[-\u2013\u2014]+\s|\s+but\s+", re.I)
+# Anywhere in the sentence that says "done": taken back ("Done - no, sorry, wrong email") or someone
+# else's word ("Ben said it was done, I have not checked"): the owner is asked, never assumed to have closed it.
+DOUBTFUL = re.compile(r"\b(sorry|wrong|mistake|ignore|disregard|said|says|told|tells|apparently|believe|think|"
+                      r"assume|assumed|understand|presume|heard)\b", re.I)
 BUT = re.compile(r"\b(but|although|though|however|except|apart from)\b", re.I)
 SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
 ASKING = re.compile(r"^\s*(is|has|have|was|were|are|do|does|did|can|could|should|shall|will|would)\b", re.I)
@@ -39,7 +43,7 @@ def read_done(text: str) -> Reading:
     clause = sentence[:at] + CLAUSE.split(sentence[at:], maxsplit=1)[0]
     if BUT.search(sentence[at:]):
         clause = sentence  # "done, but the plan is not updated yet": only partly done
-    if NOT_YET.search(clause):
+    if NOT_YET.search(clause) or DOUBTFUL.search(sentence):
         return Reading(Intent.UNCLEAR, body, "the reply did not say plainly that the action is done")
     # "Done - home visit made on 3 December" leaves the note; "Completed the visit today" is all note.
     opening = body[:found.start()].strip().lower() in ("", "this is", "this has been", "all", "now", "it is", "it's")

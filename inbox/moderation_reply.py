@@ -12,6 +12,13 @@ from workflows.grades import ALL_GRADES, COMMENT_SPLIT, parse_grade
 # A line that gives a grade: "Grade: Good", "Moderated grade - RI", "New grade = Outstanding".
 GRADE_LINE = re.compile(r"^\s*(?:(?:new|moderated|my)\s+)?grade\s*(?::|[-\u2013\u2014=])\s*(?P<value>.+?)\s*$", re.I)
 NO_COMMENT = "a new grade needs a comment saying why, on the lines below the Grade line"
+# Words that make an Agree something less than agreeing the grade: partly, not yet, a promise to look,
+# the grade called wrong, or another grade preferred ("I agree it needs looking at, will review next
+# week", "Agree the grade is wrong", "Agree in part"). The moderator is asked again instead.
+_NOT_PLAIN_AGREE = re.compile(r"\b(?:wrong|part|partly|partially|mostly|largely|but|however|although|though|not|"
+                              r"disagree|moderate|moderating|look|looking|review|reviewing|read|will|later|next|"
+                              r"tomorrow|should\s+be|more\s+like|instead|rather|except|unless|if)\b|n't\b", re.I)
+NOT_PLAIN_AGREE = "the Agree came with words that may change or put off the answer"
 DISAGREE = "to change the grade, reply Grade: <grade> on the first line and why on the lines below"
 
 
@@ -25,7 +32,11 @@ def read_moderation(text: str, remark_text: str, today: date) -> ReadAnswer:
         if among_quotes:  # a grade typed among the quoted lines: never guessed at
             return unclear_answer(text, AMONG_QUOTES)
         reading = with_remarks(read_decision(text), remark_text)
-        return unclear_answer(text, DISAGREE) if reading.intent is Intent.NO else ReadAnswer(reading)
+        if reading.intent is Intent.NO:
+            return unclear_answer(text, DISAGREE)
+        if reading.intent is Intent.YES and _NOT_PLAIN_AGREE.search("\n".join(lines)):
+            return unclear_answer(text, NOT_PLAIN_AGREE)
+        return ReadAnswer(reading)
     if any(grade is None for _, (grade, _) in found):
         value = next(GRADE_LINE.match(lines[i])["value"] for i, (grade, _) in found if grade is None)
         return unclear_answer(text, f'"{value}" is not a grade (the grades are {ALL_GRADES})')

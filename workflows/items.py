@@ -42,6 +42,9 @@ class Answer:
     agreed_date: date | None = None  # a Yes with a date (capacity)
     grade: str | None = None         # a changed grade (moderation)
     words: str = ""                  # all the reply's own words (signature and sign-off removed)
+    # When the letter this reply answers was sent (None: not a reply to one of our letters about the
+    # item): an "Agree" to a letter that showed what has since changed agrees with what it showed.
+    answering: datetime | None = None
 
     def event(self, action: str, comment: str = "") -> dict:
         """The history entry this answer makes: who, when, what, from which Message-ID."""

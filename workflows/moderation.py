@@ -12,6 +12,7 @@ such a moderator exists, with the fewest moderations. The auditor can never mode
 not even as a moderator's delegate (`approvals.barred_from_deciding` bars `auditor`).
 """
 import hashlib
+import re
 from collections import Counter
 from datetime import datetime
 from enum import StrEnum
@@ -20,7 +21,7 @@ from typing import Iterable
 from core.letter import Letter
 from core.reference import month_of_reference
 from workflows.answers import Intent
-from workflows.grades import Grade
+from workflows.grades import Grade, parse_grade
 from workflows.items import Answer, Change, ItemKind, People, Plan, Reading
 
 
@@ -144,6 +145,30 @@ def step(record: dict, answer: Answer, people: People, now: datetime) -> Plan:
                 letters=[outcome], answers=[thanks], refs=(reference,))
 
 
+# A grade named in an Agree's words ("Agree with Samir that it should be Good"): "Good" and "RI" only
+# as written, since "a good audit" is praise, not a grade.
+NAMED_GRADE = re.compile(r"\b(?i:outstanding|requires\s+improvement|inadequate)\b|\bGood\b|\bRI\b")
+
+
+def doubt(record: dict, answer: Answer) -> str | None:
+    """An Agree that names another grade, or in reply to a letter sent before the auditor re-submitted
+    (it agreed with the grade that letter showed, not the one the audit has now): asked again, never guessed."""
+    if answer.intent is not Intent.YES:
+        return None
+    named = {parse_grade(m.group()) for m in NAMED_GRADE.finditer(answer.words)} - {None}
+    if any(grade != record["original_grade"] for grade in named):
+        return (f"the Agree names a grade other than {record['original_grade']}; to change it, reply "
+                f"Grade: <grade> on the first line and why on the lines below")
+    if answer.answering is None:
+        return None
+    changed = [e for e in record["history"] if e["action"] == "resubmitted"
+               and datetime.fromisoformat(e["at"]) > answer.answering]
+    if not changed:
+        return None
+    return (f"the auditor re-submitted the audit after the email you answered, and its grade is now "
+            f"{record['original_grade']}; reply Agree if you agree with {record['original_grade']}")
+
+
 def _answerers(record: dict, people: People) -> list[str]:
     return [record["moderator"]] if record["state"] == State.AWAITING_MODERATOR else []
 
@@ -175,5 +200,5 @@ def chase_letters(record: dict, step: str, waiting_working_days: int, people: Pe
 
 KIND = ItemKind(prefix="MOD", name="moderation", table="moderations", states=State, final=FINAL,
                 transitions=TRANSITIONS, reading=Reading.MODERATION, answerers=_answerers,
-                options=lambda record: OPTIONS, step=step, chased=True, chase_letters=chase_letters,
+                options=lambda record: OPTIONS, step=step, chased=True, chase_letters=chase_letters, doubt=doubt,
                 waiting_line=_waiting_line)

@@ -13,7 +13,7 @@ from inbox.parse import ParsedMail
 from workflows.answers import Intent
 from workflows.approvals import authentication_problem, away
 from workflows.items import Answer
-from workflows.registry import answered_by_reply, kind_of
+from workflows.registry import answered_by_reply, kind_of, references_in
 
 
 def handle_reply(mail: ParsedMail, c: Classification, ctx) -> Decision:
@@ -28,7 +28,19 @@ def handle_reply(mail: ParsedMail, c: Classification, ctx) -> Decision:
     record = ItemRepo(ctx.store).get(reference)
     if record is None:
         return _unknown(ctx, mail, c, reference)
-    return handle_item_reply(ctx, mail, c, record, kind)
+    return handle_item_reply(ctx, mail, c, record, kind, unsure=_other_item_in_subject(mail, c, reference))
+
+
+def _other_item_in_subject(mail: ParsedMail, c: Classification, reference: str) -> str | None:
+    """Why a reply is in doubt when it answers our letter about one item while its subject names another
+    (an old email reused for a new answer, a subject edited by hand): which was meant cannot be told,
+    and a "Done" must never close the wrong child's action."""
+    in_thread = answered_by_reply((c.thread or {}).get("refs", []))
+    named = [r for r in answered_by_reply(references_in(mail.subject)) if r not in in_thread]
+    if reference not in in_thread or not named:
+        return None
+    return (f"the email you answered is about {reference} but your subject names {', '.join(named)}, so which "
+            f"one you meant could not be told; please reply to the email about the one you mean")
 
 
 def handle_auto_reply(mail: ParsedMail, c: Classification, ctx) -> Decision:
