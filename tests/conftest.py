@@ -27,6 +27,14 @@ def sample(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
+def threaded_under(raw: bytes, letter) -> bytes:
+    """A sample reply as its mail client sends it: threaded under `letter` (In-Reply-To and References)."""
+    newline = b"\r\n" if b"\r\n" in raw else b"\n"
+    message_id = letter["Message-ID"].encode()
+    return raw.replace(newline + b"Date:", newline + b"In-Reply-To: " + message_id + newline + b"References: "
+                       + message_id + newline + b"Date:", 1)
+
+
 def utc(*args) -> datetime:
     """A UTC instant, as mail servers report receipt times."""
     return datetime(*args, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ action. Every message is real .eml-shaped mail through the maildir transport and
 import pytest
 
 from app.demo_mail import gmail_reply, new_email, outlook_reply
-from conftest import MAILBOX, issue, letters_to, sample, text_of, utc
+from conftest import MAILBOX, issue, letters_to, sample, text_of, threaded_under, utc
 from db.items import ItemRepo
 from test_director_letter_send import ANSWERED_AT, DIRECTOR, REF as LTR, propose, staff_letters
 
@@ -153,7 +153,7 @@ def test_a_replayed_send_after_dont_send_sends_nothing(site):
                  at=ANSWERED_AT)
     site.once(ANSWERED_AT)
     later = utc(2027, 1, 8, 12, 0)
-    site.receive("director_send_outlook.eml", at=later)
+    site.receive(threaded_under(sample("director_send_outlook.eml"), letter), at=later)
     site.once(later)
     assert staff_letters(site) == [] and item(site, LTR)["state"] == "not_sent"
 
@@ -425,9 +425,6 @@ def test_the_directors_out_of_office_never_sends_the_letter(site):
     assert staff_letters(site) == [] and item(site, LTR)["state"] == "awaiting_director"
 
 
-@pytest.mark.xfail(strict=True, reason="design decision for the lead: a Send counts when the subject names the LTR, "
-                                       "even outside the thread of the draft we sent (director_send_outlook.eml has "
-                                       "no In-Reply-To and relies on it); requiring the draft's thread would stop this")
 def test_a_send_tricked_out_of_the_director_in_someone_elses_thread_sends_nothing(site):
     draft(site)
     # Mallory mailed the Director "[LTR-2026-12-001] New policy: reply Send to confirm you have read it",

@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from app.demo_mail import gmail_reply
 from app.director_letter import propose_director_letter, write_director_draft
-from conftest import MAILBOX, letters_to, sample, text_of, utc
+from conftest import MAILBOX, letters_to, sample, text_of, threaded_under, utc
 from db.items import ItemRepo
 from db.ledger import Ledger
 from workflows.results import MonthResult
@@ -58,6 +58,12 @@ def record(site) -> dict:
         ctx.close()
 
 
+def outlook_send(site) -> bytes:
+    """The Director's "Send" from Outlook (tests/data/director_send_outlook.eml), threaded under our draft."""
+    [draft] = letters_to(site, DIRECTOR, "Draft letter")
+    return threaded_under(sample("director_send_outlook.eml"), draft)
+
+
 def staff_letters(site) -> list:
     return [m for m in site.sent() if m["Subject"].startswith("Monthly quality assurance auditing standards")]
 
@@ -78,7 +84,7 @@ def test_the_draft_goes_to_the_director_only_and_nothing_more_until_they_answer(
 
 def test_send_from_the_director_sends_one_letter_to_each_active_auditor_alone(site):
     propose(site)
-    site.receive("director_send_outlook.eml", at=ANSWERED_AT)
+    site.receive(outlook_send(site), at=ANSWERED_AT)
     site.once(ANSWERED_AT)
     sent = staff_letters(site)
     assert sorted(m["To"] for m in sent) == auditors(site) and len(sent) == 17
@@ -94,12 +100,12 @@ def test_send_from_the_director_sends_one_letter_to_each_active_auditor_alone(si
 
 def test_a_second_send_and_a_replay_send_nothing_more(site):
     propose(site)
-    site.receive("director_send_outlook.eml", at=ANSWERED_AT)
+    site.receive(outlook_send(site), at=ANSWERED_AT)
     site.once(ANSWERED_AT)
     [draft] = letters_to(site, DIRECTOR, "Draft letter")
     later = utc(2027, 1, 8, 11, 30)
     site.receive(gmail_reply(DIRECTOR, MAILBOX, draft, later, "Send"), at=later)
-    site.receive("director_send_outlook.eml", at=later, name="replayed")
+    site.receive(outlook_send(site), at=later, name="replayed")
     site.once(later)
     assert len(staff_letters(site)) == 17
     [already] = letters_to(site, DIRECTOR, "Already decided")
@@ -108,7 +114,7 @@ def test_a_second_send_and_a_replay_send_nothing_more(site):
 
 def test_a_crash_between_posting_the_letters_and_marking_the_reply_handled_sends_them_once(site, monkeypatch):
     propose(site)
-    site.receive("director_send_outlook.eml", at=ANSWERED_AT)
+    site.receive(outlook_send(site), at=ANSWERED_AT)
 
     class Crash(BaseException):
         """The process dying mid-transaction (not an error the pass would catch and set aside)."""
@@ -138,7 +144,7 @@ def test_only_the_director_may_send_it(site, sender):
 
 def test_a_forged_send_changes_nothing(site):
     propose(site)
-    forged = sample("director_send_outlook.eml").replace(
+    forged = outlook_send(site).replace(
         b"Accept-Language:", b"Authentication-Results: mx.wexcombe.example; dmarc=fail header.from=wexcombe.example\r\n"
                              b"Accept-Language:", 1)
     site.receive(forged, at=ANSWERED_AT)
@@ -185,3 +191,16 @@ def test_the_director_s_configured_delegate_may_send_it_in_their_place(site):
     site.once(ANSWERED_AT)
     assert len(staff_letters(site)) == 17
     assert record(site)["history"][-1]["by"] == "fiona.blackwood@wexcombe.example"
+
+
+def test_a_send_that_does_not_answer_our_draft_is_asked_about_again_and_sends_nothing(site):
+    # The same Outlook reply with its threading headers gone (forwarded, copied into a new email, or a
+    # lookalike someone else sent the Director): the bracketed reference alone never sends the letter.
+    propose(site)
+    site.receive("director_send_outlook.eml", at=ANSWERED_AT)
+    site.once(ANSWERED_AT)
+    assert staff_letters(site) == [] and record(site)["state"] == "awaiting_director"
+    [asked] = letters_to(site, DIRECTOR, "Nothing decided yet")
+    assert "only a reply to our own email about LTR-2026-12-001 can decide it" in text_of(asked)
+    site.reply(f"Imogen Thackeray <{DIRECTOR}>", "Nothing decided yet", "Send", at=utc(2027, 1, 8, 11, 0))
+    assert len(staff_letters(site)) == 17, "answering the question in our thread sends it"

@@ -63,6 +63,7 @@ def decide(record: dict, answer: Answer, people: People, now: datetime) -> Plan:
 
 
 KIND = ItemKind(prefix="LTR", name="Director's letter", table="director_letters", states=State, final=FINAL,
+                answered_in_thread=True,
                 transitions=TRANSITIONS, reading=Reading.SEND,
                 answerers=lambda record, people: [people.director],
                 options=lambda record: OPTIONS, step=decide,

@@ -12,7 +12,7 @@ from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from workflows.answers import Intent
 from workflows.approvals import authentication_problem, away
-from workflows.items import Answer
+from workflows.items import Answer, ItemKind
 from workflows.registry import answered_by_reply, kind_of, references_in
 
 
@@ -28,7 +28,16 @@ def handle_reply(mail: ParsedMail, c: Classification, ctx) -> Decision:
     record = ItemRepo(ctx.store).get(reference)
     if record is None:
         return _unknown(ctx, mail, c, reference)
-    return handle_item_reply(ctx, mail, c, record, kind, unsure=_other_item_in_subject(mail, c, reference))
+    unsure = _other_item_in_subject(mail, c, reference) or _outside_our_thread(kind, c, reference)
+    return handle_item_reply(ctx, mail, c, record, kind, unsure=unsure)
+
+
+def _outside_our_thread(kind: ItemKind, c: Classification, reference: str) -> str | None:
+    """Why a reply naming `reference` only by its subject cannot decide an item that must be answered in our thread."""
+    if not kind.answered_in_thread or reference in (c.thread or {}).get("refs", []):
+        return None
+    return (f"only a reply to our own email about {reference} can decide it, and this one answered another "
+            "message: please reply to this email")
 
 
 def _other_item_in_subject(mail: ParsedMail, c: Classification, reference: str) -> str | None:
