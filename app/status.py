@@ -14,7 +14,9 @@ from mailer.dates import deadline_words
 from workflows.figures import tally
 from workflows.registry import waiting_kinds
 
-COLUMNS = ("Service", "Allocated", "On time", "Late", "Outstanding", "Exempt", "Completion")
+# The words the monthly report uses: "Counted" includes audits in by an agreed later date; "Not counted" were
+# received after their deadline. (The report's "late" is a counted audit that used an agreed later date.)
+COLUMNS = ("Service", "Allocated", "Counted", "Not counted", "Outstanding", "Exempt", "Completion")
 
 
 def month_status(ctx, month: str | None) -> str:
@@ -46,7 +48,8 @@ def _figures(ctx, month: str) -> list[str]:
     passed = ctx.clock.now() > deadline
     lines = [f"{month_name(month)}: deadline {deadline_words(deadline)}" + (" (passed)" if passed else ""), ""]
     lines += _table([_row(t) for t in services] + [_row(overall)], separator_before_last=True)
-    lines += ["", "Completion = completed on time / (allocated - exempt). Late audits are recorded, not counted."]
+    lines += ["", "Completion = counted (by the deadline, or by an agreed later date) / (allocated - exempt).",
+              "An audit received after its deadline is recorded, not counted."]
     return lines
 
 

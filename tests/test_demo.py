@@ -19,10 +19,12 @@ def test_the_demo_plays_december_and_ends_with_the_status(tmp_path, capsys):
     assert "[SLP-2026-12-001] Slippage agreed" in out
     assert "Tariq submits within his agreed date" in out
     assert "tariq.mahmood@wexcombe.example: [AUD-2026-12-017] Received: your audit counts" in out
-    header = next(line for line in lines if line.endswith("Completion")).split()
-    assert header[0] == "Service"   # the rows are services; once read "Context" after a rename swept too wide
+    header = next(line for line in lines if line.endswith("Completion"))
+    # The rows are services (once "Context", after a rename swept too wide), and the columns use the
+    # report's words: "Counted" includes agreed later dates, "Not counted" came after the deadline.
+    assert header.split()[0] == "Service" and "Counted" in header and "Not counted" in header
     overall = next(line for line in lines if line.startswith("All services")).split()
-    assert overall[2:] == ["18", "8", "1", "8", "1", "47.1%"]  # allocated, on time, late, outstanding, exempt
+    assert overall[2:] == ["18", "8", "1", "8", "1", "47.1%"]  # allocated, counted, not counted, outstanding, exempt
     sent = list((tmp_path / "demo" / "mailbox" / "sent" / "new").iterdir())
     assert len(sent) > 60
     assert str(tmp_path / "demo" / "mailbox" / "sent") in out
