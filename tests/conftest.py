@@ -35,6 +35,15 @@ def threaded_under(raw: bytes, letter) -> bytes:
                        + message_id + newline + b"Date:", 1)
 
 
+def refused_notes(site, month: str = "2026-12") -> list[str]:
+    """Refused decisions as the QA team's triage list holds them (the daily digest gathers them; no letter each)."""
+    ctx = site.open(utc(2026, 12, 31), read_only=True)
+    try:
+        return [t["note"] for t in ctx.ledger.triage(month) if "refused (" in t["note"]]
+    finally:
+        ctx.close()
+
+
 def utc(*args) -> datetime:
     """A UTC instant, as mail servers report receipt times."""
     return datetime(*args, tzinfo=timezone.utc)

@@ -2,7 +2,7 @@
 import pytest
 
 from app.demo_mail import apple_reply, gmail_reply, new_email, outlook_mobile_reply, outlook_reply, out_of_office
-from conftest import MAILBOX, issue, letters_to, text_of, utc
+from conftest import MAILBOX, issue, letters_to, refused_notes, text_of, utc
 from db.months import MonthRepo
 from db.items import ItemRepo
 
@@ -100,15 +100,6 @@ def test_a_head_of_service_asking_for_a_staff_member_goes_straight_to_the_direct
     [ben] = [a for a in MonthRepo(ctx.store, "2026-12").allocations() if a["auditor"].startswith("ben")]
     ctx.close()
     assert ben["exempt"] is True
-
-
-def refused_notes(site) -> list[str]:
-    """Refused decisions as the QA team's triage list holds them (the daily digest gathers them; no letter each)."""
-    ctx = site.open(utc(2026, 12, 31), read_only=True)
-    try:
-        return [t["note"] for t in ctx.ledger.triage("2026-12") if "refused (" in t["note"]]
-    finally:
-        ctx.close()
 
 
 @pytest.mark.parametrize("who, how, headers", [

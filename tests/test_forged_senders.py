@@ -9,13 +9,13 @@ import re
 import pytest
 
 from app.demo_mail import gmail_reply, outlook_reply
-from conftest import MAILBOX, issue, letters_to, new_mail, utc
+from conftest import MAILBOX, issue, letters_to, new_mail, refused_notes, utc
 from db.ledger import Ledger
 from db.months import MonthRepo
 from db.items import ItemRepo
 from workflows import exemptions
 from workflows.slippage import KIND as SLIPPAGE
-from test_exemptions import DIRECTOR, MARCUS, QA, REF, address, request, state
+from test_exemptions import DIRECTOR, MARCUS, REF, address, request, state
 
 ATTACKER = "attacker@evil.example"
 FORGED_FROM = {
@@ -117,15 +117,6 @@ def test_a_from_that_names_two_senders_decides_nothing_and_goes_to_triage(site, 
     assert len(site.sent()) == sent_before, "nobody is answered about a message whose sender is in doubt"
     assert any("sender cannot be told for certain" in note for note in triage(site))
     assert len(site.files("processed")) >= 2 and site.files("failed") == []
-
-
-def refused_notes(site) -> list[str]:
-    """Refused decisions as the QA team's triage list holds them (the daily digest gathers them; no letter each)."""
-    ctx = site.open(utc(2026, 12, 31), read_only=True)
-    try:
-        return [t["note"] for t in ctx.ledger.triage("2026-12") if "refused (" in t["note"]]
-    finally:
-        ctx.close()
 
 
 @pytest.mark.parametrize("results, why", [

@@ -7,7 +7,7 @@ What is still waiting when moderation closes is unmoderated, never agreed.
 import pytest
 
 from app.demo_mail import apple_reply, gmail_reply, outlook_reply
-from conftest import MAILBOX, issue, letters_to, text_of, utc
+from conftest import MAILBOX, issue, letters_to, refused_notes, text_of, utc
 from db.items import ItemRepo
 
 RUTH = "Ruth Castell <ruth.castell@wexcombe.example>"            # auditor, Safeguarding and Assessment
@@ -74,15 +74,6 @@ def test_an_inadequate_audit_gets_a_moderation_request_the_same_day(site):
     status = site.status(utc(2026, 12, 16, 12, 0), "2026-12")
     assert f"{MOD}  moderation of {AUD} (Inadequate, by Ruth Castell): waiting on Gareth Lyle for 2 working days" \
         in status
-
-
-def refused_notes(site) -> list[str]:
-    """Refused answers as the QA team's triage list holds them (the daily digest gathers them; no letter each)."""
-    ctx = site.open(utc(2026, 12, 31), read_only=True)
-    try:
-        return [t["note"] for t in ctx.ledger.triage("2026-12") if "refused (" in t["note"]]
-    finally:
-        ctx.close()
 
 
 def test_agree_from_the_moderator_agrees_and_the_auditor_is_told(site):
