@@ -36,7 +36,7 @@ def submit(site, who, at, grade="Good"):
     site.once(at)
 
 
-def ben_agrees_a_later_date_with_the_qa_team(site):
+def ben_agrees_a_later_date_with_the_qa_team(site, date_words="7 January"):
     [letter] = letters_to(site, BEN, "Your audits")
     at = utc(2026, 12, 18, 10, 0)
     raw = outlook_reply(f"Ben Hartley <{BEN}>", MAILBOX, letter, at, "I may not make the deadline: in court all week.")
@@ -44,7 +44,7 @@ def ben_agrees_a_later_date_with_the_qa_team(site):
     site.once(at)
     ask = letters_to(site, "priya.ramsden@wexcombe.example", "accommodate")[-1]
     at = utc(2026, 12, 18, 14, 0)
-    site.receive(gmail_reply(PRIYA, MAILBOX, ask, at, "Yes, by 7 January"), at=at)
+    site.receive(gmail_reply(PRIYA, MAILBOX, ask, at, f"Yes, by {date_words}"), at=at)
     site.once(at)
 
 
@@ -153,3 +153,17 @@ def test_an_audit_sent_by_its_agreed_date_counts_in_the_final_figures(site):
     assert figure(text, "Completed on time") == 2 and figure(text, "Not completed on time") == 2
     assert letters_to(site, BEN, "Not counted") == []
 
+
+
+def test_the_final_figures_wait_for_an_agreed_date_weeks_after_the_deadline(site):
+    # Three weeks after the deadline, past the fortnight after which month-old news stops: the final
+    # figures still go, the day after the agreed date, and once.
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    ben_agrees_a_later_date_with_the_qa_team(site, "22 January")
+    site.once(FIRST_WORKING_DAY)
+    site.once(utc(2027, 1, 22, 9, 0))
+    assert letters_to(site, DIRECTOR, "Final figures") == []
+    site.once(utc(2027, 1, 25, 9, 0))
+    site.once(utc(2027, 1, 25, 9, 30))
+    [final] = letters_to(site, DIRECTOR, "Final figures")
+    assert f"{REF[BEN]} CR-40102 Monthly Not received" in text_of(final)

@@ -24,9 +24,17 @@ if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules
     from app.context import Context
 
 log = logging.getLogger("auditmail.cycle")
-# Months whose deadline passed longer ago than this get no more notices (a daemon down for weeks
-# should not send month-old news).
+# Months whose last deadline (the month's, or the latest agreed later date) passed longer ago than
+# this get no more notices (a daemon down for weeks should not send month-old news).
 NOTICE_WINDOW = timedelta(days=14)
+# No agreed later date is this far after the month's deadline: older months are not even read.
+LONGEST_AGREED_DELAY = timedelta(days=183)
+
+
+def last_deadline(month: str, allocations: list[dict]) -> datetime:
+    """The month's deadline, or the latest agreed later date among its allocations if that is later."""
+    agreed = [datetime.fromisoformat(a["deadline"]) for a in allocations if a.get("deadline")]
+    return max([month_deadline(month), *agreed])
 
 
 def send_due_letters(ctx: Context) -> int:
@@ -35,10 +43,13 @@ def send_due_letters(ctx: Context) -> int:
     calendar = WorkingCalendar(config.closure_days)
     stored = 0
     for month in stored_months(ctx.store):
-        if now > month_deadline(month) + NOTICE_WINDOW:
+        if now > month_deadline(month) + LONGEST_AGREED_DELAY + NOTICE_WINDOW:
             continue
         repo = MonthRepo(ctx.store, month)
         allocations = repo.allocations()
+        # The final figures wait for the last agreed date, which may be weeks after the month's deadline.
+        if now > last_deadline(month, allocations) + NOTICE_WINDOW:
+            continue
         submissions = defaultdict(list)
         for submission in repo.submissions():
             submissions[submission["reference"]].append(submission)
