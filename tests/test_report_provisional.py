@@ -113,3 +113,15 @@ def test_nothing_moderated_says_no_share_of_nothing_and_one_month_is_this_month(
     assert "Grade changed" not in printed and "of those moderated" not in printed
     html = (tmp_path / "out" / "qa-report-2027-03.html").read_text(encoding="utf-8")
     assert 'alt="Line chart of this month against the targets' in html and "last 1 months" not in html
+
+
+@pytest.mark.parametrize(("now", "says", "never"), [
+    ("2026-12-02T10:00", "with the figures so far for the audits for November 2026", "have been"),
+    ("2026-12-07T09:30", "now that the audits for November 2026 have been evaluated and reported", "moderated,")])
+def test_the_directors_draft_opens_with_what_is_true_of_the_month(tmp_path, now, says, never):
+    site = Site(tmp_path / "site")
+    issue(site, "2026-11", ROSTER, utc(2026, 11, 2, 8, 30))
+    assert report_cli(site, "2026-11", tmp_path / "out", now) == 0
+    draft = words((tmp_path / "out" / "director-letter-2026-11.txt").read_text(encoding="utf-8"))
+    assert says in draft
+    assert never not in draft.split("I wanted to give an important update", 1)[1].split("I know", 1)[0]
