@@ -200,7 +200,7 @@ def report(ctx: Context, month: str, out_dir: Path | None = None, send: bool = F
             raise UsageError(f"--out: {out_dir} is a file; give a folder (a new one is made)")
         try:
             written = write_files(ctx, month, figures, out_dir)
-            written += write_director_draft(ctx, month, figures.trend, out_dir)
+            written += write_director_draft(ctx, month, figures.trend, out_dir, figures.moderation.moderated)
         except OSError as exc:
             raise UsageError(f"--out: cannot write into {out_dir}: {exc.strerror or exc}") from None
     sent = None

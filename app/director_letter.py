@@ -41,14 +41,24 @@ def month_facts(ctx, month: str) -> Facts:
                  slippage_agreed=sum(len(r.get("allocations", [])) or 1 for r in agreed))
 
 
-def draft_blocks(ctx, month: str, results: list[MonthResult], facts: Facts | None = None) -> list[dict]:
-    """The letter's paragraphs for `month` as stored and rendered (the next month's deadline in it)."""
+def draft_blocks(ctx, month: str, results: list[MonthResult], facts: Facts | None = None,
+                 moderated: int = 0) -> list[dict]:
+    """The letter's paragraphs for `month` as stored and rendered (the next month's deadline in it).
+
+    `moderated`: how many of the month's audits a moderator answered (the report's figure); the
+    opening says the audits were moderated only when some were and moderation has closed by now.
+    """
+    from app.reports.build import closes_on  # the report's own idea of when moderation closes
+
     facts = month_facts(ctx, month) if facts is None else facts
     deadline = month_deadline(add_months(month, 1))
-    return [block.as_dict() for block in draft_letter(results, targets_of(ctx), facts, deadline)]
+    closed = ctx.clock.london_today() >= closes_on(ctx, month)
+    return [block.as_dict() for block in draft_letter(results, targets_of(ctx), facts, deadline,
+                                                      moderation_closed=closed, moderated=moderated)]
 
 
-def propose_director_letter(ctx, month: str, results: list[MonthResult], facts: Facts | None = None) -> str:
+def propose_director_letter(ctx, month: str, results: list[MonthResult], facts: Facts | None = None,
+                            moderated: int = 0) -> str:
     """Store the draft as an LTR item and post it to the Director only, once per month; returns its reference.
 
     Runs inside the caller's transaction. A month that already has a letter gets nothing new.
@@ -60,7 +70,7 @@ def propose_director_letter(ctx, month: str, results: list[MonthResult], facts: 
     now = ctx.clock.now()
     reference = items.next_reference(director_letters.KIND, month)
     subject = f"{SUBJECT}: {month_name(month)} results"
-    record = director_letters.new_record(reference, month, subject, draft_blocks(ctx, month, results, facts), now)
+    record = director_letters.new_record(reference, month, subject, draft_blocks(ctx, month, results, facts, moderated), now)
     items.add(record)
     people = ctx.people
     ctx.postman.post(Letter(
@@ -73,11 +83,11 @@ def propose_director_letter(ctx, month: str, results: list[MonthResult], facts: 
     return reference
 
 
-def write_director_draft(ctx, month: str, results: list[MonthResult], out_dir: Path) -> list[Path]:
+def write_director_draft(ctx, month: str, results: list[MonthResult], out_dir: Path, moderated: int = 0) -> list[Path]:
     """Write `director-letter-YYYY-MM.html` and `.txt` into `out_dir` (readable by the service user only)."""
     out_dir = make_private_folder(Path(out_dir))
     composer = Composer(ctx.config.letterhead, ctx.config.mailbox_address, ctx.config.mailbox_name)
-    context = {"title": f"{SUBJECT}: {month_name(month)} results", "blocks": draft_blocks(ctx, month, results),
+    context = {"title": f"{SUBJECT}: {month_name(month)} results", "blocks": draft_blocks(ctx, month, results, moderated=moderated),
                "salutation": "Colleagues"}
     text, html = composer.render(director_letters.STAFF_TEMPLATE, context, now=ctx.clock.now())
     written = []

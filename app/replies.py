@@ -114,7 +114,7 @@ def already_decided(ctx: Context, mail: ParsedMail, record: dict) -> Decision:
     last = next((e for e in reversed(history) if e["action"] in DECISIONS), None) or \
         next(e for e in reversed(history) if e["action"] not in NOT_ANSWERS)
     # Settled by the service itself (moderation closing for the month), not by a person.
-    by = "the Quality Assurance Team" if last["by"] == ctx.config.mailbox_address else ctx.people.name(last["by"])
+    by = ctx.people.decider(last["by"], ctx.config.mailbox_address)
     letter = answer(mail, template="approvals/already_decided", kind="already-decided", refs=[record["reference"]],
                     subject=f"[{record['reference']}] Already decided", context={
                         "person_name": ctx.people.greeting(mail.from_addr), "reference": record["reference"],

@@ -12,6 +12,7 @@ from db.months import MonthRepo, stored_months
 from workflows.calendar import month_deadline, month_name
 from mailer.dates import deadline_words
 from workflows.figures import tally
+from workflows.digests import for_how_long
 from workflows.registry import waiting_kinds
 
 # The words the monthly report uses: "Counted" includes audits in by an agreed later date; "Not counted" were
@@ -61,8 +62,7 @@ def _waiting(ctx) -> list[str]:
     for kind in waiting_kinds():
         for record in repo.open_items(kind):
             since = datetime.fromisoformat(record["waiting_since"]).astimezone(LONDON).date()
-            days = calendar.working_days_between(since, today)
-            lines.append(f"  {kind.waiting_line(record, people)} for {days} working day{'s' * (days != 1)}")
+            lines.append(f"  {kind.waiting_line(record, people)} {for_how_long(since, today, calendar)}")
     return ["", "Waiting for a decision:"] + lines if lines else []
 
 

@@ -90,8 +90,11 @@ def test_the_qa_digest_lists_each_section_from_a_built_month(site):
     assert "AUD-2026-11-001: Requires improvement, from Owen Tranter" in sections["Late submissions"]
     assert "waiting on Marcus Ellery for 1 working day" in sections["Waiting for an answer"]
     assert "waiting on Marcus Ellery: waiting on" not in body        # whom it waits on, said once
+    # The service's own working note to the QA team: in the audit mailbox's voice, not the Director's.
+    assert "Please ask for" not in body and "Imogen Thackeray" not in body
+    assert "The QA audit mailbox Wexcombe County Council" in body
     assert ("ACT-2026-12-001 (audit AUD-2026-12-001, case CR-40117): remedial action owned by Gareth Lyle, due "
-            "17 Dec 2026: waiting on Gareth Lyle for 0 working days") in sections["Waiting for an answer"]
+            "17 Dec 2026: waiting on Gareth Lyle since today") in sections["Waiting for an answer"]
     assert f"{siobhans} (exemption): declined by Marcus Ellery" in sections["Decided since the last digest"]
     assert "ACT-2026-12-001 (audit AUD-2026-12-001, case CR-40117): remedial action owned by Gareth Lyle, due 17 Dec 2026" \
         in sections["Remedial actions raised"]

@@ -181,3 +181,27 @@ def test_a_single_late_exemption_request_is_not_one_of_the_one_requests():
     assert "In December 2026, the one exemption request came in the last week of the month." in text
     text = letter([month("2026-12", **MET)], Facts(exemption_requests=3, exemptions_last_week=1))
     assert "In December 2026, 1 of the 3 exemption requests came in the last week of the month." in text
+
+
+# -- the opening says only what the month's moderation shows ---------------------------------------------
+def opening(**stage) -> str:
+    blocks = draft_letter([month("2026-11", **MET)], TARGETS, Facts(), JANUARY_DEADLINE, **stage)
+    return " ".join(blocks[1].lines)
+
+
+def test_the_opening_says_moderated_only_when_moderation_closed_with_audits_moderated():
+    assert "now that the audits for November 2026 have been moderated, evaluated and reported." in \
+        opening(moderation_closed=True, moderated=3)
+
+
+def test_a_month_with_nothing_moderated_is_not_called_moderated():
+    said = opening(moderation_closed=True, moderated=0)
+    assert "now that the audits for November 2026 have been evaluated and reported." in said
+    assert "moderated" not in said
+
+
+def test_a_draft_before_moderation_closes_speaks_of_the_figures_so_far():
+    said = opening(moderation_closed=False, moderated=2)
+    assert "with the figures so far for the audits for November 2026: moderation is still open, so they may " \
+           "yet change." in said
+    assert "have been" not in said

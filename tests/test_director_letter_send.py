@@ -77,6 +77,8 @@ def test_the_draft_goes_to_the_director_only_and_nothing_more_until_they_answer(
     text = text_of(draft)
     assert "47.1% of the practice audited was rated good or better" in text
     assert f"each of the {len(auditors(site))} active auditors individually" in text
+    # The cover note claims only what proposing the draft means: moderation closed, the report went.
+    assert "Moderation of the December 2026 audits has closed" in text and "have been moderated" not in text
     assert record(site)["state"] == "awaiting_director"
     # Proposed again (the report job runs at every pass): the same item, nothing new sent.
     assert propose(site) == REF and len(site.sent()) == 1

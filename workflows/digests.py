@@ -51,6 +51,7 @@ class QaFacts:
     actions: list[dict] = field(default_factory=list)          # remedial actions raised since, or still open
     set_aside: list[dict] = field(default_factory=list)        # letters in the outbox's set-aside list
     triage: list[dict] = field(default_factory=list)           # triage records noted since
+    mailbox: str = ""                                           # the shared mailbox's address (its own decisions)
 
 
 def section(key: str, title: str, rows: list[str]) -> Section | None:
@@ -104,7 +105,7 @@ def build_qa_digest(facts: QaFacts, people: People, calendar: WorkingCalendar) -
                 [_submission(s, people) for s in late]),
         section("waiting", "Waiting for an answer (oldest first)",
                 [_waiting(w, people, calendar, today) for w in sorted(facts.waiting, key=lambda w: w.since)]),
-        section("decided", "Decided since the last digest", [_decided(d, people) for d in facts.decided]),
+        section("decided", "Decided since the last digest", [_decided(d, people, facts.mailbox) for d in facts.decided]),
         section("actions_raised", "Remedial actions raised", [actions.waiting_line(a, people) for a in raised]),
         section("actions_overdue", "Remedial actions overdue",
                 [f"{actions.waiting_line(a, people)}: {_days(_late(a, calendar, today))} late" for a in overdue]),
@@ -135,17 +136,27 @@ def _submission(s: dict, people: People) -> str:
 
 
 def _waiting(w: Waiting, people: People, calendar: WorkingCalendar, today: date) -> str:
-    age = calendar.working_days_between(w.since.astimezone(LONDON).date(), today)
+    age = for_how_long(w.since.astimezone(LONDON).date(), today, calendar)
     # A kind's line already names whom it waits on (ItemKind.waiting_line), as `status` shows it: saying
     # it again read "waiting on Gareth Lyle: waiting on Gareth Lyle". A bare reference gets the answerers.
     if w.line != w.reference:
-        return f"{w.line} for {_days(age)}"
+        return f"{w.line} {age}"
     who = ", ".join(people.name(a) for a in w.answerers) or "nobody named"
-    return f"{w.reference} ({w.kind}): waiting on {who} for {_days(age)}"
+    return f"{w.reference} ({w.kind}): waiting on {who} {age}"
 
 
-def _decided(d: dict, people: People) -> str:
-    return f"{d['reference']} ({d['kind']}): {d['action']} by {people.name(d['by'])} at {_time(d['at'])}"
+def for_how_long(since: date, today: date, calendar: WorkingCalendar) -> str:
+    """How long something has waited since the day `since`, as a line about it ends: "for 3 working
+    days", "since today", or, for less than a working day, the day ("since Sat 05 Dec"): never
+    "for 0 working days"."""
+    days = calendar.working_days_between(since, today)
+    if days > 0:
+        return f"for {_days(days)}"
+    return "since today" if since >= today else f"since {since:%a %d %b}"
+
+
+def _decided(d: dict, people: People, mailbox: str) -> str:
+    return f"{d['reference']} ({d['kind']}): {d['action']} by {people.decider(d['by'], mailbox)} at {_time(d['at'])}"
 
 
 def _set_aside(r: dict) -> str:
@@ -173,20 +184,27 @@ def build_hos_digest(month: str, allocations: list[dict], submissions: dict[str,
                      now: datetime) -> list[Section]:
     """One Head of Service's sections: their staff's audits for `month`, what waits on them, actions they own."""
     today = now.astimezone(LONDON).date()
-    done, missing, exempt = [], [], []
+    done, missing, missed, exempt = [], [], [], []
     for a in sorted(allocations, key=lambda a: (people.name(a["auditor"]), a["reference"])):
         state = allocation_state(a, submissions.get(a["reference"], []))
         who = f"{people.name(a['auditor'])}: {a['reference']} ({a.get('audit_type', 'audit')})"
         if state == "exempt":
             exempt.append(who)
         elif state == "outstanding":
+            # Past the deadline that applies (the month's, or a later date the QA team agreed), an audit
+            # not received has been missed: it is no longer "not yet submitted".
             extended = a.get("deadline")
             due = datetime.fromisoformat(extended) if extended else month_deadline(month)
-            missing.append(f"{who}, due {due.astimezone(LONDON):%d %b}" + (" (agreed later date)" if extended else ""))
+            agreed = " (agreed later date)" if extended else ""
+            if now > due:
+                missed.append(f"{who}, was due {due.astimezone(LONDON):%d %b}{agreed}")
+            else:
+                missing.append(f"{who}, due {due.astimezone(LONDON):%d %b}{agreed}")
         else:
             latest = submissions[a["reference"]][-1]
             done.append(f"{who}: {latest['grade']}" + ("" if state == "on_time" else ", late (not counted)"))
     sections = [
+        section("missed", "Not completed on time (not received by the deadline)", missed),
         section("not_submitted", "Not yet submitted", missing),
         section("submitted", "Submitted", done),
         section("exempt", "Exempt this month", exempt),

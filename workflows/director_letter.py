@@ -49,15 +49,20 @@ class Block:
         return {"kind": self.kind, "lines": list(self.lines)}
 
 
-def draft_letter(results: list[MonthResult], targets: Targets, facts: Facts, deadline: datetime) -> list[Block]:
-    """The letter's paragraphs for the last of `results` (oldest first, up to 12), the next deadline in words."""
+def draft_letter(results: list[MonthResult], targets: Targets, facts: Facts, deadline: datetime, *,
+                 moderation_closed: bool = True, moderated: int = 0) -> list[Block]:
+    """The letter's paragraphs for the last of `results` (oldest first, up to 12), the next deadline in words.
+
+    `moderation_closed`: whether moderation of the month has closed (its figures are final);
+    `moderated`: how many of its audits a moderator answered. The opening claims only what they show.
+    """
     if not results:
         raise ValueError("the Director's letter needs at least the month's own results")
     month, completion_down = results[-1], _completion_change(results)[0] == "down"
     blocks = [
         _p("I hope you are all keeping well."),
-        _p(f"I wanted to give an important update on the children's social care quality assurance processes, "
-           f"now that the audits for {month_name(month.month)} have been moderated, evaluated and reported. "
+        _p("I wanted to give an important update on the children's social care quality assurance processes, "
+           + opening_clause(month_name(month.month), moderation_closed, moderated) + " "
            "I know we are all determined to provide children, young people and families with the best quality "
            "service that we can, and quality assurance is one of our main ways of checking that we are doing this."),
         _p("Quality assurance activity allows all of us some protected time to reflect, evaluate, learn and improve. "
@@ -92,6 +97,17 @@ def draft_letter(results: list[MonthResult], targets: Targets, facts: Facts, dea
            "and improving so that the lives of children, young people and families can get better."),
     ]
     return blocks
+
+
+def opening_clause(name: str, moderation_closed: bool, moderated: int) -> str:
+    """Where the month's audits stand, saying no more than is true: moderated only when some were
+    and moderation has closed; before it closes, the figures are the figures so far."""
+    if not moderation_closed:
+        return (f"with the figures so far for the audits for {name}: moderation is still open, "
+                "so they may yet change.")
+    if moderated:
+        return f"now that the audits for {name} have been moderated, evaluated and reported."
+    return f"now that the audits for {name} have been evaluated and reported."
 
 
 def results_sentences(results: list[MonthResult], targets: Targets) -> list[str]:

@@ -74,6 +74,14 @@ class People:
         person = self.get(email)
         return person.first_name if person else email
 
+    def decider(self, by: str, mailbox: str) -> str:
+        """Who made a decision, as a letter names them: their name, or, when `by` is the shared
+        `mailbox` itself (the service deciding, as when moderation of a month closes), the QA team's
+        audit mailbox: never the bare address, as if it were a person."""
+        if mailbox and (by or "").strip().lower() == mailbox.strip().lower():
+            return "the Quality Assurance Team's audit mailbox"
+        return self.name(by)
+
     def greeting(self, email: str | None) -> str:
         """What a letter to them says after "Dear": their first name, or "Colleague"."""
         person = self.get(email)

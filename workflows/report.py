@@ -8,7 +8,7 @@ Only audits that count for the month (on time, or by an agreed slippage date) ar
 moderated grade is used where there is one. An audit still unmoderated when moderation closes is
 reported as such, never counted as agreed.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from workflows.report_audits import AuditRow, audit_rows
@@ -98,9 +98,17 @@ class MonthReport:
 
 
 def build_report(current: MonthRecords, earlier: list[MonthRecords], names: dict[str, str], targets: Targets,
-                 today: date) -> MonthReport:
-    """The report for `current`; `earlier` are the months before it (any order) for the trend."""
+                 today: date, moderation_closed: bool = False) -> MonthReport:
+    """The report for `current`; `earlier` are the months before it (any order) for the trend.
+
+    `moderation_closed`: moderation of `current` has closed by now. A moderation still awaiting its
+    moderator then counts as unmoderated, as the daemon's next pass will record it: the report must
+    never say both that moderation closed and that audits are still with a moderator.
+    """
     rows = audit_rows(current.allocations, current.submissions, current.moderations, names)
+    if moderation_closed:
+        rows = [replace(r, moderation_state="unmoderated") if r.moderation_state == "awaiting_moderator" else r
+                for r in rows]
     result = month_result(current.month, rows, targets)
     history = sorted((m for m in earlier if m.month < current.month and m.allocations), key=lambda m: m.month)
     trend = [month_result(m.month, audit_rows(m.allocations, m.submissions, m.moderations, names), targets)

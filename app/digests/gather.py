@@ -23,7 +23,7 @@ LOOK_BACK_MONTHS = 3
 def qa_facts(ctx, people: People, since: datetime, now: datetime) -> QaFacts:
     """Everything the QA team's digest needs, for what happened from `since` to `now`."""
     months = recent_months(ctx, since)
-    facts = QaFacts(since=since, now=now, waiting=waiting_items(ctx, people),
+    facts = QaFacts(since=since, now=now, waiting=waiting_items(ctx, people), mailbox=ctx.config.mailbox_address,
                     set_aside=OutboxRepo(ctx.store).set_aside_letters())
     for month in months:
         facts.submissions += [s for s in MonthRepo(ctx.store, month).submissions()

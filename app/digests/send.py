@@ -67,7 +67,8 @@ def _qa_digest(ctx, calendar: WorkingCalendar, now: datetime) -> int:
                 template="digests/qa", to=to, kind="digest-qa", subject=f"QA daily digest: {long_weekday_date(today)}",
                 context={"salutation": "Colleagues", "since": since, "sections": _as_context(sections)}))
         ctx.ledger.mark_done(ledger_month, key, now)
-    log.info("QA digest for %s: %s", today, f"{len(sections)} sections" if sections else "nothing to say, not sent")
+    log.info("QA digest for %s: %s", today,
+             f"{len(sections)} section{'' if len(sections) == 1 else 's'}" if sections else "nothing to say, not sent")
     return int(bool(sections and to))
 
 

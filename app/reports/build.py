@@ -36,9 +36,9 @@ class Chart:
 
 def monthly_report(ctx, month: str) -> MonthReport:
     """The month's figures, with up to 11 earlier months for the trend."""
-    names = records.names(ctx)
+    names, today = records.names(ctx), ctx.clock.london_today()
     return build_report(records.month_records(ctx, month), records.earlier_records(ctx, month), names,
-                        records.targets(ctx), ctx.clock.london_today())
+                        records.targets(ctx), today, moderation_closed=today >= closes_on(ctx, month))
 
 
 def closes_on(ctx, month: str) -> date:
@@ -56,7 +56,7 @@ def charts(report: MonthReport) -> list[Chart]:
                     for m in report.service_grades) or "no graded audits"
     return [
         Chart("trend", f"qa-trend-{report.month}.png", trend_chart(report.trend, t),
-              alt=f"Line chart of the last {len(report.trend)} months against the targets (at least "
+              alt=f"Line chart of {_months(len(report.trend))} against the targets (at least "
                   f"{t.good_or_better_min:.1f}% good or better, less than {t.inadequate_max:.1f}% inadequate). {trend}.",
               caption="Chart: the share of audits rated good or better and rated inadequate each month, against "
                       "both targets. The figures are in the table above."),
@@ -64,6 +64,10 @@ def charts(report: MonthReport) -> list[Chart]:
               alt=f"Bar chart of the grade mix per service. {mix}.",
               caption="Chart: the grades of each service's counted audits. The figures are in the table above."),
     ]
+
+
+def _months(n: int) -> str:
+    return "this month" if n == 1 else f"the last {n} months"
 
 
 def _p(value: float | None) -> str:
@@ -89,7 +93,8 @@ def write_files(ctx, month: str, report: MonthReport, out_dir: Path) -> list[Pat
     make_private_folder(out_dir)
     drawn = charts(report)
     shown = {c.key: {"src": f"cid:{c.filename}", "alt": c.alt, "caption": c.caption} for c in drawn}
-    text, html = render(ctx, _context(ctx, month, report, shown))
+    html = render(ctx, _context(ctx, month, report, shown))[1]
+    text = render_text(ctx, month, report)  # the .txt file holds no charts, so no captions for them
     # A file opened in a browser has no email around it: each chart travels inside it as a data: URI
     # (put in after rendering: the composer cuts any one value to a letter's length).
     for chart in drawn:
@@ -119,4 +124,5 @@ def render_text(ctx, month: str, report: MonthReport) -> str:
 
 
 def _context(ctx, month: str, report: MonthReport, shown: dict) -> dict:
-    return report_context(report, closes_on(ctx, month), shown, records.names(ctx), ctx.clock.london_today())
+    return report_context(report, closes_on(ctx, month), shown, records.names(ctx), ctx.clock.london_today(),
+                          ctx.clock.now())

@@ -44,7 +44,7 @@ def send_report(ctx, month: str) -> str | None:
     with ctx.store.transaction():
         message_id = ctx.postman.post(report_letter(ctx, month, report, recipients(ctx)))
         if key == SENT:
-            propose_director_letter(ctx, month, report.trend)
+            propose_director_letter(ctx, month, report.trend, moderated=report.moderation.moderated)
         ctx.ledger.mark_done(month, key, now)
     log.info("monthly QA report for %s stored for sending (%s)", month, key)
     return message_id

@@ -5,10 +5,11 @@ percentages with one decimal and a `%` sign (`47.1%`), each target `met` or `not
 is given as header and rows (for the HTML) and as the same cells laid out in columns (for the text).
 """
 import re
-from datetime import date
+from datetime import date, datetime
 
 from core.clock import LONDON
-from workflows.calendar import month_name
+from mailer.dates import deadline_words, long_weekday_date
+from workflows.calendar import month_deadline, month_name
 from workflows.report import MonthReport
 from workflows.report_audits import GRADES, AuditRow
 from workflows.report_figures import Completion, GradeMix
@@ -24,15 +25,33 @@ def pct(value: float | None) -> str:
     return NONE if value is None else f"{value:.1f}%"
 
 
+def provisional(month: str, closes: date | None, now: datetime | None) -> str:
+    """Why the figures are not final yet at `now`, in one sentence for the top of the report; "" once
+    the month's deadline has passed and its moderation has closed (or when `now` is not known)."""
+    if now is None:
+        return ""
+    deadline = month_deadline(month)
+    still_open = f"moderation is still open until {long_weekday_date(closes)}" if closes else ""
+    if now <= deadline:
+        return (f"These figures are provisional: the deadline for {month_name(month)}'s audits "
+                f"({deadline_words(deadline)}) has not passed yet" + (f", and {still_open}" if still_open else "")
+                + ". They will change as audits come in.")
+    if closes and now.astimezone(LONDON).date() < closes:
+        return f"These figures are provisional: {still_open}, so grades may still change."
+    return ""
+
+
 def report_context(report: MonthReport, closes: date | None, charts: dict[str, dict], names: dict[str, str],
-                   today: date | None = None) -> dict:
+                   today: date | None = None, now: datetime | None = None) -> dict:
     """The context of `templates/report/qa_report`. `charts` maps "trend" and "grade_mix" to {src, alt,
-    caption} (empty for the text alone); `names` gives staff names by address (action owners)."""
+    caption} (empty for the text alone); `names` gives staff names by address (action owners); `now`
+    says whether the figures are still provisional (see `provisional`)."""
     t, r, m = report.targets, report.result, report.moderation
     overall = report.overall
     return {
         "month": report.month, "month_name": month_name(report.month), "moderation_closes": closes,
         "moderation_closed": bool(closes and today and today >= closes),
+        "provisional": provisional(report.month, closes, now),
         "completion_rate": pct(overall.rate), "counted": overall.counted, "due": overall.due,
         "allocated": overall.allocated, "exempt": overall.exempt, "graded": r.graded,
         "good_target": f"{t.good_or_better_min:.1f}%", "inadequate_target": f"{t.inadequate_max:.1f}%",
