@@ -197,6 +197,7 @@ def test_closing_leaves_what_was_waiting_unmoderated_and_thanks_the_moderator(si
     [late] = letters_to(site, GARETH_AT, "Already decided")
     assert "closed without moderation by the Quality Assurance Team" in text_of(late)
     assert MAILBOX not in text_of(late).split("closed without moderation")[1][:80], "a person, not an address"
+    assert "please contact the Quality Assurance Team and say so" in text_of(late)
 
 
 def test_with_no_sample_a_good_audit_is_not_moderated_and_with_all_of_it_it_is(site):
