@@ -6,9 +6,12 @@ Send or Don't send reply is handled by the generic reply handler (`app/replies.p
 in `workflows/director_letters.py`, which posts one letter per active auditor in the same
 transaction as the state change, so the letter goes out once whatever happens.
 """
+from __future__ import annotations
+
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.letter import Letter
 from db.files import make_private_folder
@@ -21,16 +24,19 @@ from workflows.director_letter import SUBJECT, Facts, draft_letter
 from workflows.exemptions import add_months
 from workflows.results import MonthResult, Targets
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.director_letter")
 
 
-def targets_of(ctx) -> Targets:
+def targets_of(ctx: Context) -> Targets:
     """The configured targets ([targets] good_or_better_min and inadequate_max)."""
     configured = ctx.config.after_deadline["targets"]
     return Targets(good_or_better_min=configured["good_or_better_min"], inadequate_max=configured["inadequate_max"])
 
 
-def month_facts(ctx, month: str) -> Facts:
+def month_facts(ctx: Context, month: str) -> Facts:
     """The month's exemption requests (and how many came in its last week) and agreed later dates, from the store."""
     items = ItemRepo(ctx.store)
     requests = [r for r in items.all(exemptions.KIND) if month in r.get("months", [r.get("month")])]
@@ -41,7 +47,7 @@ def month_facts(ctx, month: str) -> Facts:
                  slippage_agreed=sum(len(r.get("allocations", [])) or 1 for r in agreed))
 
 
-def draft_blocks(ctx, month: str, results: list[MonthResult], facts: Facts | None = None,
+def draft_blocks(ctx: Context, month: str, results: list[MonthResult], facts: Facts | None = None,
                  moderated: int = 0) -> list[dict]:
     """The letter's paragraphs for `month` as stored and rendered (the next month's deadline in it).
 
@@ -57,7 +63,7 @@ def draft_blocks(ctx, month: str, results: list[MonthResult], facts: Facts | Non
                                                       moderation_closed=closed, moderated=moderated)]
 
 
-def propose_director_letter(ctx, month: str, results: list[MonthResult], facts: Facts | None = None,
+def propose_director_letter(ctx: Context, month: str, results: list[MonthResult], facts: Facts | None = None,
                             moderated: int = 0) -> str:
     """Store the draft as an LTR item and post it to the Director only, once per month; returns its reference.
 
@@ -83,7 +89,7 @@ def propose_director_letter(ctx, month: str, results: list[MonthResult], facts: 
     return reference
 
 
-def write_director_draft(ctx, month: str, results: list[MonthResult], out_dir: Path, moderated: int = 0) -> list[Path]:
+def write_director_draft(ctx: Context, month: str, results: list[MonthResult], out_dir: Path, moderated: int = 0) -> list[Path]:
     """Write `director-letter-YYYY-MM.html` and `.txt` into `out_dir` (readable by the service user only)."""
     out_dir = make_private_folder(Path(out_dir))
     composer = Composer(ctx.config.letterhead, ctx.config.mailbox_address, ctx.config.mailbox_name)

@@ -12,7 +12,6 @@ from app.context import Context
 from app.handlers import answer
 from app.plans import apply_plan, as_step_reads
 from app.router import Decision
-from core.letter import Letter
 from core.text import one_line
 from db.items import ItemRepo
 from inbox.answers import read_answer

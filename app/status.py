@@ -1,6 +1,9 @@
 """`status`: the month at a glance, per service and overall, as a plain-text table."""
+from __future__ import annotations
+
 from collections import defaultdict
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.cycle.issue import checked_month
 from app.failed_mail import failed_section
@@ -15,12 +18,15 @@ from workflows.figures import tally
 from workflows.digests import for_how_long
 from workflows.registry import waiting_kinds
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 # The words the monthly report uses: "Counted" includes audits in by an agreed later date; "Not counted" were
 # received after their deadline. (The report's "late" is a counted audit that used an agreed later date.)
 COLUMNS = ("Service", "Allocated", "Counted", "Not counted", "Outstanding", "Exempt", "Completion")
 
 
-def month_status(ctx, month: str | None) -> str:
+def month_status(ctx: Context, month: str | None) -> str:
     """The status for `month` (default: the latest month issued), then what waits and the triage list."""
     if month is None:
         # The latest month with audits, not merely the latest file: a request made on 2 January
@@ -35,7 +41,7 @@ def month_status(ctx, month: str | None) -> str:
                      + failed_section(ctx))
 
 
-def _figures(ctx, month: str) -> list[str]:
+def _figures(ctx: Context, month: str) -> list[str]:
     repo = MonthRepo(ctx.store, month)
     allocations = repo.allocations()
     if not allocations:
@@ -54,7 +60,7 @@ def _figures(ctx, month: str) -> list[str]:
     return lines
 
 
-def _waiting(ctx) -> list[str]:
+def _waiting(ctx: Context) -> list[str]:
     """Items of every kind answered by reply still waiting, on whom, and for how many working days."""
     calendar, people = WorkingCalendar(ctx.config.closure_days), ctx.people
     today = ctx.clock.london_today()
@@ -68,7 +74,7 @@ def _waiting(ctx) -> list[str]:
 
 # --- sending that never stalls: letters waiting to be tried again, and letters set aside --------------
 
-def _unsent(ctx) -> list[str]:
+def _unsent(ctx: Context) -> list[str]:
     """Letters the server has not taken yet (with when they are tried next) and letters set aside for a person."""
     outbox = OutboxRepo(ctx.store)
     retrying = [r for r in outbox.pending() if r.get("last_error")]
@@ -100,7 +106,7 @@ def _letter(record: dict) -> str:
     return f"{record['kind']}{about} to {', '.join(record['to'] + record.get('cc', []))}"
 
 
-def _triage(ctx, month: str) -> list[str]:
+def _triage(ctx: Context, month: str) -> list[str]:
     """What the QA team must look at this month: outsiders, unclear mail, failures, refusals, held answers."""
     notes = ctx.ledger.triage(month)
     if not notes:

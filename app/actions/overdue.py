@@ -3,8 +3,11 @@
 Derived from the stored actions and the ledger of reminders sent, so a daemon that was down sends
 the day's reminder once when it returns, never twice.
 """
+from __future__ import annotations
+
 import logging
 from datetime import date
+from typing import TYPE_CHECKING
 
 from core.clock import month_of
 from core.letter import Letter
@@ -13,10 +16,13 @@ from workflows import actions
 from workflows.calendar import WorkingCalendar
 from app.guarded import one_item
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.actions")
 
 
-def remind_overdue_actions(ctx) -> int:
+def remind_overdue_actions(ctx: Context) -> int:
     """Remind the owners of overdue actions not yet reminded today; returns how many letters were stored."""
     now, config = ctx.clock.now(), ctx.config
     calendar = WorkingCalendar(config.closure_days)
@@ -35,7 +41,7 @@ def remind_overdue_actions(ctx) -> int:
     return stored
 
 
-def _letter(ctx, reminder: actions.OverdueReminder) -> Letter:
+def _letter(ctx: Context, reminder: actions.OverdueReminder) -> Letter:
     record, people = reminder.record, ctx.people
     owner = record["owner"]
     return Letter(

@@ -2,14 +2,21 @@
 
 Runs inside the submission's transaction, so the action, its alert and the receipt are durable together.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from app.cycle.letters import qa_team
 from core.letter import Letter
 from db.items import ItemRepo
 from workflows import actions
 from workflows.calendar import WorkingCalendar
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
-def raise_action(ctx, mail, allocation: dict, grade: str, details: str) -> list[Letter]:
+
+def raise_action(ctx: Context, mail, allocation: dict, grade: str, details: str) -> list[Letter]:
     """Store a new action for `allocation` and return its alert (and, with no details, a letter asking for them)."""
     people, items = ctx.people, ItemRepo(ctx.store)
     calendar = WorkingCalendar(ctx.config.closure_days)

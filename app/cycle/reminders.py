@@ -92,7 +92,7 @@ def _letter(ctx: Context, month: str, due: Due, allocations, submissions) -> Let
 
 # -- after the deadline: the lists that add up -----------------------------------------------------
 
-def list_readers(ctx, allocations: list[dict]) -> dict[str, str | None]:
+def list_readers(ctx: Context, allocations: list[dict]) -> dict[str, str | None]:
     """Who gets a list, and of what: the Director all services (None), each Head of Service their service.
 
     A Head of Service named on allocations but without a service on the roster gets their own staff's ("").
@@ -103,7 +103,7 @@ def list_readers(ctx, allocations: list[dict]) -> dict[str, str | None]:
     return readers
 
 
-def _list_letter(ctx, month, due: Due, allocations, submissions, common) -> Letter:
+def _list_letter(ctx: Context, month, due: Due, allocations, submissions, common) -> Letter:
     """The Director's all-services list or a Head of Service's: every audit not completed on time, and the total."""
     readers = list_readers(ctx, allocations)
     service = readers.get(due.to, "")

@@ -2,7 +2,10 @@
 
 Every kind of item comes from the registry, so a new kind shows in the digests with no change here.
 """
+from __future__ import annotations
+
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from core.clock import month_of
 from db.items import ItemRepo
@@ -15,12 +18,15 @@ from workflows.exemptions import add_months
 from workflows.items import People
 from workflows.registry import KINDS, waiting_kinds
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 # Items and submissions are filed in the month their reference names; a late submission or a
 # decision can come a while after. Months further back than this are not read for "since" news.
 LOOK_BACK_MONTHS = 3
 
 
-def qa_facts(ctx, people: People, since: datetime, now: datetime) -> QaFacts:
+def qa_facts(ctx: Context, people: People, since: datetime, now: datetime) -> QaFacts:
     """Everything the QA team's digest needs, for what happened from `since` to `now`."""
     months = recent_months(ctx, since)
     facts = QaFacts(since=since, now=now, waiting=waiting_items(ctx, people), mailbox=ctx.config.mailbox_address,
@@ -46,7 +52,7 @@ def qa_facts(ctx, people: People, since: datetime, now: datetime) -> QaFacts:
     return facts
 
 
-def waiting_items(ctx, people: People) -> list[Waiting]:
+def waiting_items(ctx: Context, people: People) -> list[Waiting]:
     """Every item of every kind answered by reply that waits for someone, with who and since when."""
     waiting, items = [], ItemRepo(ctx.store)
     for kind in waiting_kinds():
@@ -59,7 +65,7 @@ def waiting_items(ctx, people: People) -> list[Waiting]:
     return waiting
 
 
-def recent_months(ctx, since: datetime) -> list[str]:
+def recent_months(ctx: Context, since: datetime) -> list[str]:
     """The stored months that can hold news since `since`."""
     first = add_months(month_of(since), -LOOK_BACK_MONTHS)
     return [m for m in stored_months(ctx.store) if m >= first]

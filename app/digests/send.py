@@ -6,8 +6,11 @@ derived from stored state and keyed in the ledger by its day, so a daemon down a
 once when it is back that day, and never twice. A day with nothing to say is marked done too, so
 the next digest covers everything since.
 """
+from __future__ import annotations
+
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from app.cycle.letters import qa_team
 from app.digests.gather import qa_facts, waiting_items
@@ -23,13 +26,16 @@ from workflows.exemptions import add_months
 from workflows.reminders import at_hour
 from app.guarded import one_item
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.digests")
 QA_KEY = "digest:qa:{day}"
 HOS_KEY = "digest:hos:{email}:{day}"
 LOOK_BACK_DAYS = 31  # how far back the previous QA digest is looked for
 
 
-def send_digests(ctx) -> int:
+def send_digests(ctx: Context) -> int:
     """Send the digests due now and not yet sent today; returns how many letters were stored."""
     now, settings = ctx.clock.now(), ctx.config.after_deadline["digests"]
     calendar, today = WorkingCalendar(ctx.config.closure_days), ctx.clock.london_today()
@@ -51,7 +57,7 @@ def hos_day(today, weekday: int, calendar: WorkingCalendar):
     return day
 
 
-def _qa_digest(ctx, calendar: WorkingCalendar, now: datetime) -> int:
+def _qa_digest(ctx: Context, calendar: WorkingCalendar, now: datetime) -> int:
     today = now.astimezone(LONDON).date()
     key, ledger_month = QA_KEY.format(day=today.isoformat()), today.strftime("%Y-%m")
     if ctx.ledger.was_done(ledger_month, key):
@@ -72,7 +78,7 @@ def _qa_digest(ctx, calendar: WorkingCalendar, now: datetime) -> int:
     return int(bool(sections and to))
 
 
-def previous_digest(ctx, today) -> datetime | None:
+def previous_digest(ctx: Context, today) -> datetime | None:
     """When the last QA digest was made (sent, or found to have nothing to say), within LOOK_BACK_DAYS."""
     for back in range(1, LOOK_BACK_DAYS + 1):
         day = today - timedelta(days=back)
@@ -82,7 +88,7 @@ def previous_digest(ctx, today) -> datetime | None:
     return None
 
 
-def _hos_digests(ctx, calendar: WorkingCalendar, now: datetime) -> int:
+def _hos_digests(ctx: Context, calendar: WorkingCalendar, now: datetime) -> int:
     today, people, sent = now.astimezone(LONDON).date(), ctx.people, 0
     month = ledger_month = today.strftime("%Y-%m")
     due = [hos for hos in people.with_role("head_of_service")

@@ -3,8 +3,11 @@
 What is still waiting then becomes "unmoderated": reported as such, never counted as agreed. Each
 moderator who still had some is thanked and told nothing more is needed. Done once per month (ledger).
 """
+from __future__ import annotations
+
 import logging
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from app.moderation.letters import closed_letter
 from core.reference import month_of_reference
@@ -13,10 +16,13 @@ from workflows import moderation
 from workflows.calendar import WorkingCalendar, moderation_closes
 from workflows.moderation import KIND
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.moderation")
 
 
-def close_moderation(ctx) -> int:
+def close_moderation(ctx: Context) -> int:
     """Close each month whose moderation closing day has come; returns how many moderations closed."""
     calendar, today, now = WorkingCalendar(ctx.config.closure_days), ctx.clock.london_today(), ctx.clock.now()
     days = ctx.config.after_deadline["moderation"]["close_after_working_days"]

@@ -3,14 +3,20 @@
 The outcome for the auditor and the moderator's thanks are planned by the step itself
 (`workflows/moderation.py`). Cases appear only as case references, never a child's name.
 """
+from __future__ import annotations
+
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from core.letter import Letter
 from workflows.calendar import month_name
 from workflows.moderation import INADEQUATE, OPTIONS
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
-def request_letter(ctx, record: dict, allocation: dict, submission: dict, *, updated: bool = False) -> Letter:
+
+def request_letter(ctx: Context, record: dict, allocation: dict, submission: dict, *, updated: bool = False) -> Letter:
     """Ask the moderator to agree the audit's grade or give their own, with a comment."""
     people, reference, audit = ctx.people, record["reference"], record["audit"]
     subject = (f"[{reference}] Moderation of audit [{audit}]: " +
@@ -29,7 +35,7 @@ def request_letter(ctx, record: dict, allocation: dict, submission: dict, *, upd
             "updated": updated, "options": OPTIONS})
 
 
-def closed_letter(ctx, moderator: str, month: str, records: list[dict]) -> Letter:
+def closed_letter(ctx: Context, moderator: str, month: str, records: list[dict]) -> Letter:
     """Thank a moderator and tell them the month's moderation closed: what was still waiting needs nothing more."""
     refs = [r["reference"] for r in records]
     return Letter(

@@ -4,7 +4,10 @@ Derived from the month's submissions and the moderations table, never from a que
 asked about once (its MOD item is the mark), a re-submission of an audit still awaiting moderation
 updates that moderation instead of asking twice, and a daemon that was down asks when it returns.
 """
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from app.moderation.letters import request_letter
 from db.items import ItemRepo
@@ -14,10 +17,13 @@ from workflows.calendar import WorkingCalendar, moderation_closes
 from workflows.moderation import KIND, State
 from app.guarded import one_item
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.moderation")
 
 
-def request_moderations(ctx) -> int:
+def request_moderations(ctx: Context) -> int:
     """Ask for every moderation due and not yet asked for, in each month still open; returns how many letters."""
     calendar, today = WorkingCalendar(ctx.config.closure_days), ctx.clock.london_today()
     settings = ctx.config.after_deadline["moderation"]
@@ -29,7 +35,7 @@ def request_moderations(ctx) -> int:
     return sent
 
 
-def _month(ctx, month: str, percent: float) -> int:
+def _month(ctx: Context, month: str, percent: float) -> int:
     # The month's counted submissions are walked in the order the mailbox received them, whatever
     # passes they were handled in: a daemon killed half-way through a busy morning numbers, assigns
     # and words its requests exactly as one that never stopped.
@@ -63,7 +69,7 @@ def _month(ctx, month: str, percent: float) -> int:
     return sent
 
 
-def _ask(ctx, month: str, allocation: dict, submission: dict, because: str) -> dict | None:
+def _ask(ctx: Context, month: str, allocation: dict, submission: dict, because: str) -> dict | None:
     items, now = ItemRepo(ctx.store), ctx.clock.now()
     # Open moderations of any month, and this month's answered ones, each counted once.
     records = {r["reference"]: r for r in items.open_items(KIND) + items.all(KIND, [month])}
@@ -81,7 +87,7 @@ def _ask(ctx, month: str, allocation: dict, submission: dict, because: str) -> d
     return record
 
 
-def _resubmitted(ctx, repo: MonthRepo, record: dict, latest: dict) -> int:
+def _resubmitted(ctx: Context, repo: MonthRepo, record: dict, latest: dict) -> int:
     # The moderator looks at the grade the audit has now; one request, updated, never a second one.
     if record["state"] != State.AWAITING_MODERATOR or latest["received_at"] <= record["submitted_at"]:
         return 0
@@ -96,7 +102,7 @@ def _resubmitted(ctx, repo: MonthRepo, record: dict, latest: dict) -> int:
     return 0 if same_grade else 1
 
 
-def _nobody(ctx, month: str, audit: str, now) -> None:
+def _nobody(ctx: Context, month: str, audit: str, now) -> None:
     # Nobody but the auditor moderates: the QA team is told once, and the audit is asked about when
     # the roster has a moderator who may take it.
     key = f"moderation-no-moderator:{audit}"

@@ -3,10 +3,13 @@
 `report` is read-only on the store: only sending it (`--send`, or the job when moderation closes)
 writes, and then only the letter and the ledger mark that it went.
 """
+from __future__ import annotations
+
 import base64
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.reports import records
 from app.reports.tables import csv_bytes, xlsx_bytes
@@ -17,6 +20,9 @@ from mailer.compose import Composer
 from mailer.charts import grade_mix_chart, trend_chart
 from workflows.calendar import WorkingCalendar, moderation_closes, month_name
 from workflows.report import MonthReport, build_report
+
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
 TEMPLATE = "report/qa_report"
 # The report is the QA team's, under their heading, whoever it goes to (never in the Director's voice).
@@ -34,14 +40,14 @@ class Chart:
     caption: str
 
 
-def monthly_report(ctx, month: str) -> MonthReport:
+def monthly_report(ctx: Context, month: str) -> MonthReport:
     """The month's figures, with up to 11 earlier months for the trend."""
     names, today = records.names(ctx), ctx.clock.london_today()
     return build_report(records.month_records(ctx, month), records.earlier_records(ctx, month), names,
                         records.targets(ctx), today, moderation_closed=today >= closes_on(ctx, month))
 
 
-def closes_on(ctx, month: str) -> date:
+def closes_on(ctx: Context, month: str) -> date:
     """The day moderation of `month` closes (and its report is sent)."""
     days = int(ctx.config.after_deadline.get("moderation", {}).get("close_after_working_days", 5))
     return moderation_closes(month, WorkingCalendar(ctx.config.closure_days), days)
@@ -74,7 +80,7 @@ def _p(value: float | None) -> str:
     return "no graded audits" if value is None else f"{value:.1f}%"
 
 
-def report_letter(ctx, month: str, report: MonthReport, to: list[str]) -> Letter:
+def report_letter(ctx: Context, month: str, report: MonthReport, to: list[str]) -> Letter:
     """The report as an email: HTML with the charts as cid: images, and the same in plain text."""
     domain = ctx.config.mailbox_address.rsplit("@", 1)[1]
     drawn = charts(report)
@@ -87,7 +93,7 @@ def report_letter(ctx, month: str, report: MonthReport, to: list[str]) -> Letter
                   kind="qa-report", attachments=images)
 
 
-def write_files(ctx, month: str, report: MonthReport, out_dir: Path) -> list[Path]:
+def write_files(ctx: Context, month: str, report: MonthReport, out_dir: Path) -> list[Path]:
     """qa-report-YYYY-MM.html, .txt, .csv and .xlsx in `out_dir`, readable by this user only."""
     private_by_default()
     make_private_folder(out_dir)
@@ -110,7 +116,7 @@ def write_files(ctx, month: str, report: MonthReport, out_dir: Path) -> list[Pat
     return written
 
 
-def render(ctx, context: dict) -> tuple[str, str]:
+def render(ctx: Context, context: dict) -> tuple[str, str]:
     """(text, html) of the report as the QA team sends it, dated now."""
     config = ctx.config
     composer = Composer(config.letterhead, config.mailbox_address, config.mailbox_name)
@@ -118,11 +124,11 @@ def render(ctx, context: dict) -> tuple[str, str]:
     return composer.render(TEMPLATE, signed, now=ctx.clock.now())
 
 
-def render_text(ctx, month: str, report: MonthReport) -> str:
+def render_text(ctx: Context, month: str, report: MonthReport) -> str:
     """The report as plain text, as `report` prints it (no charts: their figures are in the tables)."""
     return render(ctx, _context(ctx, month, report, {}))[0]
 
 
-def _context(ctx, month: str, report: MonthReport, shown: dict) -> dict:
+def _context(ctx: Context, month: str, report: MonthReport, shown: dict) -> dict:
     return report_context(report, closes_on(ctx, month), shown, records.names(ctx), ctx.clock.london_today(),
                           ctx.clock.now())

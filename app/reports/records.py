@@ -5,6 +5,10 @@ simply has none, and the report says so with zeros.
 Exemption requests are filed in the month they were made, which may be months before the audit
 month they cover, so the months before are searched too.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from db.items import ItemRepo
 from db.months import MonthRepo, stored_months
 from core.reference import Reference
@@ -16,13 +20,16 @@ from workflows.exemption_reasons import MAX_MONTHS_AHEAD, add_months
 from workflows.report import TREND_MONTHS, MonthRecords
 from workflows.results import Targets
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 # A moderation or remedial action may be filed in the month it was raised, which for a late or
 # extended submission is after the audit month: those months are read too, and filtered by audit.
 MONTHS_AFTER = 3
 
 
 
-def month_records(ctx, month: str) -> MonthRecords:
+def month_records(ctx: Context, month: str) -> MonthRecords:
     """The allocations, submissions, moderations, exemptions and actions of one audit month."""
     stored = set(stored_months(ctx.store))
     if month not in stored:
@@ -37,18 +44,18 @@ def month_records(ctx, month: str) -> MonthRecords:
     return MonthRecords(month, repo.allocations(), repo.submissions(), moderations, exemptions, actions)
 
 
-def earlier_records(ctx, month: str) -> list[MonthRecords]:
+def earlier_records(ctx: Context, month: str) -> list[MonthRecords]:
     """The records of up to 11 stored months before `month` that had audits, for the trend."""
     earlier = [m for m in stored_months(ctx.store) if m < month][-(TREND_MONTHS - 1):]
     return [month_records(ctx, m) for m in earlier]
 
 
-def names(ctx) -> dict[str, str]:
+def names(ctx: Context) -> dict[str, str]:
     """Each roster address's full name (staff only: there are no children on the roster)."""
     return {email: person.name for email, person in ctx.people.by_email.items()}
 
 
-def targets(ctx) -> Targets:
+def targets(ctx: Context) -> Targets:
     """The targets from `[targets]` in the configuration."""
     values = ctx.config.after_deadline.get("targets", {})
     return Targets(good_or_better_min=float(values.get("good_or_better_min", 40.0)),

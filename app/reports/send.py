@@ -4,14 +4,20 @@ The job is derived from the calendar and the ledger, as every scheduled letter i
 on the day moderation closes it sends the report once and marks it done, so a daemon that was down
 then sends it when it returns (within a fortnight; later news is stale), never twice.
 """
+from __future__ import annotations
+
 import logging
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from app.director_letter import propose_director_letter
 from app.reports.build import closes_on, monthly_report, report_letter
 from core.clock import LONDON
 from db.months import MonthRepo, stored_months
 from app.guarded import one_item
+
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
 log = logging.getLogger("auditmail.report")
 SENT = "qa-report"               # the ledger key of the report sent when moderation closed
@@ -20,18 +26,18 @@ SEND_AT = time(9, 0)
 STALE_AFTER = timedelta(days=14)
 
 
-def recipients(ctx) -> list[str]:
+def recipients(ctx: Context) -> list[str]:
     """The QA team and the Director, each once."""
     people = ctx.people
     return list(dict.fromkeys([*people.qa_team, people.director]))
 
 
-def due_at(ctx, month: str) -> datetime:
+def due_at(ctx: Context, month: str) -> datetime:
     """09:00 London on the working day moderation of `month` closes."""
     return datetime.combine(closes_on(ctx, month), SEND_AT, tzinfo=LONDON)
 
 
-def send_report(ctx, month: str) -> str | None:
+def send_report(ctx: Context, month: str) -> str | None:
     """Store the month's report for sending to the QA team and the Director; its Message-ID.
 
     Sent on request at or after the time the job would send it, it counts as that one. The report
@@ -50,7 +56,7 @@ def send_report(ctx, month: str) -> str | None:
     return message_id
 
 
-def send_when_moderation_closes(ctx) -> int:
+def send_when_moderation_closes(ctx: Context) -> int:
     """The scheduled job: each month whose moderation closed today (by 09:00) gets its report once."""
     now, sent = ctx.clock.now(), 0
     for month in stored_months(ctx.store):

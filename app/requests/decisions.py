@@ -3,6 +3,10 @@
 Which reference a reply is about comes from the thread first, then the bracketed reference; the
 generic handler (`app/replies.py`) checks, reads and acts on it the same way for every kind.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from app.handlers import answer, example_reference
 from app.plans import apply_plan, as_step_reads
 from app.replies import handle_item_reply
@@ -15,8 +19,11 @@ from workflows.approvals import authentication_problem, away
 from workflows.items import Answer, ItemKind
 from workflows.registry import answered_by_reply, kind_of, references_in
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
 
-def handle_reply(mail: ParsedMail, c: Classification, ctx) -> Decision:
+
+def handle_reply(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """A reply about an item answered by reply; any other reply to our mail is filed for the QA team."""
     reference = next(iter(answered_by_reply(c.references)), None)
     kind = kind_of(reference) if reference else None
@@ -52,7 +59,7 @@ def _other_item_in_subject(mail: ParsedMail, c: Classification, reference: str) 
             f"one you meant could not be told; please reply to the email about the one you mean")
 
 
-def handle_auto_reply(mail: ParsedMail, c: Classification, ctx) -> Decision:
+def handle_auto_reply(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """An out-of-office: never answered; from a waiting answerer, noted and sent on to their delegate."""
     reference = next((r for r in c.references if (k := kind_of(r)) is not None and k.chased), None)
     record = ItemRepo(ctx.store).get(reference) if reference else None
@@ -67,7 +74,7 @@ def handle_auto_reply(mail: ParsedMail, c: Classification, ctx) -> Decision:
     return apply_plan(ctx, away(kind, as_step_reads(ctx, kind, record), notice, ctx.people))
 
 
-def _unknown(ctx, mail: ParsedMail, c: Classification, reference: str) -> Decision:
+def _unknown(ctx: Context, mail: ParsedMail, c: Classification, reference: str) -> Decision:
     letter = answer(mail, template="intake/unclear", kind="unclear", subject="Your email to the audit mailbox: what we need from you",
                     context={"person_name": c.person.first_name, "subject": mail.subject, "received_at": mail.received_at,
                              "example_reference": example_reference(ctx, mail),

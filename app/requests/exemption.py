@@ -4,8 +4,11 @@ It goes to the requester's Head of Service (or, when a Head of Service asks on a
 behalf, or the requester's Head of Service is the Director, straight to the Director). The record
 and the letter asking the first approver are the workflow's (`workflows/exemptions.py`).
 """
+from __future__ import annotations
+
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from app.handlers import answer
 from app.plans import as_step_reads
@@ -23,10 +26,13 @@ from workflows.approvals import authentication_problem
 from workflows.exemptions import State
 from workflows.roster import Person
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 MAX_REASON = 2000  # the requester's words as passed on; a whole pasted history helps no approver
 
 
-def handle_exemption(mail: ParsedMail, c: Classification, ctx) -> Decision:
+def handle_exemption(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """Record the request, acknowledge it, and ask the first approver."""
     words = unwrap(strip_signature(newest_text(mail.text)))[:MAX_REASON]
     sender, people = c.person, ctx.people
@@ -47,7 +53,7 @@ def handle_exemption(mail: ParsedMail, c: Classification, ctx) -> Decision:
     return Decision(outcome=f"exemption-{record['state']}", letters=letters, triage=triage, refs=(reference,))
 
 
-def _on_behalf_of(ctx, sender: Person, text: str) -> Person | None:
+def _on_behalf_of(ctx: Context, sender: Person, text: str) -> Person | None:
     """The staff member a Head of Service asks for ("for Ben", "on behalf of Aisha Patel", their address).
 
     Only a name after "for" or "on behalf of" counts, so "Aisha is covering my rota" is the Head of
@@ -64,7 +70,7 @@ def _on_behalf_of(ctx, sender: Person, text: str) -> Person | None:
     return named[0] if len(named) == 1 else None
 
 
-def _acknowledgement(ctx, mail: ParsedMail, record: dict, requester: Person) -> Letter:
+def _acknowledgement(ctx: Context, mail: ParsedMail, record: dict, requester: Person) -> Letter:
     people = ctx.people
     letter = answer(mail, template="exemption/acknowledgement", kind="exemption-ack", refs=[record["reference"]],
                     subject=f"[{record['reference']}] Your exemption request has been received", context={

@@ -3,7 +3,10 @@
 A notice that reaches the mailbox after the deadline is answered that it is too late under the
 policy, and the QA team is told.
 """
+from __future__ import annotations
+
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from app.cycle.letters import bracketed
 from app.handlers import answer, example_reference
@@ -22,10 +25,13 @@ from workflows.audits import audits_in, row
 from workflows.calendar import month_deadline
 from workflows.exemption_reasons import add_months
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 MAX_WORDS = 2000
 
 
-def handle_slippage(mail: ParsedMail, c: Classification, ctx) -> Decision:
+def handle_slippage(mail: ParsedMail, c: Classification, ctx: Context) -> Decision:
     """Record a slippage notice and pass it on, or say it is too late."""
     auditor, people = c.person, ctx.people
     month, named, allocations = _slipping(ctx, c.references, mail, auditor.email)
@@ -62,7 +68,7 @@ def handle_slippage(mail: ParsedMail, c: Classification, ctx) -> Decision:
     return Decision(outcome="slippage-awaiting-qa", letters=letters, refs=(reference,))
 
 
-def _too_late(ctx, mail: ParsedMail, auditor, allocations: list[dict], deadline) -> Decision:
+def _too_late(ctx: Context, mail: ParsedMail, auditor, allocations: list[dict], deadline) -> Decision:
     refs = [a["reference"] for a in allocations]
     letters = [
         answer(mail, template="slippage/too_late", kind="slippage-too-late", refs=refs,
@@ -79,7 +85,7 @@ def _too_late(ctx, mail: ParsedMail, auditor, allocations: list[dict], deadline)
                     triage=[f"slippage notice after the deadline from {auditor.email}"])
 
 
-def _slipping(ctx, references, mail: ParsedMail, auditor: str) -> tuple[str, list[str], list[dict]]:
+def _slipping(ctx: Context, references, mail: ParsedMail, auditor: str) -> tuple[str, list[str], list[dict]]:
     """The audit month, the references named, and the allocations a notice is about.
 
     A notice names its audits, or else is about the auditor's outstanding audits of the month it

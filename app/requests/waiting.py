@@ -3,8 +3,11 @@
 It loops over every kind the registry chases (`ItemKind.chased`), so a new kind of request is
 chased without a change here.
 """
+from __future__ import annotations
+
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.guarded import one_item
 from core.clock import LONDON
@@ -15,10 +18,13 @@ from workflows.calendar import WorkingCalendar
 from workflows.items import ItemKind, People
 from workflows.registry import chased, month_of_item
 
+if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
+    from app.context import Context
+
 log = logging.getLogger("auditmail.approvals")
 
 
-def chase_waiting_approvers(ctx) -> int:
+def chase_waiting_approvers(ctx: Context) -> int:
     """Send each reminder and escalation that is due and not yet sent; returns how many."""
     calendar, repo, sent = WorkingCalendar(ctx.config.closure_days), ItemRepo(ctx.store), 0
     for kind in chased():
@@ -27,7 +33,7 @@ def chase_waiting_approvers(ctx) -> int:
     return sent
 
 
-def chase(ctx, kind: ItemKind, record: dict, calendar: WorkingCalendar) -> int:
+def chase(ctx: Context, kind: ItemKind, record: dict, calendar: WorkingCalendar) -> int:
     """Send the chase due now for one waiting item, if not yet sent; returns how many were sent."""
     now, config, month, sent = ctx.clock.now(), ctx.config, month_of_item(record), 0
     reminded = ctx.ledger.done_at(month, f"chase:reminder:{record['reference']}:{record['state']}")
