@@ -35,6 +35,17 @@ def threaded_under(raw: bytes, letter) -> bytes:
                        + message_id + newline + b"Date:", 1)
 
 
+def stored_item(site, reference: str, now: datetime | None = None) -> dict | None:
+    """An item of any kind (EXM, SLP, MOD, ACT, LTR) as the store holds it, read without taking the lock."""
+    ctx = site.open(now or utc(2027, 2, 1), read_only=True)
+    try:
+        from db.items import ItemRepo
+
+        return ItemRepo(ctx.store).get(reference)
+    finally:
+        ctx.close()
+
+
 def refused_notes(site, month: str = "2026-12") -> list[str]:
     """Refused decisions as the QA team's triage list holds them (the daily digest gathers them; no letter each)."""
     ctx = site.open(utc(2026, 12, 31), read_only=True)

@@ -1,7 +1,6 @@
 """Remedial actions as people live them: raised at submission, owned, closed by the owner's Done, reminded when late."""
 from app.demo_mail import outlook_reply
-from conftest import MAILBOX, issue, letters_to, text_of, utc
-from db.items import ItemRepo
+from conftest import MAILBOX, issue, letters_to, stored_item, text_of, utc
 
 AISHA, BEN = "aisha.patel@wexcombe.example", "ben.hartley@wexcombe.example"
 GARETH, MARCUS = "gareth.lyle@wexcombe.example", "marcus.ellery@wexcombe.example"
@@ -19,11 +18,7 @@ def reply(site, sender: str, letter, words: str, at):
 
 
 def action(site, now, reference=ACT) -> dict:
-    ctx = site.open(now, read_only=True)
-    try:
-        return ItemRepo(ctx.store).get(reference)
-    finally:
-        ctx.close()
+    return stored_item(site, reference, now)
 
 
 def submit(site, who: str, words: str, at):

@@ -7,8 +7,7 @@ action. Every message is real .eml-shaped mail through the maildir transport and
 import pytest
 
 from app.demo_mail import gmail_reply, new_email, outlook_reply
-from conftest import MAILBOX, issue, letters_to, sample, text_of, threaded_under, utc
-from db.items import ItemRepo
+from conftest import MAILBOX, issue, letters_to, sample, stored_item, text_of, threaded_under, utc
 from test_director_letter_send import ANSWERED_AT, DIRECTOR, REF as LTR, propose, staff_letters
 
 FIONA = "fiona.blackwood@wexcombe.example"          # the Director's configured delegate
@@ -18,11 +17,7 @@ PRIYA = "priya.ramsden@wexcombe.example"             # QA team
 
 
 def item(site, reference: str) -> dict:
-    ctx = site.open(utc(2027, 2, 1), read_only=True)
-    try:
-        return ItemRepo(ctx.store).get(reference)
-    finally:
-        ctx.close()
+    return stored_item(site, reference)
 
 
 def draft(site):

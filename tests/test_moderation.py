@@ -7,8 +7,7 @@ What is still waiting when moderation closes is unmoderated, never agreed.
 import pytest
 
 from app.demo_mail import apple_reply, gmail_reply, outlook_reply
-from conftest import MAILBOX, issue, letters_to, refused_notes, text_of, utc
-from db.items import ItemRepo
+from conftest import MAILBOX, issue, letters_to, refused_notes, stored_item, text_of, utc
 
 RUTH = "Ruth Castell <ruth.castell@wexcombe.example>"            # auditor, Safeguarding and Assessment
 GARETH = "Gareth Lyle <gareth.lyle@wexcombe.example>"            # moderator, Children in Care
@@ -47,11 +46,7 @@ def reply(site, sender, words, at=utc(2026, 12, 15, 11, 0), shape=outlook_reply,
 
 
 def record(site, reference=MOD) -> dict:
-    ctx = site.open(utc(2027, 2, 1), read_only=True)
-    try:
-        return ItemRepo(ctx.store).get(reference)
-    finally:
-        ctx.close()
+    return stored_item(site, reference)
 
 
 def test_an_inadequate_audit_gets_a_moderation_request_the_same_day(site):
