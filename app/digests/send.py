@@ -12,7 +12,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from app.cycle.letters import qa_team
 from app.digests.gather import qa_facts, waiting_items
 from core.clock import LONDON
 from core.letter import Letter
@@ -66,7 +65,7 @@ def _qa_digest(ctx: Context, calendar: WorkingCalendar, now: datetime) -> int:
     since = previous_digest(ctx, today) or at_hour(calendar.working_days_before(today - timedelta(days=1), 0),
                                                     ctx.config.after_deadline["digests"]["qa_hour"])
     sections = build_qa_digest(qa_facts(ctx, people, since, now), people, calendar)
-    to = qa_team(ctx)
+    to = people.in_roster_order("qa")
     with ctx.store.transaction():
         if sections and to:
             ctx.postman.post(Letter(
