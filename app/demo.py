@@ -20,6 +20,8 @@ from core.clock import LONDON, Clock
 from core.config import load_config
 from core.errors import AuditMailError
 from inbox.maildir import deliver
+from workflows.audits import audits_in
+from workflows.registry import references_in
 
 MONTH = "2026-12"
 MARKER = ".auditmail-demo"
@@ -130,7 +132,7 @@ def _email(folder: Path, step: Step, when: datetime) -> bytes:
     letter = _letter_to(folder, step.sender.split("<")[1].rstrip(">"), step.reply_to)
     if step.shape is mail.out_of_office:
         return mail.out_of_office(step.sender, QA, letter, when)
-    refs = [r.strip("[]") for r in letter["Subject"].split() if r.startswith("[AUD-")]
+    refs = audits_in(references_in(letter["Subject"]))
     raw = step.shape(step.sender, QA, letter, when, step.words.format(*refs))
     if step.subject:
         raw = raw.replace(b"Subject: ", f"Subject: {step.subject} - ".encode(), 1)

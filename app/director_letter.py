@@ -22,18 +22,12 @@ from workflows import director_letters, exemptions, slippage
 from workflows.calendar import month_deadline, month_name
 from workflows.director_letter import SUBJECT, Facts, draft_letter
 from workflows.exemptions import add_months
-from workflows.results import MonthResult, Targets
+from workflows.results import MonthResult
 
 if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
     from app.context import Context
 
 log = logging.getLogger("auditmail.director_letter")
-
-
-def targets_of(ctx: Context) -> Targets:
-    """The configured targets ([targets] good_or_better_min and inadequate_max)."""
-    configured = ctx.config.after_deadline["targets"]
-    return Targets(good_or_better_min=configured["good_or_better_min"], inadequate_max=configured["inadequate_max"])
 
 
 def month_facts(ctx: Context, month: str) -> Facts:
@@ -55,11 +49,12 @@ def draft_blocks(ctx: Context, month: str, results: list[MonthResult], facts: Fa
     opening says the audits were moderated only when some were and moderation has closed by now.
     """
     from app.reports.build import closes_on  # the report's own idea of when moderation closes
+    from app.reports.records import targets  # the report's own reading of [targets]
 
     facts = month_facts(ctx, month) if facts is None else facts
     deadline = month_deadline(add_months(month, 1))
     closed = ctx.clock.london_today() >= closes_on(ctx, month)
-    return [block.as_dict() for block in draft_letter(results, targets_of(ctx), facts, deadline,
+    return [block.as_dict() for block in draft_letter(results, targets(ctx), facts, deadline,
                                                       moderation_closed=closed, moderated=moderated)]
 
 

@@ -96,8 +96,3 @@ def _row(r: dict[str, str], find_person) -> tuple[AllocationRow | None, list[str
 def reference(month: str, number: int) -> str:
     """The reference of the `number`-th allocation of `month`: AUD-2026-11-017."""
     return audits.reference(month, number)
-
-
-def month_of_reference(ref: str) -> str:
-    """The audit month an item reference belongs to: AUD-2026-11-017 -> 2026-11."""
-    return Reference.parse(ref).month

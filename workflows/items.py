@@ -191,14 +191,14 @@ class ItemKind:
     answerers: Callable[[dict, People], list[str]] = lambda record, people: []  # who must answer now
     options: Callable[[dict], str] = lambda record: ""            # what the answer may be, in words
     step: Step | None = None                                      # a clear answer -> a plan
-    chased: bool = False
+    chased: bool = False                                          # silent answerers are reminded, then escalated
     # Decided only by a reply to our own letter about it (In-Reply-To/References), never by the bracketed
     # reference alone: for answers whose reach is large (the letter to all staff), a lookalike message
     # carrying the reference must not be enough. Such a reply is read as unclear and the answerer asked again.
     answered_in_thread: bool = False
     # The reminder/escalation letters of a chased kind that words them its own way: (record, step,
     # waiting working days, people) -> letters. None: the approvals' letters (app/requests/waiting.py).
-    chase_letters: Callable[[dict, str, int, "People"], list[Letter]] | None = None                          # silent answerers are reminded, then escalated
+    chase_letters: Callable[[dict, str, int, "People"], list[Letter]] | None = None
     # For `status`: "EXM-2026-12-001  Ben Hartley: waiting on Dana Price" (the days waited are added).
     waiting_line: Callable[[dict, People], str] = lambda record, people: record["reference"]
     # Why a clear answer still cannot be acted on (the answerer is then asked again), or None.

@@ -66,12 +66,6 @@ def selected_because(grade: str, seed: str, audit: str, percent: float) -> str |
     return SAMPLE if in_sample(seed, audit, percent) else None
 
 
-def latest_counted(submissions: Iterable[dict]) -> dict | None:
-    """The submission whose grade is the audit's: the latest that counts (None if none counts)."""
-    counted = [s for s in submissions if s.get("counts")]
-    return max(counted, key=lambda s: (s["received_at"], s.get("message_id") or "")) if counted else None
-
-
 # --- who moderates ------------------------------------------------------------------------------
 
 def load_of(moderations: Iterable[dict], month: str) -> Counter:

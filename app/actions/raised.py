@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.cycle.letters import qa_team
 from core.letter import Letter
 from db.items import ItemRepo
 from workflows import actions
@@ -26,7 +25,7 @@ def raise_action(ctx: Context, mail, allocation: dict, grade: str, details: str)
     record = actions.new_action(reference, allocation, details, owner, mail.received_at, due)
     items.add(record)
     # Raised at once, to the people who can act on it; the child is known only by the case reference.
-    qa = qa_team(ctx)
+    qa = people.in_roster_order("qa")
     to = list(dict.fromkeys(a for a in (owner, allocation.get("team_manager"), allocation.get("head_of_service")) if a))
     audit = allocation["reference"]
     alert = Letter(

@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
-    from app.context import Context
 
 from workflows.audits import row
 
@@ -18,11 +14,6 @@ def bracketed(refs: Sequence[str]) -> str:
     shown = " ".join(f"[{r}]" for r in refs[:MAX_REFS_IN_SUBJECT])
     more = len(refs) - MAX_REFS_IN_SUBJECT
     return f"{shown} and {more} more" if more > 0 else shown
-
-
-def qa_team(ctx: Context) -> list[str]:
-    """The QA team's addresses, from the roster."""
-    return [p.email for p in ctx.roster.with_role("qa")]
 
 
 def allocation_row(allocation: dict) -> dict:

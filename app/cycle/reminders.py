@@ -70,8 +70,7 @@ def send_due_letters(ctx: Context) -> int:
 
 
 def _letter(ctx: Context, month: str, due: Due, allocations, submissions) -> Letter:
-    person = ctx.roster.get(due.to)
-    name = person.first_name if person else "Colleague"
+    name = ctx.people.greeting(due.to)
     refs = [a["reference"] for a in due.allocations]
     deadline = month_deadline(month)
     common = {"person_name": name, "month_name": month_name(month), "deadline": deadline}

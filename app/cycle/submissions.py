@@ -16,7 +16,7 @@ from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text, remarks
 from core.letter import Letter
-from workflows.allocations import month_of_reference
+from core.reference import month_of_reference
 from workflows.audits import audits_in
 from workflows.calendar import month_name
 from workflows.grades import read_submission

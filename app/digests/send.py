@@ -12,8 +12,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from app.cycle.letters import qa_team
 from app.digests.gather import qa_facts, waiting_items
+from app.plans import load_audits
 from core.clock import LONDON
 from core.letter import Letter
 from db.items import ItemRepo
@@ -66,7 +66,7 @@ def _qa_digest(ctx: Context, calendar: WorkingCalendar, now: datetime) -> int:
     since = previous_digest(ctx, today) or at_hour(calendar.working_days_before(today - timedelta(days=1), 0),
                                                     ctx.config.after_deadline["digests"]["qa_hour"])
     sections = build_qa_digest(qa_facts(ctx, people, since, now), people, calendar)
-    to = qa_team(ctx)
+    to = people.in_roster_order("qa")
     with ctx.store.transaction():
         if sections and to:
             ctx.postman.post(Letter(
@@ -97,10 +97,8 @@ def _hos_digests(ctx: Context, calendar: WorkingCalendar, now: datetime) -> int:
         return 0  # every pass after the first that day: nothing to gather
     if MonthRepo(ctx.store, month).issued_at() is None:
         month = add_months(month, -1)  # early in a month, before its audits are issued: last month's
-    repo = MonthRepo(ctx.store, month)
-    allocations, submissions = repo.allocations(), {}
-    for submission in repo.submissions():
-        submissions.setdefault(submission["reference"], []).append(submission)
+    audits = load_audits(ctx, [month])
+    allocations, submissions = audits.allocations, dict(audits.submissions)
     waiting = waiting_items(ctx, people)
     open_actions = ItemRepo(ctx.store).open_items(actions.KIND)
     for hos in due:

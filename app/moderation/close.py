@@ -10,10 +10,10 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from app.moderation.letters import closed_letter
+from app.reports.build import closes_on
 from core.reference import month_of_reference
 from db.items import ItemRepo
 from workflows import moderation
-from workflows.calendar import WorkingCalendar, moderation_closes
 from workflows.moderation import KIND
 
 if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
@@ -24,15 +24,14 @@ log = logging.getLogger("auditmail.moderation")
 
 def close_moderation(ctx: Context) -> int:
     """Close each month whose moderation closing day has come; returns how many moderations closed."""
-    calendar, today, now = WorkingCalendar(ctx.config.closure_days), ctx.clock.london_today(), ctx.clock.now()
-    days = ctx.config.after_deadline["moderation"]["close_after_working_days"]
+    today, now = ctx.clock.london_today(), ctx.clock.now()
     items, waiting = ItemRepo(ctx.store), defaultdict(list)
     for record in items.open_items(KIND):
         waiting[month_of_reference(record["reference"])].append(record)
     closed = 0
     for month, records in sorted(waiting.items()):
         # Closed from the start of the closing day, so that day's report shows the month as it stands.
-        if today < moderation_closes(month, calendar, days):
+        if today < closes_on(ctx, month):
             continue
         by_moderator = defaultdict(list)
         with ctx.store.transaction():

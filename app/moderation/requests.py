@@ -10,10 +10,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from app.moderation.letters import request_letter
+from app.reports.build import closes_on
 from db.items import ItemRepo
 from db.months import MonthRepo, stored_months
 from workflows import moderation
-from workflows.calendar import WorkingCalendar, moderation_closes
 from workflows.moderation import KIND, State
 from app.guarded import one_item
 
@@ -25,11 +25,10 @@ log = logging.getLogger("auditmail.moderation")
 
 def request_moderations(ctx: Context) -> int:
     """Ask for every moderation due and not yet asked for, in each month still open; returns how many letters."""
-    calendar, today = WorkingCalendar(ctx.config.closure_days), ctx.clock.london_today()
-    settings = ctx.config.after_deadline["moderation"]
+    today, settings = ctx.clock.london_today(), ctx.config.after_deadline["moderation"]
     sent = 0
     for month in stored_months(ctx.store):
-        if today >= moderation_closes(month, calendar, settings["close_after_working_days"]):
+        if today >= closes_on(ctx, month):
             continue  # closed: the month's report has gone out with what was moderated by then
         sent += _month(ctx, month, settings["sample_percent"])
     return sent

@@ -5,16 +5,15 @@ policy, and the QA team is told.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from app.cycle.letters import bracketed
 from app.handlers import answer, example_reference
+from app.plans import load_audits
 from app.router import Decision
 from core.clock import month_of
 from core.reference import month_of_reference
 from db.items import ItemRepo
-from db.months import MonthRepo
 from inbox.classify import Classification
 from inbox.parse import ParsedMail
 from inbox.reply import newest_text
@@ -95,11 +94,8 @@ def _slipping(ctx: Context, references, mail: ParsedMail, auditor: str) -> tuple
     here = month_of(mail.received_at)
     months = [month_of_reference(named[0])] if named else [here, add_months(here, -1)]
     for month in months:
-        repo = MonthRepo(ctx.store, month)
-        submissions = defaultdict(list)
-        for s in repo.submissions():
-            submissions[s["reference"]].append(s)
-        allocations = slippage.slipping_allocations(repo.allocations(), submissions, auditor,
+        audits = load_audits(ctx, [month])
+        allocations = slippage.slipping_allocations(list(audits.allocations), dict(audits.submissions), auditor,
                                                     audits_in(named, month))
         if allocations:
             return month, named, allocations
