@@ -57,9 +57,9 @@ class ItemRepo:
         table.update(dict(changes), Query().reference == reference)
 
     def all(self, kind: ItemKind, months: list[str] | None = None) -> list[dict]:
-        """Every item of one kind in the given months (default: all months), in reference order."""
+        """Every item of one kind in the given months (None: all months; an empty list: none), in reference order."""
         rows = []
-        for month in months or stored_months(self._store):
+        for month in stored_months(self._store) if months is None else months:
             rows += self._store.table(month_file(month), kind.table).all()
         return sorted(rows, key=lambda r: r["reference"])
 

@@ -39,8 +39,7 @@ def month_records(ctx: Context, month: str) -> MonthRecords:
     moderations = [m for m in _rows(items, moderation_kind.KIND, later, stored) if _about(m, month)]
     actions = [a for a in _rows(items, action_kind.KIND, later, stored) if _about(a, month)]
     request_months = [m for m in (add_months(month, -n) for n in range(MAX_MONTHS_AHEAD + 1)) if m in stored]
-    exemptions = [e for e in items.all(exemption_kind.KIND, request_months) if month in e.get("months", [])] \
-        if request_months else []
+    exemptions = [e for e in items.all(exemption_kind.KIND, request_months) if month in e.get("months", [])]
     return MonthRecords(month, repo.allocations(), repo.submissions(), moderations, exemptions, actions)
 
 
@@ -68,6 +67,4 @@ def _about(record: dict, month: str) -> bool:
 
 
 def _rows(items: ItemRepo, kind: ItemKind, months: list[str], stored: set[str]) -> list[dict]:
-    present = [m for m in months if m in stored]
-    # `ItemRepo.all` reads every month when given none; here no month means no records.
-    return items.all(kind, present) if present else []
+    return items.all(kind, [m for m in months if m in stored])
