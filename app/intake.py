@@ -107,14 +107,18 @@ def _handled_in_an_earlier_month(ledger, mail) -> bool:
 
 
 def _attempts(ctx: Context, key: str, received_at) -> int:
-    """Count this attempt durably first, so a message that kills the process is not retried forever."""
-    with ctx.store.transaction():
+    """Count this attempt first, so a message that kills the process is not retried forever.
+
+    Not fsync'd on its own: a killed process keeps it, and the handling's own commit makes it durable.
+    Only a power cut can lose it, and then the message is only tried once more (db/wal.py).
+    """
+    with ctx.store.transaction(durable=False):
         return ctx.ledger.count_attempt(key, received_at)
 
 
 def _give_back_attempt(ctx: Context, key: str, received_at, attempts: int) -> None:
     try:
-        with ctx.store.transaction():
+        with ctx.store.transaction(durable=False):
             ctx.ledger.set_attempts(key, received_at, attempts - 1)
     except StoreError:
         pass  # the count stays one too high; three such failures still only set it aside for `retry`

@@ -172,9 +172,14 @@ class Postman:
                   ",".join(record["refs"]) or "-", reason)
 
     def _mark_sent(self, record: dict, refused: list[str]) -> None:
-        """Out of the outbox and into the ledger in one write; a refused recipient goes on the QA team's list."""
+        """Out of the outbox and into the ledger in one write; a refused recipient goes on the QA team's list.
+
+        The write is not fsync'd on its own: the next durable commit (the next message handled, or the
+        end of the pass) carries it. A killed process keeps it; a power cut before then can only make
+        the letter go again, with the same Message-ID, which the transport was already allowed to do.
+        """
         now = self._clock.now()
-        with self._store.transaction():
+        with self._store.transaction(durable=False):
             OutboxRepo(self._store).remove(record["message_id"])
             OutboxRepo(self._store).resume()
             self._ledger.record_sent(record["message_id"], {

@@ -6,6 +6,7 @@ and a number within that month. Which prefixes exist is the business of the item
 """
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Collection, Iterable
 
 # Shown in square brackets in subjects; matched anywhere (a reply may quote it without the brackets).
@@ -31,18 +32,25 @@ class Reference:
     @classmethod
     def parse(cls, text: str) -> "Reference":
         """The reference `text` is exactly (any case); ValueError when it is not one."""
-        match = PATTERN.fullmatch(text.strip())
-        if not match or not 1 <= int(match.group(3)) <= 12:
+        reference = _read(text.strip())
+        if reference is None:
             raise ValueError(f"{text!r} is not an item reference like AUD-2026-11-017")
-        return cls(match.group(1).upper(), f"{match.group(2)}-{match.group(3)}", int(match.group(4)))
+        return reference
 
     @classmethod
     def read(cls, text: str | None) -> "Reference | None":
         """The reference `text` is, or None (for anything else, including None)."""
-        try:
-            return cls.parse(text) if text else None
-        except ValueError:
-            return None
+        return _read(text.strip()) if text else None
+
+
+@lru_cache(maxsize=8192)
+def _read(text: str) -> Reference | None:
+    # Cached: a reply quoting a letter that lists hundreds of allocations names each of them, and
+    # every reader of references (the classifier, the recognisers, the registry) reads them again.
+    match = PATTERN.fullmatch(text)
+    if not match or not 1 <= int(match.group(3)) <= 12:
+        return None
+    return Reference(match.group(1).upper(), f"{match.group(2)}-{match.group(3)}", int(match.group(4)))
 
 
 def prefix_of(text: str) -> str | None:
@@ -63,7 +71,7 @@ def find_references(texts: Iterable[str], prefixes: Collection[str]) -> list[str
     found: dict[str, None] = {}
     for text in texts:
         for match in PATTERN.finditer(text or ""):
-            reference = Reference.read(match.group(0))
+            reference = _read(match.group(0))
             if reference and reference.prefix in prefixes:
                 found.setdefault(str(reference))
     return list(found)

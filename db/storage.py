@@ -35,6 +35,7 @@ class Journal:
         self.read_only = read_only
         self.manifest = manifest if manifest is not None else Manifest()
         self.active = False
+        self.durable = True  # whether the open transaction's commit is fsync'd (see begin)
         self.logged = logged  # commits append to the write-ahead log; files change only at a fold
         self.wal = WriteAheadLog(folder)
         # What the log holds that the files do not, by file name: read when the journal is made (a
@@ -53,13 +54,13 @@ class Journal:
         """Forget every storage: the storages refer to the journal, so this breaks the cycle on close."""
         self._storages, self._staged, self._unfolded = [], {}, {}
 
-    def begin(self) -> None:
-        """Start staging writes."""
+    def begin(self, *, durable: bool = True) -> None:
+        """Start staging writes; with `durable=False` a logged commit is not fsync'd (db/wal.py says when that is safe)."""
         if self.active:
             raise StoreError("a store transaction is already open; transactions do not nest")
         if self.broken:
             raise StoreError("the store's log could not be read back after a failed write; reopen the store")
-        self.active, self._staged = True, {}
+        self.active, self._staged, self.durable = True, {}, durable
 
     def stage(self, storage: "JournaledStorage") -> None:
         """Remember that a file changed; its text is made once, at commit, however often it changed."""
@@ -87,7 +88,7 @@ class Journal:
         if not changes:
             return
         try:
-            self.wal.append(changes)
+            self.wal.append(changes, durable=self.durable)
         except OSError as exc:
             raise write_error(self.folder, exc) from None
         self._unfolded.update(staged)

@@ -114,15 +114,20 @@ class Store:
         return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
     @contextmanager
-    def transaction(self):
-        """Everything written inside the block becomes durable together, or not at all."""
+    def transaction(self, *, durable: bool = True):
+        """Everything written inside the block becomes durable together, or not at all.
+
+        With `durable=False` (a logged store only) the block is committed for certain against a killed
+        process, and made durable by the next durable commit, `sync` or the fold: for records whose loss
+        in a power cut can only repeat safe work (db/wal.py).
+        """
         if self._lock is None:
             raise StoreError("this store was opened read-only")
         if self._journal.path.exists():
             # A commit that failed part-way left its journal: finish it before anything newer is
             # written, or replaying it later would overwrite the newer writes.
             self._reload()
-        self._journal.begin()
+        self._journal.begin(durable=durable)
         try:
             yield self
             self._journal.commit()
@@ -132,6 +137,13 @@ class Store:
                 # If the disk is still failing, the journal stays and is finished at the next open.
                 self._reload()
             raise
+
+    def sync(self) -> None:
+        """Make every commit so far durable (after commits made with `durable=False`)."""
+        try:
+            self._journal.wal.sync()
+        except OSError as exc:
+            raise write_error(self.folder, exc) from None
 
     def back_up(self, backups: Path, day: str, kept: int) -> Path | None:
         """Take the backup of London date `day` unless it exists (db/backups.py); returns its folder, or None."""

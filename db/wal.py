@@ -9,6 +9,14 @@ opening after a crash, through the journalled multi-file commit (db/storage.py),
 all-or-nothing too. Each change sets a record or removes it, so folding a line twice gives the same
 files: a crash during a fold is finished by folding again.
 
+A transaction opened with `durable=False` is appended but not fsync'd. It is kept for certain when
+the process is killed (the bytes are already the operating system's), and becomes durable with the
+next fsync'd append, the fold, or `Store.sync()`; only a power cut before then can lose it. The
+service uses it for the two records whose loss can only repeat safe work, never lose any: the count
+of attempts at a message (an attempt forgotten is one more try), and the record that a letter went
+(a letter recorded as unsent is sent again, with the same Message-ID). So a handled message costs
+one fsync for the store, however many letters it sends.
+
 A line cut short by a crash mid-append was never acknowledged: it is ignored, and cut off before
 the next append. Any other line that cannot be read, or that would leave a file of the wrong shape,
 is damage: the store refuses to open, as for a damaged file.
@@ -35,6 +43,7 @@ class WriteAheadLog:
     def __init__(self, folder: Path):
         self.path = Path(folder) / WAL_NAME
         self.size = 0  # where the last whole line ends; anything after it is a torn append
+        self.unsynced = False  # whether an append since the last fsync was left to a later one
 
     def read(self) -> dict[str, list]:
         """The logged changes grouped by file name, in order; raises Damaged if a whole line is unreadable."""
@@ -62,8 +71,9 @@ class WriteAheadLog:
             check_tables(self.path, name.split("/", 1)[0], records)
         return changes
 
-    def append(self, changes: list[list]) -> None:
-        """Make one transaction's changes durable: one write and one fsync (raises OSError, log unchanged)."""
+    def append(self, changes: list[list], *, durable: bool = True) -> None:
+        """Log one transaction's changes: one write, and one fsync unless `durable` is False (which leaves
+        it to the next fsync'd append or `sync`). Raises OSError, with the log unchanged."""
         line = (dump({"c": changes}) + "\n").encode("utf-8")
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), FILE_MODE)
         try:
@@ -73,7 +83,8 @@ class WriteAheadLog:
             view = memoryview(line)
             while view:
                 view = view[os.write(fd, view):]
-            fsync(fd)
+            if durable:
+                fsync(fd)
         except OSError:
             try:
                 os.ftruncate(fd, self.size)
@@ -85,11 +96,23 @@ class WriteAheadLog:
         if self.size == 0:
             fsync_folder(self.path.parent)  # the log's own name must survive a power cut
         self.size += len(line)
+        self.unsynced = not durable
+
+    def sync(self) -> None:
+        """Make every append so far durable (one fsync; nothing to do when the last append was synced)."""
+        if not getattr(self, "unsynced", False):
+            return
+        fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        try:
+            fsync(fd)
+        finally:
+            os.close(fd)
+        self.unsynced = False
 
     def remove(self) -> None:
         """Forget the log once every change in it is in the files."""
         remove_durably(self.path)
-        self.size = 0
+        self.size, self.unsynced = 0, False
 
 
 def apply(path: Path, name: str, data: dict | None, changes: list[list]) -> dict:

@@ -72,14 +72,18 @@ class MaildirMailbox:
             yield Incoming(raw, datetime.fromtimestamp(mtime, timezone.utc), handle)
 
     def processed(self, message: Incoming) -> None:
-        """Move a handled message to processed/cur."""
-        self._move(message, "processed")
+        """Move a handled message to processed/cur.
+
+        Not flushed to the disk: the store already holds the message as handled, so if a power cut
+        undoes the move the message is found in inbox/ again and filed without being handled twice.
+        """
+        self._move(message, "processed", durable=False)
 
     def failed(self, message: Incoming, reason: str) -> None:
         """Move a message that could not be handled to failed/cur; the reason is in the log and the ledger."""
         self._move(message, "failed")
 
-    def _move(self, message: Incoming, to: str) -> None:
+    def _move(self, message: Incoming, to: str, *, durable: bool = True) -> None:
         source = self.path / "inbox" / message.handle
         name = source.name if ":2," in source.name else source.name + ":2,"
         target = self.path / to / "cur" / name
@@ -89,7 +93,8 @@ class MaildirMailbox:
             return
         except OSError as exc:
             raise TransportError(f"cannot move {message.handle} to {to}/: {exc}") from None
-        fsync_folder(target.parent)
+        if durable:
+            fsync_folder(target.parent)
 
     # -- mail set aside, for `status` and `retry` ----------------------------------------------
     def set_aside(self) -> list[SetAside]:

@@ -84,6 +84,41 @@ def test_a_process_killed_before_or_during_the_fold_loses_nothing_it_committed(t
     assert "ledgers/2026-12" in json.loads((tmp_path / "manifest.json").read_text())["files"]
 
 
+KILLED_AFTER_A_COMMIT_LEFT_TO_THE_NEXT_FSYNC = KILLED_BEFORE_THE_FOLD.replace(
+    "with store.transaction():", "with store.transaction(durable=False):")
+
+
+def test_a_commit_left_to_the_next_fsync_costs_none_and_the_next_commit_makes_both_durable(tmp_path, monkeypatch):
+    a_store(tmp_path)
+    store = Store(tmp_path, logged=True)
+    with store.transaction():
+        store.table("months/2026-11", "items").insert({"value": 0})  # the log's first line: it is made
+    real, synced = os.fsync, []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    with store.transaction(durable=False):  # an attempt count, or the record that a letter went
+        store.table("ledgers/2026-11", "items").insert({"value": 3})
+    assert synced == []
+    store.sync()
+    store.sync()  # nothing new to flush: no second fsync
+    assert len(synced) == 1
+    with store.transaction(durable=False):
+        store.table("ledgers/2026-11", "items").insert({"value": 4})
+    with store.transaction():  # the handling's own commit: one fsync carries the line before it too
+        store.table("months/2026-11", "items").insert({"value": 5})
+    monkeypatch.undo()
+    assert len(synced) == 2
+    store.close()
+    assert on_disk(tmp_path, "ledgers/2026-11") == [1, 3, 4] and on_disk(tmp_path, "months/2026-11") == [1, 0, 5]
+
+
+def test_a_killed_process_keeps_a_commit_left_to_the_next_fsync(tmp_path):
+    a_store(tmp_path)
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER_A_COMMIT_LEFT_TO_THE_NEXT_FSYNC, str(tmp_path)],
+                            cwd=ROOT)
+    assert killed.returncode == 9
+    assert items(tmp_path, "months/2026-11") == [2] and items(tmp_path, "ledgers/2026-12") == [2]
+
+
 def test_an_append_cut_short_by_a_crash_was_never_committed_and_is_cut_off(tmp_path):
     a_store(tmp_path)
     with Store(tmp_path, logged=True) as store:
