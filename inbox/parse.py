@@ -20,6 +20,7 @@ from core.errors import MalformedMessage
 from core.mail_policy import MAIL_POLICY
 from inbox.charsets import decode_bytes as _decode_bytes
 from inbox.html_text import html_to_text
+from inbox.parse_policy import for_one_message
 from inbox.sender import Sender, read_sender
 
 # A header line starts with a field name and a colon (RFC 5322 section 2.2).
@@ -76,7 +77,7 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
         raise ValueError("received_at must be timezone-aware")
     _check_header_block(raw)
     with _stage("reading the message structure"):
-        msg = BytesParser(policy=MAIL_POLICY).parsebytes(_repair_folding(raw))
+        msg = BytesParser(policy=for_one_message()).parsebytes(_repair_folding(raw))
         content_type = msg.get_content_type()
     with _stage("reading the headers"):
         headers = DecodedHeaders(msg.raw_items())
