@@ -2,6 +2,8 @@
 
 Every letter the service sends is built here, so the headers that keep auto-replies quiet and
 replies threaded are set in one place. Composing is pure: the clock is passed in as `now`.
+A letter of text and HTML alone is written as bytes directly (letter_bytes.py); one with attachments
+or inline images is built by the email package (letter_message.py). Both read the same in any client.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from core.text import printable, valid_message_id
 from core.letter import OutgoingAttachment
 from core.letterhead import Letterhead
 from mailer.dates import deadline_words, long_date, long_weekday_date
-from mailer.letter_bytes import MESSAGE_POLICY, ComposedLetter, alternative_letter  # noqa: F401 (MESSAGE_POLICY: as before)
+from mailer.letter_bytes import ComposedLetter, alternative_letter
 from mailer.letter_message import letter_message
 
 TEMPLATE_DIR = Path(templates.__file__).parent
