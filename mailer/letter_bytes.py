@@ -58,13 +58,23 @@ class ComposedLetter:
         """The letter as a mail client reads it, parsed from the bytes the first time it is asked for."""
         if self._message is None:
             from email.parser import BytesParser  # only tests and reports read letters back
-            self._message = BytesParser(policy=MAIL_POLICY).parsebytes(self._raw)
+            # With the composing policy, so a caller that writes it out again keeps long ids whole.
+            self._message = BytesParser(policy=MESSAGE_POLICY).parsebytes(self._raw)
         return self._message
 
     def __getitem__(self, name: str):
         if name.lower() == "message-id":
             return self.message_id
         return self.message[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.message
+
+    def __bytes__(self) -> bytes:
+        return self._raw
+
+    def __str__(self) -> str:
+        return str(self.message)
 
     def get(self, name: str, default=None):
         """A header's value, or `default` when the letter has none."""
