@@ -158,6 +158,8 @@ class Composer:
 
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+# Any character str.isspace() counts (re's \s for str patterns is the same set), found in C.
+_SPACE = re.compile(r"\s")
 
 
 def reply_subject(subject: str) -> str:
@@ -168,7 +170,7 @@ def reply_subject(subject: str) -> str:
 
 def _bracketed(message_id: str) -> str:
     mid = message_id.strip()
-    if not mid or any(c.isspace() for c in mid):
+    if not mid or _SPACE.search(mid):
         raise ValueError(f"not a Message-ID: {message_id!r}")
     return mid if mid.startswith("<") and mid.endswith(">") else f"<{mid.strip('<>')}>"
 
