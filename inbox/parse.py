@@ -11,21 +11,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from core.errors import MalformedMessage
-from core.mail_policy import MAIL_POLICY
 from inbox.charsets import decode_bytes as _decode_bytes
+from inbox.header_values import DecodedHeaders, undo_surrogates as _undo_surrogates
 from inbox.html_text import html_to_text
+from inbox.parse_policy import for_one_message
 from inbox.sender import Sender, read_sender
 
 # A header line starts with a field name and a colon (RFC 5322 section 2.2).
 HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
 BRACKETED_ID = re.compile(r"<([^<>]+)>")
-FOLD = re.compile(r"\r?\n(?=[ \t])")
 HEADER_END = re.compile(rb"\r?\n\r?\n")
 FROM_LINE = re.compile(rb"(?im)^from[ \t]*:")
 BARE_CR = re.compile(rb"\r(?!\n)")
@@ -76,7 +75,7 @@ def parse_message(raw: bytes, received_at: datetime) -> ParsedMail:
         raise ValueError("received_at must be timezone-aware")
     _check_header_block(raw)
     with _stage("reading the message structure"):
-        msg = BytesParser(policy=MAIL_POLICY).parsebytes(_repair_folding(raw))
+        msg = BytesParser(policy=for_one_message()).parsebytes(_repair_folding(raw))
         content_type = msg.get_content_type()
     with _stage("reading the headers"):
         headers = DecodedHeaders(msg.raw_items())
@@ -164,59 +163,6 @@ def _repair_folding(raw: bytes) -> bytes:
             lines[index] = b" " + line
             mended = True
     return b"".join(lines) + sep + body if mended else raw
-
-
-class DecodedHeaders(Mapping):
-    """Lower-case header name to decoded values in order; each header is decoded the first time it is read.
-
-    Decoding costs more than the rest of parsing, and a message carries dozens of headers (Received,
-    DKIM, ARC ...) of which the service reads about ten: the rest are kept raw and never decoded.
-    """
-
-    def __init__(self, raw_items):
-        self._raw: dict[str, list[tuple[str, str]]] = {}
-        for name, value in raw_items:
-            self._raw.setdefault(name.lower(), []).append((name, value))
-        self._decoded: dict[str, tuple[str, ...]] = {}
-
-    def __getitem__(self, key: str) -> tuple[str, ...]:
-        values = self._decoded.get(key)
-        if values is None:
-            values = self._decoded[key] = tuple(_safely_decoded(name, value) for name, value in self._raw[key])
-        return values
-
-    def __iter__(self):
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-
-def _safely_decoded(name: str, raw: str) -> str:
-    # Decoded after parsing, outside its error handling: hostile bytes give U+FFFD, never an exception.
-    try:
-        return _decode_header(name, raw)
-    except Exception:  # noqa: BLE001
-        return raw.encode("utf-8", "replace").decode("utf-8", "replace")
-
-
-def _decode_header(name: str, raw: str) -> str:
-    """Decode RFC 2047 words and raw 8-bit bytes; fall back step by step rather than fail."""
-    value = FOLD.sub("", _undo_surrogates(raw))
-    try:
-        return str(MAIL_POLICY.header_fetch_parse(name, value))
-    except Exception:  # the structured header parsers can raise on odd input; try the plain decoder
-        try:
-            return str(make_header(decode_header(value)))
-        except Exception:
-            return value
-
-
-def _undo_surrogates(value: str) -> str:
-    """Raw 8-bit header bytes arrive as surrogate escapes; read them as UTF-8, else windows-1252."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
-        return value
-    return _decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
 
 
 def _addresses(values: tuple[str, ...]) -> list[tuple[str, str]]:
