@@ -9,7 +9,6 @@ go on; one refused for good, or not taken after `max_send_attempts` tries, is se
 team (`status` lists it, `resend` sends it again). A recipient refused by the server is noted and the
 letter counts as sent to the others. When the server itself is the trouble, sending as a whole pauses.
 """
-import base64
 import logging
 import socket
 from datetime import datetime, timedelta
@@ -68,7 +67,7 @@ class Postman:
         OutboxRepo(self._store).add({
             "message_id": message_id, "created_at": now.isoformat(), "kind": letter.kind,
             "to": list(letter.to), "cc": list(letter.cc), "subject": letter.subject, "refs": list(letter.refs),
-            "raw": base64.b64encode(message.as_bytes()).decode("ascii"), "attempts": 0,
+            "raw": message.as_bytes(), "attempts": 0,
         })
         return message_id
 
@@ -90,7 +89,7 @@ class Postman:
         held: tuple[dict, str] | None = None  # refused for good; set aside once the next letter shows it was the letter
         for record in outbox.due(now):
             try:
-                refused = list(self._sender.send(base64.b64decode(record["raw"]), record["message_id"],
+                refused = list(self._sender.send(outbox.raw(record), record["message_id"],
                                                  record["to"] + record["cc"]) or [])
             except PermanentFailure as exc:
                 if held and held[1] == exc.message:
