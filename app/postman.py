@@ -50,6 +50,12 @@ class Postman:
                             f"was held back: they already had {self._max_answers} automatic answers today"})
                 return None
             self._ledger.count_answer(letter.answer_to, day)
+        return self.keep(self.compose(letter))
+
+    def compose(self, letter: Letter) -> dict:
+        """The outbox record of one letter, composed but not stored (no store needed: it may run outside a
+        transaction, so scheduled work can compose each letter on its own and store them all in one write).
+        Not for answers: `post` applies their daily limit."""
         context = letter.context
         letterhead = self._composer.letterhead
         if letter.refs and "our_ref" not in context:
@@ -59,17 +65,21 @@ class Postman:
             # A letter to the Director is not signed by the Director.
             context = {"signatory_name": "The Quality Assurance Team", "signatory_title": letterhead.organisation,
                        **context}
+        now = self._clock.now()
         message = self._composer.letter(
             letter.template, to=letter.to, subject=letter.subject, context=context, now=now, cc=letter.cc,
             in_reply_to=letter.in_reply_to, references=letter.references, attachments=letter.attachments,
         )
-        message_id = message["Message-ID"]
-        OutboxRepo(self._store).add({
-            "message_id": message_id, "created_at": now.isoformat(), "kind": letter.kind,
+        return {
+            "message_id": message["Message-ID"], "created_at": now.isoformat(), "kind": letter.kind,
             "to": list(letter.to), "cc": list(letter.cc), "subject": letter.subject, "refs": list(letter.refs),
             "raw": message.as_bytes(), "attempts": 0,
-        })
-        return message_id
+        }
+
+    def keep(self, record: dict) -> str:
+        """Store a composed letter in the outbox (inside the caller's transaction); its Message-ID."""
+        OutboxRepo(self._store).add(record)
+        return record["message_id"]
 
     def deliver_pending(self) -> int:
         """Send every letter that is due; returns how many went. One letter's failure never holds up the rest.

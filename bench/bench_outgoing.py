@@ -2,7 +2,8 @@
 
 For each: the wall time, the bytes written into the store folder (the log included; counted at every
 os.write to a file under it), the fsyncs, and the bytes the process wrote in all (/proc/self/io
-wchar: the sent letters in the Maildir `sent/` too). Beside them, a floor from the same run: the same
+wchar: the sent letters in the Maildir `sent/` too), and how much of the time went on composing the
+letters (templates and MIME: work the floor does not do). Beside them, a floor from the same run: the same
 letters written as files, each fsync'd, the folder fsync'd once (what any service that keeps its
 letters durably before sending must do). Goals: within 3x the floor's time, and at most 3x its bytes
 (every letter's bytes once in the store's log and once in sent/ is already 2x).
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import commands  # noqa: E402
 from app.context import open_context  # noqa: E402
 from app.daemon import one_pass  # noqa: E402
+from app.postman import Postman  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.config import load_config  # noqa: E402
 
@@ -55,6 +57,16 @@ class Meter:
             return meter._fsync(fd)
 
         os.open, os.write, os.fsync = counted_open, counted_write, counted_fsync
+        self.composing, self._compose = 0.0, Postman.compose
+
+        def timed_compose(postman, letter):
+            begun = time.perf_counter()
+            try:
+                return meter._compose(postman, letter)
+            finally:
+                meter.composing += time.perf_counter() - begun
+
+        Postman.compose = timed_compose
         self.wchar = _wchar()
         self.start = time.perf_counter()
         return self
@@ -63,6 +75,7 @@ class Meter:
         self.seconds = time.perf_counter() - self.start
         self.wchar = _wchar() - self.wchar
         os.open, os.write, os.fsync = self._open, self._write, self._fsync
+        Postman.compose = self._compose
 
 
 def _wchar() -> int:
@@ -112,7 +125,8 @@ def report(what: str, meter: Meter, letters: int, base: Meter) -> None:
     print(f"{what}: {letters} letters in {meter.seconds:.2f} s ({meter.seconds / base.seconds:.1f}x the floor's "
           f"{base.seconds:.2f} s, goal < 3x); {meter.bytes / 1e6:.1f} MB written to the store "
           f"({meter.bytes / base.bytes:.1f}x the floor's {base.bytes / 1e6:.1f} MB, goal <= 3x), "
-          f"{meter.wchar / 1e6:.1f} MB written in all; {meter.fsyncs} fsyncs (floor {base.fsyncs})")
+          f"{meter.wchar / 1e6:.1f} MB written in all; {meter.fsyncs} fsyncs (floor {base.fsyncs}); "
+          f"composing the letters took {meter.composing:.2f} s of it")
 
 
 def main() -> None:
