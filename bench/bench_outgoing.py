@@ -3,7 +3,9 @@
 For each: the wall time, the bytes written into the store folder (the log included; counted at every
 os.write to a file under it), the fsyncs, and the bytes the process wrote in all (/proc/self/io
 wchar: the sent letters in the Maildir `sent/` too), and how much of the time went on composing the
-letters (templates and MIME: work the floor does not do). Beside them, a floor from the same run: the same
+letters (templates and MIME: work the floor does not do). Then the mail server refusing everything for
+ten passes, 16 minutes apart, with the 150 letters of `issue` waiting: what each pass writes to the
+store while nothing can go (goal: the waiting letters are not written again). Beside them, a floor from the same run: the same
 letters written as files, each fsync'd, the folder fsync'd once (what any service that keeps its
 letters durably before sending must do). Goals: within 3x the floor's time, and at most 3x its bytes
 (every letter's bytes once in the store's log and once in sent/ is already 2x).
@@ -12,7 +14,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,6 +25,7 @@ from app.daemon import one_pass  # noqa: E402
 from app.postman import Postman  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from core.config import load_config  # noqa: E402
+from core.errors import TemporaryFailure  # noqa: E402
 
 AUDITORS = 150
 MONTH = "2026-12"
@@ -151,6 +154,32 @@ def main() -> None:
         letters = sent_letters(tmp / "site", before)
         base = floor(letters, tmp / "floor-reminders")
         report("a pass sending reminders", reminded, len(letters), base)
+        server_down(tmp / "down")
+
+
+def server_down(folder: Path, passes: int = 10) -> None:
+    """`issue` while the server refuses every letter, then `passes` passes that try again and fail."""
+    config = site(folder)
+
+    def refused(*args):
+        raise TemporaryFailure("451 4.3.2 the server is not accepting mail now")
+
+    at = datetime.fromisoformat(f"{MONTH}-01T08:00+00:00")
+    ctx = open_context(config, Clock(at))
+    ctx.postman._sender.send = refused
+    commands.issue(ctx, MONTH, folder / "allocations.csv")
+    ctx.close()
+    with Meter(config.store_path) as down:
+        for n in range(1, passes + 1):
+            ctx = open_context(config, Clock(at + timedelta(minutes=16 * n)))
+            ctx.postman._sender.send = refused
+            one_pass(ctx)
+            ctx.close()
+    spool = config.store_path / "spool"
+    waiting = sum(p.stat().st_size for p in spool.iterdir()) if spool.is_dir() else 0
+    print(f"the server down for {passes} passes, {AUDITORS} letters waiting ({waiting / 1e6:.1f} MB in the spool): "
+          f"{down.bytes / passes / 1e3:.0f} kB written to the store per pass, {down.fsyncs / passes:.0f} fsyncs "
+          f"per pass (goal: far below the letters' own size)")
 
 
 if __name__ == "__main__":
