@@ -4,14 +4,18 @@ The 15th of December, 09:00: the ten-working-day reminders fall due for everyone
 outstanding. The pass composes each, stores them all with their "done" marks in one commit, and
 sends them; at the end of the pass nothing of theirs is left in the outbox or the spool. A pass
 stopped before that commit has stored none of them, and the next pass sends each exactly once.
+When the server is down at `issue`, the letters wait in the spool; one whose file is lost is named.
 """
 import errno
 
 import pytest
 
+import main
 from conftest import issue, utc
+from core.errors import TemporaryFailure
 from db.spool import FOLDER
 from db.wal import WriteAheadLog
+from inbox.maildir import MaildirMailbox
 
 AISHA, BEN = "aisha.patel@wexcombe.example", "ben.hartley@wexcombe.example"
 DECEMBER = f"auditor_email,case_ref,audit_type\n{AISHA},CR-40117,monthly\n{BEN},CR-40133,monthly\n"
@@ -60,3 +64,19 @@ def test_a_pass_stopped_before_its_reminders_are_stored_leaves_each_to_the_next_
     site.once(utc(2026, 12, 15, 9, 1))
     site.once(utc(2026, 12, 15, 9, 2))
     assert reminders(site) == [AISHA, BEN]
+
+
+def test_letters_the_server_would_not_take_wait_in_the_spool_and_a_lost_one_is_named(site, monkeypatch, capsys):
+    def down(mailbox, raw, message_id, recipients):
+        raise TemporaryFailure("421 4.3.2 service not available, closing channel")
+    monkeypatch.setattr(MaildirMailbox, "send", down)
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    monkeypatch.undo()
+    spool = site.config.store_path / FOLDER
+    assert len(list(spool.iterdir())) == 2 and site.sent() == []
+    next(spool.iterdir()).unlink()
+    code = main.main(["--config", str(site.config_path), "doctor"])
+    store_line = capsys.readouterr().out.splitlines()[1]
+    assert code == 2 and store_line.startswith("FAILED store"), store_line
+    assert "is missing" in store_line and "allocation about AUD-2026-12-00" in store_line
+    assert "Nothing was read from the inbox" in store_line
