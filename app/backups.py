@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from core.config import Config
 from core.errors import StoreError, StoreLocked, UsageError
-from db.backups import list_backups, restore_backup
+from db.backups import backup_taken, list_backups, restore_backup
 from db.files import private_by_default
 from db.lock import FolderLock
 
@@ -25,6 +25,9 @@ NEWEST = "newest"
 
 def take_daily_backup(ctx: Context) -> None:
     """Scheduled: today's checked copy of the store into [store] backup_path, unless it is already there."""
+    if not backup_taken(ctx.config.backup_path, ctx.clock.london_today().isoformat()):
+        # The letters this pass stored go first: sent, they are neither spooled nor copied (db/spool.py).
+        ctx.postman.deliver_pending()
     try:
         made = ctx.store.back_up(ctx.config.backup_path, ctx.clock.london_today().isoformat(),
                                      ctx.config.backups_kept)

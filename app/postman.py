@@ -9,7 +9,6 @@ go on; one refused for good, or not taken after `max_send_attempts` tries, is se
 team (`status` lists it, `resend` sends it again). A recipient refused by the server is noted and the
 letter counts as sent to the others. When the server itself is the trouble, sending as a whole pauses.
 """
-import base64
 import logging
 import socket
 from datetime import datetime, timedelta
@@ -51,6 +50,12 @@ class Postman:
                             f"was held back: they already had {self._max_answers} automatic answers today"})
                 return None
             self._ledger.count_answer(letter.answer_to, day)
+        return self.keep(self.compose(letter))
+
+    def compose(self, letter: Letter) -> dict:
+        """The outbox record of one letter, composed but not stored (no store needed: it may run outside a
+        transaction, so scheduled work can compose each letter on its own and store them all in one write).
+        Not for answers: `post` applies their daily limit."""
         context = letter.context
         letterhead = self._composer.letterhead
         if letter.refs and "our_ref" not in context:
@@ -60,17 +65,21 @@ class Postman:
             # A letter to the Director is not signed by the Director.
             context = {"signatory_name": "The Quality Assurance Team", "signatory_title": letterhead.organisation,
                        **context}
+        now = self._clock.now()
         message = self._composer.letter(
             letter.template, to=letter.to, subject=letter.subject, context=context, now=now, cc=letter.cc,
             in_reply_to=letter.in_reply_to, references=letter.references, attachments=letter.attachments,
         )
-        message_id = message["Message-ID"]
-        OutboxRepo(self._store).add({
-            "message_id": message_id, "created_at": now.isoformat(), "kind": letter.kind,
+        return {
+            "message_id": message["Message-ID"], "created_at": now.isoformat(), "kind": letter.kind,
             "to": list(letter.to), "cc": list(letter.cc), "subject": letter.subject, "refs": list(letter.refs),
-            "raw": base64.b64encode(message.as_bytes()).decode("ascii"), "attempts": 0,
-        })
-        return message_id
+            "raw": message.as_bytes(), "attempts": 0,
+        }
+
+    def keep(self, record: dict) -> str:
+        """Store a composed letter in the outbox (inside the caller's transaction); its Message-ID."""
+        OutboxRepo(self._store).add(record)
+        return record["message_id"]
 
     def deliver_pending(self) -> int:
         """Send every letter that is due; returns how many went. One letter's failure never holds up the rest.
@@ -90,7 +99,7 @@ class Postman:
         held: tuple[dict, str] | None = None  # refused for good; set aside once the next letter shows it was the letter
         for record in outbox.due(now):
             try:
-                refused = list(self._sender.send(base64.b64decode(record["raw"]), record["message_id"],
+                refused = list(self._sender.send(outbox.raw(record), record["message_id"],
                                                  record["to"] + record["cc"]) or [])
             except PermanentFailure as exc:
                 if held and held[1] == exc.message:

@@ -1,6 +1,7 @@
 """Rolling backups of the store, and putting one back.
 
-    backups/data-2026-11-30/   a whole copy of data/ as it was at that day's first pass (0700, files 0600)
+    backups/data-2026-11-30/   a whole copy of data/ as it was at that day's first pass (0700, files 0600),
+                               its spool/ too: a restored store holds the letters it had not yet sent
 
 A backup is taken while the store's lock is held and no commit is under way, so it is a consistent
 state; it is checked (it must open as a valid store) before it gets its name. The newest
@@ -13,6 +14,7 @@ from pathlib import Path
 from core.errors import StoreError, StoreUnusable
 from db.files import fsync_folder, make_private_folder, write_private
 from db.manifest import MANIFEST_NAME, Manifest
+from db.spool import FOLDER as SPOOL, folded_outbox, spool_names
 from db.verify import store_problem
 
 PREFIX = "data-"
@@ -33,6 +35,11 @@ def list_backups(backups: Path) -> list[tuple[Path, str | None]]:
 def newest_good_backup(backups: Path) -> Path | None:
     """The newest backup that opens as a valid store, or None."""
     return next((path for path in backup_folders(backups) if store_problem(path) is None), None)
+
+
+def backup_taken(backups: Path, day: str) -> bool:
+    """Whether the backup of London date `day` is already there."""
+    return (Path(backups) / f"{PREFIX}{day}").exists()
 
 
 def take_backup(folder: Path, manifest: Manifest, backups: Path, day: str, kept: int) -> Path | None:
@@ -68,6 +75,7 @@ def copy_store(folder: Path, manifest: Manifest, target: Path) -> None:
     for name in sorted(manifest.files):
         write_private(target / f"{name}.json", (Path(folder) / f"{name}.json").read_bytes())
     write_private(target / MANIFEST_NAME, manifest.text().encode("utf-8"))
+    _copy_spool(Path(folder), target)
     for sub in {target, *(p.parent for p in target.rglob("*.json"))}:
         fsync_folder(sub)
 
@@ -83,6 +91,7 @@ def restore_backup(backup: Path, folder: Path, stamp: str) -> Path | None:
     make_private_folder(staging)
     for source in sorted(Path(backup).rglob("*.json")):
         write_private(staging / source.relative_to(backup), source.read_bytes())
+    _copy_spool(Path(backup), staging)
     for sub in {staging, *(p.parent for p in staging.rglob("*.json"))}:
         fsync_folder(sub)
     aside = None
@@ -97,3 +106,14 @@ def restore_backup(backup: Path, folder: Path, stamp: str) -> Path | None:
         raise
     fsync_folder(folder.parent)
     return aside
+
+
+def _copy_spool(source: Path, target: Path) -> None:
+    """Copy the files of the letters the store's outbox names as waiting (sent letters' files are not kept)."""
+    names = sorted(spool_names(folded_outbox(source) or {}))
+    if names:
+        make_private_folder(target / SPOOL)
+    for name in names:
+        write_private(target / SPOOL / name, (source / SPOOL / name).read_bytes())
+    if names:
+        fsync_folder(target / SPOOL)

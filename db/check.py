@@ -14,7 +14,7 @@ from db.transport_state import FILE as TRANSPORT_STATE
 # Tables not listed (added by a newer version) need only be tables of records.
 SHAPES: dict[str, dict[str, dict[str, type]]] = {
     "roster": {"people": {"email": str, "name": str, "roles": list, "service": str, "head_of_service": str}},
-    "outbox": {"pending": {"message_id": str, "created_at": str, "raw": str}},
+    "outbox": {"pending": {"message_id": str, "created_at": str}},  # and "raw" or "spool" (db/spool.py)
     "months": {
         "meta": {"month": str, "counter": int},
         "allocations": {"reference": str, "auditor": str, "month": str},

@@ -9,11 +9,18 @@
 
 Sending takes a mail out of the outbox and into the month's ledger in one write, so after a crash
 unsent mail is sent and sent mail is not sent again.
+
+A record holds a letter's metadata; the letter itself travels in the log with it and, if still
+waiting at the fold, is kept as a file in the spool (db/spool.py). Only this module and the spool
+know how; callers give `add` the bytes and read them back with `raw`.
 """
 from datetime import datetime
 
 from tinydb import Query
 
+from core.errors import StoreUnusable
+from db.check import Damaged
+from db.spool import encoded
 from db.store import Store
 
 FILE = "outbox"
@@ -26,10 +33,20 @@ class OutboxRepo:
         self._table = store.table(FILE, "pending")
         self._aside = store.table(FILE, "set_aside")
         self._state = store.table(FILE, "state")
+        self._spool = store.spool
 
     def add(self, record: dict) -> None:
-        """Store one composed mail (its raw bytes base64-encoded, plus who, what, and why)."""
-        self._table.insert({"attempts": 0, "next_attempt_at": None, "last_error": None, **record})
+        """Store one composed mail: its bytes (`raw`), plus who, what, and why."""
+        self._table.insert({"attempts": 0, "next_attempt_at": None, "last_error": None, **record,
+                            "raw": encoded(record["raw"])})
+
+    def raw(self, record: dict) -> bytes:
+        """The bytes of a stored mail (pending or set aside); StoreUnusable, naming it, if its spool file is lost."""
+        try:
+            return self._spool.read(record)
+        except Damaged as exc:
+            raise StoreUnusable(f"the store is damaged: {exc}; restore the store from a backup "
+                                "(`auditmail restore`)") from None
 
     def pending(self) -> list[dict]:
         """Every mail not yet sent, oldest first."""

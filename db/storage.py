@@ -20,6 +20,7 @@ from core.errors import DiskFull, StoreError, StoreUnusable
 from db.check import Damaged, check_tables, note_written, read_json, read_text_json
 from db.files import dump, remove_durably, write_atomic
 from db.manifest import Manifest, manifest_path, name_of
+from db.spool import OUTBOX, Spool
 from db.wal import FOLD_BYTES, WriteAheadLog, apply
 
 JOURNAL_NAME = "journal.json"
@@ -29,7 +30,7 @@ class Journal:
     """Collects the writes of one transaction and commits them as one."""
 
     def __init__(self, folder: Path, *, read_only: bool = False, manifest: Manifest | None = None,
-                 logged: bool = False, read_log: bool = True):
+                 logged: bool = False, read_log: bool = True, spool: Spool | None = None):
         self.folder = folder
         self.path = folder / JOURNAL_NAME
         self.read_only = read_only
@@ -45,6 +46,9 @@ class Journal:
         self._storages: list["JournaledStorage"] = []
         self._unfolded: dict[Path, "JournaledStorage"] = {}
         self.broken = False
+        # Letters still waiting when the outbox file is written go to the spool first (db/spool.py).
+        self.spool = spool
+        self._spilled: dict | None = None  # the outbox as last written, to tidy the spool by
 
     def attach(self, storage: "JournaledStorage") -> None:
         """Know a storage so a rolled-back transaction can reset its cache."""
@@ -72,7 +76,7 @@ class Journal:
             self._commit_to_log()
             return
         try:
-            staged = {path: storage.text() for path, storage in self._staged.items()}
+            staged = {path: self._text(storage.name, storage.read()) for path, storage in self._staged.items()}
             for storage in self._staged.values():
                 storage.changes()  # written whole: forget which records changed
         finally:
@@ -111,11 +115,11 @@ class Journal:
             return
         if self.broken:
             raise StoreError("the store's log could not be read back after a failed write; reopen the store")
-        texts = {path: storage.text() for path, storage in self._unfolded.items()}
+        texts = {path: self._text(storage.name, storage.read()) for path, storage in self._unfolded.items()}
         for name, changes in self.overlay.items():
             path = self.folder / f"{name}.json"
             if path not in texts:
-                texts[path] = dump(apply(path, name, read_json(path) if path.exists() else None, changes))
+                texts[path] = self._text(name, apply(path, name, read_json(path) if path.exists() else None, changes))
         self._write_files(texts)
         self.wal.remove()
         self.overlay, self._unfolded = {}, {}
@@ -129,10 +133,27 @@ class Journal:
             self.write_all(staged)
         except OSError as exc:
             # The caller reloads from disk; what reached the journal is replayed then.
+            self._spilled = None
             raise write_error(self.folder, exc) from None
         self.manifest.files = listed
         for storage in self._storages:
             storage.committed(staged.get(storage.path))
+        if self._spilled is not None:
+            outbox, self._spilled = self._spilled, None
+            try:
+                self.spool.tidy(outbox)  # the files of letters sent since the last fold
+            except OSError:
+                pass  # an orphan harms nothing; the next opening removes it
+
+    def _text(self, name: str | None, data) -> str:
+        """A file's content as written; for the outbox, its waiting letters are first put in the spool."""
+        if self.spool is not None and name == OUTBOX and isinstance(data, dict):
+            try:
+                self.spool.spill(data)
+            except OSError as exc:
+                raise write_error(self.folder, exc) from None
+            self._spilled = data
+        return dump(data)
 
     def write_all(self, staged: dict[Path, str]) -> None:
         """Write several files as one unit (through the journal when there is more than one)."""

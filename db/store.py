@@ -7,6 +7,7 @@
       months/2026-11.json    one audit month's allocations, submissions, exemptions, slippage
       ledgers/2026-11.json   what happened that month: messages handled, mail sent, reminders, failures
       wal.jsonl              changes committed but not yet folded into the files above (db/wal.py)
+      spool/*.eml            letters still waiting at the last fold, one file each (db/spool.py)
 
 A month's file stops changing once its month is over, so the cost of a write never grows with history.
 Opening the store checks it (db/opening.py): a missing or damaged store stops the command before
@@ -19,11 +20,12 @@ from tinydb import TinyDB
 from tinydb.table import Table
 
 from core.errors import StoreError, StoreUnusable
-from db.backups import take_backup
+from db.backups import backup_taken, take_backup
 from db.check import Damaged
 from db.files import clear_leftovers, remove_durably
 from db.lock import FolderLock
 from db.opening import check_location, checked_manifest, create_folder, damage_message, write_manifest
+from db.spool import Spool, folded_outbox
 from db.storage import Journal, JournaledStorage, write_error
 from db.wal import TrackedTable
 
@@ -45,6 +47,7 @@ class Store:
         self.folder = Path(folder)
         self.backups = backups
         self.logged = logged
+        self.spool = Spool(self.folder)
         check_location(self.folder, create=create, writer=writer)
         if create:
             create_folder(self.folder)
@@ -59,6 +62,7 @@ class Store:
             self._journal = self._new_journal(read_only=not writer)
             if writer:
                 self._fold()  # what a crashed process logged becomes part of the files, checked
+            self._check_spool(tidy=writer)
         except BaseException:
             self.close()
             raise
@@ -67,13 +71,33 @@ class Store:
     def _new_journal(self, *, read_only: bool = False) -> Journal:
         """A journal over the files, with the log's changes read (and checked) as an overlay."""
         try:
-            return Journal(self.folder, read_only=read_only, manifest=self.manifest, logged=self.logged)
+            return Journal(self.folder, read_only=read_only, manifest=self.manifest, logged=self.logged,
+                           spool=self.spool)
         except Damaged as exc:
             raise StoreUnusable(damage_message(str(exc), self.backups)) from None
 
     def _fold(self) -> None:
         try:
             self._journal.fold()
+        except Damaged as exc:
+            raise StoreUnusable(damage_message(str(exc), self.backups)) from None
+        except OSError as exc:
+            raise write_error(self.folder, exc) from None
+
+    def _check_spool(self, *, tidy: bool) -> None:
+        """Every waiting letter the folded outbox names has its spool file (damage otherwise); a writer
+        also removes files no letter names (sent, or left by a crash between a fold and its tidying)."""
+        try:
+            outbox = folded_outbox(self.folder)
+            if tidy:
+                self.spool.tidy(outbox)
+                self.spool.check(outbox)
+                return
+            try:
+                self.spool.check(outbox)
+            except Damaged:
+                # A reader may have read the outbox just before the daemon folded a sent letter away.
+                self.spool.check(folded_outbox(self.folder))
         except Damaged as exc:
             raise StoreUnusable(damage_message(str(exc), self.backups)) from None
         except OSError as exc:
@@ -147,6 +171,8 @@ class Store:
 
     def back_up(self, backups: Path, day: str, kept: int) -> Path | None:
         """Take the backup of London date `day` unless it exists (db/backups.py); returns its folder, or None."""
+        if backup_taken(backups, day):
+            return None  # no fold just for this: letters stored this pass are sent, not spooled, first
         self._writable_between_transactions()
         try:
             return take_backup(self.folder, self.manifest, backups, day, kept)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from db.check import Damaged, check_file, data_files
 from db.manifest import read_manifest
+from db.spool import check_folder
 
 
 def store_problem(folder: Path) -> str | None:
@@ -25,6 +26,7 @@ def store_problem(folder: Path) -> str | None:
             return f"{folder / missing[0]}.json is listed in the manifest but missing"
         for name in sorted(manifest.files):
             check_file(folder, name)
+        check_folder(folder)  # every waiting letter's own file (db/spool.py)
     except Damaged as exc:
         return str(exc)
     return None

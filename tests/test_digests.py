@@ -66,7 +66,8 @@ def set_aside_a_letter(site):
     with ctx.store.transaction():   # a letter the mail server refused for good, set aside for a person
         outbox = OutboxRepo(ctx.store)
         outbox.add({"message_id": "<set-aside-1@wexcombe.example>", "kind": "receipt", "refs": ["AUD-2026-12-002"],
-                    "to": [BEN], "cc": [], "created_at": "2026-12-03T07:10:00+00:00"})
+                    "to": [BEN], "cc": [], "created_at": "2026-12-03T07:10:00+00:00",
+                    "raw": b"Subject: [AUD-2026-12-002] Received\r\n\r\nThank you.\r\n"})
         outbox.set_aside("<set-aside-1@wexcombe.example>", "550 mailbox unavailable", utc(2026, 12, 3, 7, 10))
     ctx.close()
 

@@ -180,7 +180,9 @@ def waiting(site: Path) -> bool:
 def fingerprint(site: Path) -> tuple:
     """Changes whenever the daemon handles, files or sends anything, or writes the store."""
     data = 0
-    for path in (site / "data").rglob("*.json"):
+    # *.jsonl too: a commit is an append to data/wal.jsonl, and a long scheduled job (thirty letters
+    # composed one by one) may change no other file for seconds; it is not quiet while it commits.
+    for path in [*(site / "data").rglob("*.json"), *(site / "data").glob("*.jsonl")]:
         try:
             data = max(data, path.stat().st_mtime_ns)
         except FileNotFoundError:  # the journal comes and goes with each commit
