@@ -103,6 +103,16 @@ class Store:
         """Whether the store holds a file (on disk, or so far only in the log), e.g. has_file("ledgers/2026-11")."""
         return (self.folder / f"{file}.json").exists() or file in self._journal.pending_names()
 
+    @property
+    def writable(self) -> bool:
+        """Whether this store was opened for writing (it holds the writer lock)."""
+        return self._lock is not None
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open: writes made now become part of it."""
+        return self._journal.active
+
     def file_stamp(self, file: str) -> tuple[int, int, int] | None:
         """(inode, size, mtime) of a file as folded, or None when it is missing or the log changes it."""
         if file in self._journal.pending_names():
