@@ -13,6 +13,8 @@ holds both or neither, so a crash cannot leave them disagreeing. A month the ind
 read once and covered; a store opened read-only covers it in memory only. Rows of purged months are
 ignored, and dropped at the next covering write.
 """
+from datetime import datetime
+
 from tinydb import Query
 
 from core.reference import Reference
@@ -67,7 +69,7 @@ class OpenIndex:
     def deadline_agreed(self, month: str, deadline: str | None) -> None:
         """Follow an allocation's agreed later date: the month's latest one moves on if this one is later."""
         row = self._months.get(Query().month == month)
-        if row is not None and deadline and (row["latest_deadline"] or "") < deadline:
+        if row is not None and deadline and _later(deadline, row["latest_deadline"]):
             self._months.update({"latest_deadline": deadline}, Query().month == month)
 
     # -- covering months the index has not read yet ------------------------------------------
@@ -112,7 +114,12 @@ def _read_month(store: Store, month: str) -> tuple[list[dict], str | None]:
         rows += [{"reference": r["reference"], "kind": kind.prefix, "month": month}
                  for r in store.table(month_file(month), kind.table).all() if not kind.is_final(r)]
     deadlines = [a["deadline"] for a in store.table(month_file(month), "allocations").all() if a.get("deadline")]
-    return rows, max(deadlines, default=None)
+    return rows, max(deadlines, key=datetime.fromisoformat, default=None)
+
+
+def _later(deadline: str, than: str | None) -> bool:
+    # Compared as times, not strings: an agreed date may carry +01:00 (BST) or +00:00.
+    return than is None or datetime.fromisoformat(deadline) > datetime.fromisoformat(than)
 
 
 class _joined:
