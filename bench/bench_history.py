@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app import commands  # noqa: E402
 from app.context import open_context  # noqa: E402
 from app.daemon import one_pass  # noqa: E402
 from app.demo import run_demo  # noqa: E402
@@ -169,6 +170,18 @@ def in_process_pass(config, at: datetime) -> float:
     return time.perf_counter() - start
 
 
+def in_process_reading(config, at: datetime, what: str) -> float:
+    """Seconds for `status` or `report --month` in this process (opened read-only, as the commands are):
+    the command's own work, without starting Python and importing the service."""
+    start = time.perf_counter()
+    ctx = open_context(config, Clock(at), read_only=True)
+    try:
+        commands.status(ctx, None) if what == "status" else commands.report(ctx, MONTH)
+    finally:
+        ctx.close()
+    return time.perf_counter() - start
+
+
 def command(config_path: Path, now: datetime, *args: str) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one `main.py` command in its own process.
 
@@ -238,8 +251,10 @@ def main() -> None:
             once = command(tmp / name / "config.toml", at + timedelta(hours=3), "once")
             status = command(tmp / name / "config.toml", at + timedelta(hours=3), "status")
             report = command(tmp / name / "config.toml", at + timedelta(hours=3), "report", "--month", MONTH)
+            reading = {what: sorted(in_process_reading(config, at + timedelta(hours=3), what) for _ in range(3))[1]
+                       for what in ("status", "report")}
             figures[name] = {"intake": per, "floor": floor, "idle": idle, "once": once, "status": status,
-                             "report": report}
+                             "report": report, "reading": reading}
         start_floor = python_floor(tmp / "empty" / "config.toml", at)
         e, h = figures["empty"], figures["history"]
         print(f"intake of {count} in one pass: {e['intake'] * 1000:.1f} ms/message empty, "
@@ -248,6 +263,10 @@ def main() -> None:
         print(f"a pass with nothing to do (in-process): {e['idle'] * 1000:.0f} ms empty, {h['idle'] * 1000:.0f} ms "
               f"with history ({h['idle'] / e['idle']:.2f}x, goal < 1.3x)")
         print(f"`--help` (python and the imports alone): {start_floor[0]:.2f} s, {start_floor[1] / 1e6:.0f} MB")
+        for what in ("status", "report"):
+            te, th = e["reading"][what], h["reading"][what]
+            print(f"`{what}` in-process: {te * 1000:.0f} ms empty, {th * 1000:.0f} ms with history "
+                  f"({th / te:.2f}x; goal < 1 s)")
         for what in ("once", "status", "report"):
             (te, re_), (th, rh) = e[what], h[what]
             goal = "goal < 1 s" if what != "once" else "goal < 1.3x"

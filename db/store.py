@@ -6,6 +6,7 @@
       outbox.json            mail stored but not yet sent (small: emptied as mail goes out)
       months/2026-11.json    one audit month's allocations, submissions, exemptions, slippage
       ledgers/2026-11.json   what happened that month: messages handled, mail sent, reminders, failures
+      index.json             what is still in play: open items, each month's latest agreed date (db/index.py)
       wal.jsonl              changes committed but not yet folded into the files above (db/wal.py)
 
 A month's file stops changing once its month is over, so the cost of a write never grows with history.
