@@ -10,3 +10,11 @@ def month_file(month: str) -> str:
 def stored_months(store: Store) -> list[str]:
     """Every audit month the store holds, oldest first."""
     return [name.split("/", 1)[1] for name in store.files("months")]
+
+
+def stored_months_back(store: Store, month: str, count: int) -> list[str]:
+    """`month` and the `count` months before it that the store holds, oldest first (nothing older is read)."""
+    year, number = map(int, month.split("-"))
+    wanted = [f"{(year * 12 + number - 1 - n) // 12}-{(year * 12 + number - 1 - n) % 12 + 1:02d}" for n in range(count, -1, -1)]
+    stored = set(stored_months(store))
+    return [m for m in wanted if m in stored]
