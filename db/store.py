@@ -97,8 +97,9 @@ class Store:
 
     def files(self, prefix: str) -> list[str]:
         """The names of the files under a folder of the store, e.g. files("months") -> ["months/2026-11"]."""
-        on_disk = {f"{prefix}/{p.stem}" for p in (self.folder / prefix).glob("*.json")}
-        return sorted(on_disk | {n for n in self._journal.pending_names() if n.startswith(prefix + "/")})
+        # The manifest lists every file on disk (checked at opening, kept by every fold and purge), so
+        # a pass that asks many times never lists the folder: years of months cost a set, not a glob.
+        return sorted(n for n in self.manifest.files | set(self._journal.pending_names()) if n.startswith(prefix + "/"))
 
     def has_file(self, file: str) -> bool:
         """Whether the store holds a file (on disk, or so far only in the log), e.g. has_file("ledgers/2026-11")."""
