@@ -256,8 +256,8 @@ def main() -> None:
             report = command(tmp / name / "config.toml", at + timedelta(hours=3), "report", "--month", MONTH)
             reading = {what: sorted(in_process_reading(config, at + timedelta(hours=3), what) for _ in range(3))[1]
                        for what in ("status", "report")}
-            figures[name] = {"intake": per, "floor": floor, "idle": idle, "idle_later": idle_later, "once": once, "status": status,
-                             "report": report, "reading": reading}
+            figures[name] = {"intake": per, "floor": floor, "idle": idle, "idle_later": idle_later, "once": once,
+                             "status": status, "report": report, "reading": reading}
         start_floor = python_floor(tmp / "empty" / "config.toml", at)
         e, h = figures["empty"], figures["history"]
         print(f"intake of {count} in one pass: {e['intake'] * 1000:.1f} ms/message empty, "

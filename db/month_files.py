@@ -15,6 +15,7 @@ def stored_months(store: Store) -> list[str]:
 def stored_months_back(store: Store, month: str, count: int) -> list[str]:
     """`month` and the `count` months before it that the store holds, oldest first (nothing older is read)."""
     year, number = map(int, month.split("-"))
-    wanted = [f"{(year * 12 + number - 1 - n) // 12}-{(year * 12 + number - 1 - n) % 12 + 1:02d}" for n in range(count, -1, -1)]
+    index = year * 12 + number - 1  # months since year 0, so stepping back crosses years by itself
+    wanted = [f"{(index - n) // 12}-{(index - n) % 12 + 1:02d}" for n in range(count, -1, -1)]
     stored = set(stored_months(store))
     return [m for m in wanted if m in stored]
