@@ -42,6 +42,7 @@ NOT_DATA = {"manifest", "journal", "checked", Path(TRANSPORT_STATE).stem}
 # `once` from cron) need not re-read years of settled months to re-prove them. Only a cache: a missing
 # or garbled one means every file is checked again.
 CHECKED_NAME = "checked.json"
+_recalled: dict[str, tuple[int, int, int]] = {}  # checked.json path -> its stamp when this process last read it
 
 # path -> (inode, size, mtime) of the file when it was last found good (or written by us). The daemon
 # opens the store every pass; re-parsing years of months each minute to re-prove what has not changed
@@ -121,8 +122,13 @@ def check_file(folder: Path, name: str) -> bool:
 
 def recall_checked(folder: Path) -> None:
     """Take as known good what an earlier process found good in `folder` and has not changed since."""
+    path = Path(folder) / CHECKED_NAME
     try:
-        stamps = json.loads((Path(folder) / CHECKED_NAME).read_text(encoding="utf-8"))
+        stat = path.stat()
+        if _recalled.get(str(path)) == (stat.st_ino, stat.st_size, stat.st_mtime_ns):
+            return  # already taken in by this process (the daemon opens the store every pass)
+        stamps = json.loads(path.read_text(encoding="utf-8"))
+        _recalled[str(path)] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
     except (OSError, ValueError):
         return
     if not isinstance(stamps, dict):
