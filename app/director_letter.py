@@ -17,6 +17,8 @@ from core.letter import Letter
 from db.files import make_private_folder
 from db.items import ItemRepo
 from db.months import month_file
+from db.month_files import stored_months_back
+from workflows.exemption_reasons import MAX_MONTHS_AHEAD
 from mailer.compose import Composer
 from workflows import director_letters, exemptions, slippage
 from workflows.calendar import month_deadline, month_name
@@ -33,7 +35,8 @@ log = logging.getLogger("auditmail.director_letter")
 def month_facts(ctx: Context, month: str) -> Facts:
     """The month's exemption requests (and how many came in its last week) and agreed later dates, from the store."""
     items = ItemRepo(ctx.store)
-    requests = [r for r in items.all(exemptions.KIND) if month in r.get("months", [r.get("month")])]
+    filed_in = stored_months_back(ctx.store, month, MAX_MONTHS_AHEAD)  # a request names at most that far ahead
+    requests = [r for r in items.all(exemptions.KIND, filed_in) if month in r.get("months", [r.get("month")])]
     stored = items.all(slippage.KIND, [month]) if ctx.store.has_file(month_file(month)) else []
     agreed = [r for r in stored if r["state"] == slippage.State.AGREED]
     return Facts(exemption_requests=len(requests),

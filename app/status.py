@@ -31,8 +31,9 @@ def month_status(ctx: Context, month: str | None) -> str:
     if month is None:
         # The latest month with audits, not merely the latest file: a request made on 2 January
         # creates January's file before January's audits are issued.
-        issued = [m for m in stored_months(ctx.store) if MonthRepo(ctx.store, m).allocations()]
-        month = issued[-1] if issued else ctx.clock.london_now().strftime("%Y-%m")
+        # Newest first, stopping at the first with audits: years of history are not read.
+        issued = next((m for m in reversed(stored_months(ctx.store)) if MonthRepo(ctx.store, m).allocations()), None)
+        month = issued or ctx.clock.london_now().strftime("%Y-%m")
     checked_month(month)
     month = month.strip()
     this_month = ctx.clock.london_now().strftime("%Y-%m")

@@ -5,6 +5,7 @@ month whose tables are not tables of records: each is a `Damaged` naming the fil
 found when the store opens, not as a TypeError half-way through handling someone's email.
 """
 import json
+import os
 from pathlib import Path
 
 from db.transport_state import FILE as TRANSPORT_STATE
@@ -35,7 +36,13 @@ SHAPES: dict[str, dict[str, dict[str, type]]] = {
 
 # Not store files: the manifest and journal themselves, and the transport's own small state (a Graph
 # delta link, an IMAP UIDVALIDITY), which it writes outside the store's transactions.
-NOT_DATA = {"manifest", "journal", Path(TRANSPORT_STATE).stem}
+NOT_DATA = {"manifest", "journal", "checked", Path(TRANSPORT_STATE).stem}
+
+# Beside the files: the stamps of the files last found good, so the next process (`status`, `report`,
+# `once` from cron) need not re-read years of settled months to re-prove them. Only a cache: a missing
+# or garbled one means every file is checked again.
+CHECKED_NAME = "checked.json"
+_recalled: dict[str, tuple[int, int, int]] = {}  # checked.json path -> its stamp when this process last read it
 
 # path -> (inode, size, mtime) of the file when it was last found good (or written by us). The daemon
 # opens the store every pass; re-parsing years of months each minute to re-prove what has not changed
@@ -96,8 +103,9 @@ def check_tables(path: Path, kind: str, data) -> None:
                     raise Damaged(path, f"table {table!r} record {record_id} has no valid {name!r}")
 
 
-def check_file(folder: Path, name: str) -> None:
-    """Check one store file by its name in the store (e.g. "months/2026-11"), unless known good and unchanged."""
+def check_file(folder: Path, name: str) -> bool:
+    """Check one store file by its name in the store (e.g. "months/2026-11"), unless known good and unchanged;
+    True when it was read and checked now."""
     path = Path(folder) / f"{name}.json"
     try:
         stat = path.stat()
@@ -105,10 +113,44 @@ def check_file(folder: Path, name: str) -> None:
     except OSError:
         stamp = None
     if stamp is not None and _known_good.get(str(path)) == stamp:
-        return
+        return False
     check_tables(path, name.split("/", 1)[0], read_json(path))
     if stamp is not None:
         _known_good[str(path)] = stamp
+    return True
+
+
+def recall_checked(folder: Path) -> None:
+    """Take as known good what an earlier process found good in `folder` and has not changed since."""
+    path = Path(folder) / CHECKED_NAME
+    try:
+        stat = path.stat()
+        if _recalled.get(str(path)) == (stat.st_ino, stat.st_size, stat.st_mtime_ns):
+            return  # already taken in by this process (the daemon opens the store every pass)
+        stamps = json.loads(path.read_text(encoding="utf-8"))
+        _recalled[str(path)] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except (OSError, ValueError):
+        return
+    if not isinstance(stamps, dict):
+        return
+    for name, stamp in stamps.items():
+        if isinstance(stamp, list) and len(stamp) == 3 and all(type(n) is int for n in stamp):
+            _known_good.setdefault(str(Path(folder) / f"{name}.json"), tuple(stamp))
+
+
+def remember_checked(folder: Path, names: set[str]) -> None:
+    """Leave the stamps of the files of `folder` known good for the next process (no fsync: only a cache)."""
+    paths = {name: str(Path(folder) / f"{name}.json") for name in sorted(names)}
+    stamps = {name: _known_good[path] for name, path in paths.items() if path in _known_good}
+    target = Path(folder) / CHECKED_NAME
+    tmp = target.with_name(f"{CHECKED_NAME}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(stamps, out)
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk: the next process checks again, nothing worse
 
 
 def note_written(path: Path) -> None:

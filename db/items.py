@@ -1,19 +1,17 @@
 """Items of every registered kind as stored: each in the file of the month its reference names.
 
 An item's table comes from its kind (`workflows/registry.py`), so a new kind needs no change here.
+Every add and update also keeps the index of open items (db/index.py) in the same transaction, so
+finding what is open reads the few months that hold it, never every month ever written.
 """
 from tinydb import Query
 
 from core.reference import Reference
-from db.months import month_file, stored_months
+from db.index import OpenIndex
+from db.month_files import month_file, stored_months
 from db.store import Store
 from workflows.items import ItemKind
 from workflows.registry import kind_of
-
-# (month file path, prefix) -> the file's stamp when every item of that kind in it was settled.
-# A settled item never changes again, so a pass need not re-read years of months to find the
-# few still open: a month is read again only once its file has changed.
-_settled: dict[tuple[str, str], tuple] = {}
 
 
 class ItemRepo:
@@ -40,6 +38,7 @@ class ItemRepo:
     def add(self, record: dict) -> None:
         """Store a new item (its kind is read off its reference)."""
         self._table(record["reference"]).insert(record)
+        OpenIndex(self._store).item_changed(record)
 
     def get(self, reference: str) -> dict | None:
         """One item by its reference, or None (also for a reference of no registered kind)."""
@@ -55,6 +54,9 @@ class ItemRepo:
             record = table.get(Query().reference == reference)
             changes = {**changes, "history": record.get("history", []) + [dict(event)]}
         table.update(dict(changes), Query().reference == reference)
+        record = table.get(Query().reference == reference)
+        if record is not None:
+            OpenIndex(self._store).item_changed(record)
 
     def all(self, kind: ItemKind, months: list[str] | None = None) -> list[dict]:
         """Every item of one kind in the given months (None: all months; an empty list: none), in reference order."""
@@ -64,15 +66,8 @@ class ItemRepo:
         return sorted(rows, key=lambda r: r["reference"])
 
     def open_items(self, kind: ItemKind) -> list[dict]:
-        """Every item of one kind not yet final, skipping months known to hold none (unchanged since)."""
-        rows = []
-        for month in stored_months(self._store):
-            key = (str(self._store.folder / f"{month_file(month)}.json"), kind.prefix)
-            stamp = self._store.file_stamp(month_file(month))
-            if stamp is not None and _settled.get(key) == stamp:
-                continue
-            waiting = [r for r in self._store.table(month_file(month), kind.table).all() if not kind.is_final(r)]
-            rows += waiting
-            if stamp is not None and not waiting:
-                _settled[key] = stamp
-        return sorted(rows, key=lambda r: r["reference"])
+        """Every item of one kind not yet final, in reference order: read through the index of open items."""
+        if not kind.final:  # never final (an allocation): every one is open, and none is indexed
+            return self.all(kind)
+        rows = (self.get(reference) for reference in OpenIndex(self._store).open_references(kind))
+        return [r for r in rows if r is not None and not kind.is_final(r)]

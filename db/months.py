@@ -3,12 +3,9 @@ from typing import Callable
 
 from tinydb import Query
 
+from db.index import OpenIndex
+from db.month_files import month_file, stored_months  # noqa: F401 - stored_months: where callers have long found it
 from db.store import Store
-
-
-def month_file(month: str) -> str:
-    """The store file of one audit month."""
-    return f"months/{month}"
 
 
 class MonthRepo:
@@ -16,6 +13,7 @@ class MonthRepo:
 
     def __init__(self, store: Store, month: str):
         self.month = month
+        self._index = OpenIndex(store)
         self._meta = store.table(month_file(month), "meta")
         self._allocations = store.table(month_file(month), "allocations")
         self._submissions = store.table(month_file(month), "submissions")
@@ -60,10 +58,13 @@ class MonthRepo:
     def add_allocations(self, records: list[dict]) -> None:
         """Store newly issued allocations."""
         self._allocations.insert_multiple(records)
+        for record in records:
+            self._index.deadline_agreed(self.month, record.get("deadline"))
 
     def update_allocation(self, reference: str, changes: dict) -> None:
         """Change fields of one allocation (an exemption, an agreed later deadline)."""
         self._allocations.update(changes, Query().reference == reference)
+        self._index.deadline_agreed(self.month, changes.get("deadline"))
 
     # -- submissions -----------------------------------------------------------------------
     def submissions(self, reference: str | None = None) -> list[dict]:
@@ -79,8 +80,3 @@ class MonthRepo:
     def add_submission(self, record: dict) -> None:
         """Record one submission; earlier ones for the same reference stay in the history."""
         self._submissions.insert(record)
-
-
-def stored_months(store: Store) -> list[str]:
-    """Every audit month the store holds, oldest first."""
-    return [name.split("/", 1)[1] for name in store.files("months")]

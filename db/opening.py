@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import StoreUnusable
 from db.backups import newest_good_backup
-from db.check import Damaged, check_file, data_files
+from db.check import Damaged, check_file, data_files, recall_checked, remember_checked
 from db.files import make_private_folder, remove_durably, write_atomic
 from db.manifest import Manifest, manifest_path, read_manifest
 
@@ -72,12 +72,14 @@ def checked_manifest(folder: Path, *, create: bool, writer: bool, backups: Path 
                             ", ".join(sorted(on_disk - manifest.files)))
                 manifest.files |= on_disk
                 changed = True
-        for name in sorted(manifest.files):
-            check_file(folder, name)
+        recall_checked(folder)  # what an earlier process proved and nothing has changed since is not re-read
+        rechecked = [name for name in sorted(manifest.files) if check_file(folder, name)]
     except Damaged as exc:
         raise StoreUnusable(damage_message(str(exc), backups)) from None
     if changed and writer:
         write_manifest(folder, manifest)
+    if rechecked and writer:
+        remember_checked(folder, manifest.files)
     return manifest
 
 

@@ -1,18 +1,23 @@
-"""The roster as stored: replaced whole on import, read by email address."""
-from dataclasses import asdict
+"""The roster as stored: replaced whole on import, read by email address.
 
-from tinydb import Query
+Read once per process, not once per pass or per letter: the people are kept with the roster file's
+stamp (inode, size, mtime) and read again only when the file has changed, or while a change to it is
+still only in the log.
+"""
+from dataclasses import asdict
 
 from db.store import Store
 from workflows.roster import Person
 
 FILE = "roster"
+_read: dict[str, tuple[tuple, list[Person], dict[str, Person]]] = {}  # roster path -> (stamp, people, by email)
 
 
 class RosterRepo:
     """Who is on the roster, as last imported."""
 
     def __init__(self, store: Store):
+        self._store = store
         self._table = store.table(FILE, "people")
 
     def replace(self, people: list[Person]) -> None:
@@ -22,12 +27,24 @@ class RosterRepo:
 
     def all(self) -> list[Person]:
         """Everyone, in the order of the imported file."""
-        return [_person(row) for row in self._table.all()]
+        return list(self._people()[0])
 
     def get(self, email: str) -> Person | None:
         """The person with this address (any case), or None."""
-        row = self._table.get(Query().email == email.strip().lower())
-        return _person(row) if row else None
+        return self._people()[1].get(email.strip().lower())
+
+    def _people(self) -> tuple[list[Person], dict[str, Person]]:
+        key, stamp = str(self._store.folder.resolve() / FILE), self._store.file_stamp(FILE)
+        kept = _read.get(key)
+        if stamp is not None and kept and kept[0] == stamp:
+            return kept[1], kept[2]
+        people = [_person(row) for row in self._table.all()]
+        by_email = {}
+        for person in people:
+            by_email.setdefault(person.email, person)  # the first row wins, as a search would find it
+        if stamp is not None:
+            _read[key] = (stamp, people, by_email)
+        return people, by_email
 
     def with_role(self, role: str) -> list[Person]:
         """Everyone who holds `role`."""

@@ -6,6 +6,7 @@
       outbox.json            mail stored but not yet sent (small: emptied as mail goes out)
       months/2026-11.json    one audit month's allocations, submissions, exemptions, slippage
       ledgers/2026-11.json   what happened that month: messages handled, mail sent, reminders, failures
+      index.json             what is still in play: open items, each month's latest agreed date (db/index.py)
       wal.jsonl              changes committed but not yet folded into the files above (db/wal.py)
       spool/*.eml            letters still waiting at the last fold, one file each (db/spool.py)
 
@@ -120,12 +121,23 @@ class Store:
 
     def files(self, prefix: str) -> list[str]:
         """The names of the files under a folder of the store, e.g. files("months") -> ["months/2026-11"]."""
-        on_disk = {f"{prefix}/{p.stem}" for p in (self.folder / prefix).glob("*.json")}
-        return sorted(on_disk | {n for n in self._journal.pending_names() if n.startswith(prefix + "/")})
+        # The manifest lists every file on disk (checked at opening, kept by every fold and purge), so
+        # a pass that asks many times never lists the folder: years of months cost a set, not a glob.
+        return sorted(n for n in self.manifest.files | set(self._journal.pending_names()) if n.startswith(prefix + "/"))
 
     def has_file(self, file: str) -> bool:
         """Whether the store holds a file (on disk, or so far only in the log), e.g. has_file("ledgers/2026-11")."""
         return (self.folder / f"{file}.json").exists() or file in self._journal.pending_names()
+
+    @property
+    def writable(self) -> bool:
+        """Whether this store was opened for writing (it holds the writer lock)."""
+        return self._lock is not None
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open: writes made now become part of it."""
+        return self._journal.active
 
     def file_stamp(self, file: str) -> tuple[int, int, int] | None:
         """(inode, size, mtime) of a file as folded, or None when it is missing or the log changes it."""

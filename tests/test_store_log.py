@@ -193,17 +193,18 @@ def test_a_pass_reads_again_only_the_months_that_hold_open_requests_or_changed(t
             ItemRepo(store).add(a_request("EXM-2025-01-001", "approved"))
             ItemRepo(store).add(a_request("EXM-2026-11-001", "awaiting_hos"))
     read = []
+    months_read = lambda: sorted({f for f in read if f.startswith("months/")})  # noqa: E731 - the index is read too
     with Store(tmp_path, logged=True) as store:
         real = store.table
         store.table = lambda file, name: read.append(file) or real(file, name)
         assert [r["reference"] for r in ItemRepo(store).open_items(exemptions.KIND)] == ["EXM-2026-11-001"]
-    assert read == ["months/2025-01", "months/2026-11"]
+    assert months_read() == ["months/2025-01", "months/2026-11"]  # the index covers them from now on
     read.clear()
     with Store(tmp_path, logged=True) as store:
         real = store.table
         store.table = lambda file, name: read.append(file) or real(file, name)
         assert [r["reference"] for r in ItemRepo(store).open_items(exemptions.KIND)] == ["EXM-2026-11-001"]
-        assert read == ["months/2026-11"]  # the settled month, unchanged, is not read again
+        assert months_read() == ["months/2026-11"]  # the settled month is not read again
         with store.transaction():
             ItemRepo(store).add(a_request("EXM-2025-01-002", "awaiting_hos"))  # only in the log so far
         assert [r["reference"] for r in ItemRepo(store).open_items(exemptions.KIND)] == \

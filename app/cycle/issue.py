@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from app.cycle.letters import allocation_row, bracketed
 from app.files import read_csv
+from db.month_files import stored_months_back
+from workflows.exemption_reasons import MAX_MONTHS_AHEAD
 from core.errors import InputFileError, UsageError
 from db.months import MonthRepo
 from db.items import ItemRepo
@@ -64,7 +66,9 @@ def issue_month(ctx: Context, month: str, csv_path: Path) -> dict:
 
 def _approved_exemptions(ctx: Context, month: str) -> dict[str, str]:
     """auditor -> the reference of an approved exemption that covers `month`."""
-    return {r["requester"]: r["reference"] for r in ItemRepo(ctx.store).all(exemptions.KIND)
+    # A request covers at most MAX_MONTHS_AHEAD months after the one it was filed in: older months are not read.
+    filed_in = stored_months_back(ctx.store, month, MAX_MONTHS_AHEAD)
+    return {r["requester"]: r["reference"] for r in ItemRepo(ctx.store).all(exemptions.KIND, filed_in)
             if r["state"] == "approved" and month in r["months"]}
 
 

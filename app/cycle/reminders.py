@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from app.cycle.letters import allocation_row, bracketed
 from app.guarded import one_item
 from core.clock import LONDON
+from db.index import OpenIndex
 from db.months import MonthRepo, stored_months
 from mailer.dates import long_weekday_date
 from core.letter import Letter
@@ -43,9 +44,13 @@ def send_due_letters(ctx: Context) -> int:
     """Send every reminder and notice due now and not yet sent; returns how many letters were stored."""
     now, config = ctx.clock.now(), ctx.config
     calendar = WorkingCalendar(config.closure_days)
-    stored = 0
+    stored, index = 0, OpenIndex(ctx.store)
     for month in stored_months(ctx.store):
         if now > month_deadline(month) + LONGEST_AGREED_DELAY + NOTICE_WINDOW:
+            continue
+        # The index knows each month's latest agreed later date: a settled month is not even read.
+        agreed = index.latest_deadline(month)
+        if now > max([month_deadline(month)] + ([datetime.fromisoformat(agreed)] if agreed else [])) + NOTICE_WINDOW:
             continue
         repo = MonthRepo(ctx.store, month)
         allocations = repo.allocations()

@@ -27,11 +27,23 @@ def request_moderations(ctx: Context) -> int:
     """Ask for every moderation due and not yet asked for, in each month still open; returns how many letters."""
     today, settings = ctx.clock.london_today(), ctx.config.after_deadline["moderation"]
     sent = 0
-    for month in stored_months(ctx.store):
-        if today >= closes_on(ctx, month):
-            continue  # closed: the month's report has gone out with what was moderated by then
+    for month in open_months(ctx, today):
         sent += _month(ctx, month, settings["sample_percent"])
     return sent
+
+
+def open_months(ctx: Context, today) -> list[str]:
+    """The months whose moderation has not closed by `today`, oldest first.
+
+    A later month closes later, so the walk goes newest first and stops at the first closed one
+    (its report has gone out with what was moderated by then): years of history are not looked at.
+    """
+    still_open = []
+    for month in reversed(stored_months(ctx.store)):
+        if today >= closes_on(ctx, month):
+            break
+        still_open.append(month)
+    return still_open[::-1]
 
 
 def _month(ctx: Context, month: str, percent: float) -> int:

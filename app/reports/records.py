@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from db.items import ItemRepo
 from db.months import MonthRepo, stored_months
+from db.month_files import stored_months_back
 from core.reference import Reference
 from workflows import actions as action_kind
 from workflows import moderation as moderation_kind
@@ -38,9 +39,15 @@ def month_records(ctx: Context, month: str) -> MonthRecords:
     later = [add_months(month, n) for n in range(MONTHS_AFTER + 1)]
     moderations = [m for m in _rows(items, moderation_kind.KIND, later, stored) if _about(m, month)]
     actions = [a for a in _rows(items, action_kind.KIND, later, stored) if _about(a, month)]
-    request_months = [m for m in (add_months(month, -n) for n in range(MAX_MONTHS_AHEAD + 1)) if m in stored]
-    exemptions = [e for e in items.all(exemption_kind.KIND, request_months) if month in e.get("months", [])]
+    exemptions = [e for e in items.all(exemption_kind.KIND, request_months(ctx, month))
+                  if month in e.get("months", [])]
     return MonthRecords(month, repo.allocations(), repo.submissions(), moderations, exemptions, actions)
+
+
+def request_months(ctx: Context, month: str) -> list[str]:
+    """The stored months an exemption request covering `month` can be filed in: it names at most
+    MAX_MONTHS_AHEAD months after the one it was made in, so years of older months need not be read."""
+    return stored_months_back(ctx.store, month, MAX_MONTHS_AHEAD)
 
 
 def earlier_records(ctx: Context, month: str) -> list[MonthRecords]:

@@ -59,7 +59,7 @@ def send_report(ctx: Context, month: str) -> str | None:
 def send_when_moderation_closes(ctx: Context) -> int:
     """The scheduled job: each month whose moderation closed today (by 09:00) gets its report once."""
     now, sent = ctx.clock.now(), 0
-    for month in stored_months(ctx.store):
+    for month in _recent_months(ctx, now):
         when = due_at(ctx, month)
         if not when <= now < when + STALE_AFTER:
             continue
@@ -69,3 +69,14 @@ def send_when_moderation_closes(ctx: Context) -> int:
             send_report(ctx, month)
             sent += 1
     return sent
+
+
+def _recent_months(ctx: Context, now: datetime) -> list[str]:
+    """The stored months whose report is not yet stale, oldest first: a later month's report is due later,
+    so the walk goes newest first and stops at the first stale one, never looking at years of history."""
+    recent = []
+    for month in reversed(stored_months(ctx.store)):
+        if now >= due_at(ctx, month) + STALE_AFTER:
+            break
+        recent.append(month)
+    return recent[::-1]

@@ -124,7 +124,7 @@ def test_an_empty_store_folder_is_not_a_store(site, capsys):
 def test_a_store_written_before_manifests_is_adopted_as_it_is(working):
     manifest = working.folder / "data" / "manifest.json"
     listed = json.loads(manifest.read_text())["files"]
-    assert listed == ["ledgers/2026-11", "months/2026-11", "outbox", "roster"]
+    assert listed == ["index", "ledgers/2026-11", "months/2026-11", "outbox", "roster"]  # index: db/index.py
     manifest.unlink()
     working.once(utc(2026, 11, 3, 10))
     assert json.loads(manifest.read_text()) == {"schema": 1, "files": listed}
