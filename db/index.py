@@ -93,7 +93,8 @@ class OpenIndex:
                            "latest_deadline": latest})
             self._in_memory[month] = months[-1]
         if self._store.writable:
-            with self._store.transaction() if not self._store.in_transaction else _joined():
+            # Not fsync'd on its own: it is only what the month files say, and is read again if lost.
+            with self._store.transaction(durable=False) if not self._store.in_transaction else _joined():
                 self._write_cover(missing, rows, months)
             return []
         return rows
