@@ -27,7 +27,7 @@ from core.config import load_config
 from inbox.maildir import MaildirMailbox, deliver
 
 ROOT = Path(__file__).resolve().parent.parent
-RUSH, RUSH_WINDOW = 150, 60.0  # the last 10 minutes of the month, compressed six-fold
+RUSH, RUSH_WINDOW = 150, 60.0  # the last 10 minutes of the month, compressed ten-fold
 TRICKLE = 20
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.I | re.M)
 IN_REPLY_TO = re.compile(rb"^In-Reply-To:\s*(<[^>]+>)", re.I | re.M)
