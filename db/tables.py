@@ -44,6 +44,10 @@ class _IdView(MutableMapping):
     def __len__(self):
         return len(self.raw)
 
+    def clear(self):
+        self.touched.update(self.raw)
+        self.raw.clear()
+
 
 class IndexedTable(Table):
     """A TinyDB table written in place, with `first(**fields)` answered from an index."""
