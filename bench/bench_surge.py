@@ -90,6 +90,8 @@ def report_surge(r: dict) -> None:
           f"{mean / r['floor_mean']:.1f}x the floor (goal < 3x)")
     print(f"  first {hundred}: median {first * 1000:.1f} ms; last {hundred}: median {last * 1000:.1f} ms: "
           f"{last / first:.2f}x (goal < 1.3x)")
+    print(f"  of the pass, {r['elapsed'] - sum(per):.1f} s went outside the messages (listing the inbox, "
+          f"scheduled jobs, the fold at close); the slowest message took {max(per) * 1000:.0f} ms")
 
 
 def main() -> None:
