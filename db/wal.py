@@ -26,11 +26,10 @@ import os
 import re
 from pathlib import Path
 
-from tinydb.table import Table
-
 from core.durable import fsync, fsync_folder
 from db.check import Damaged, check_tables
 from db.files import FILE_MODE, dump, remove_durably
+from db.tables import IndexedTable
 
 WAL_NAME = "wal.jsonl"
 FOLD_BYTES = 8 << 20  # a month-end surge folds every few hundred messages; a quiet pass folds at its end
@@ -153,8 +152,9 @@ def _is_change(table, doc_id, record) -> bool:
             and (record is None or isinstance(record, dict)))
 
 
-class TrackedTable(Table):
-    """A TinyDB table that tells its storage which records each write changed, so only those are logged."""
+class TrackedTable(IndexedTable):
+    """A TinyDB table that tells its storage which records each write changed, so only those are logged
+    (and, as an IndexedTable, writes in place and finds records by key without a scan: db/tables.py)."""
 
     def insert(self, document):
         with self._storage.operation():

@@ -53,6 +53,7 @@ class MaildirMailbox:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._listed: set[str] | None = None  # the inbox's messages as a pass last listed them (see wait_for_mail)
         for name in FOLDERS:
             make_maildir(self.path / name)
 
@@ -64,6 +65,7 @@ class MaildirMailbox:
             for entry in os.scandir(inbox / sub):
                 if entry.is_file() and not entry.name.startswith("."):
                     entries.append((entry.stat().st_mtime, f"{sub}/{entry.name}"))
+        self._listed = {handle for _, handle in entries}
         for mtime, handle in sorted(entries):
             try:
                 raw = (inbox / handle).read_bytes()
@@ -127,17 +129,30 @@ class MaildirMailbox:
         fsync_folder(source.parent)
 
     def wait_for_mail(self, seconds: float, should_stop: Callable[[], bool]) -> None:
-        """Return as soon as a file lands in inbox/new or inbox/cur, or after `seconds`; a local look costs nothing."""
-        deadline = time.monotonic() + seconds
-        before = self._inbox_listing()
-        while time.monotonic() < deadline and not should_stop():
-            time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
-            if self._inbox_listing() != before:
-                return
+        """Return as soon as inbox/ holds a message the last pass did not list, or after `seconds`.
 
-    def _inbox_listing(self) -> tuple[int, ...]:
-        # A folder's mtime changes when a file is added to or removed from it.
-        return tuple(os.stat(self.path / "inbox" / sub).st_mtime_ns for sub in ("new", "cur"))
+        Compared with the pass's own listing, not with the folder as the wait begins: mail that landed
+        while the pass ran (after it listed the inbox) wakes the daemon at once rather than waiting for
+        the next poll. A message a pass listed but left (the store failing) wakes nothing, and news wakes
+        the daemon once, so a pass that fails before reading the inbox is retried at the poll, not in a
+        loop. A look every 0.25 s costs well under 1 ms of CPU a second (bench/bench_surge.py wake).
+        """
+        deadline = time.monotonic() + seconds
+        known = self._listed if self._listed is not None else self._inbox_names()
+        while True:
+            names = self._inbox_names()
+            if names - known:
+                self._listed = names
+                return
+            left = deadline - time.monotonic()
+            if left <= 0 or should_stop():
+                return
+            time.sleep(min(0.25, left))
+
+    def _inbox_names(self) -> set[str]:
+        inbox = self.path / "inbox"
+        return {f"{sub}/{name}" for sub in ("new", "cur") for name in os.listdir(inbox / sub)
+                if not name.startswith(".")}
 
     def folders(self) -> dict[str, int]:
         """How many messages each Maildir holds."""
