@@ -53,6 +53,13 @@ def _read(text: str) -> Reference | None:
     return Reference(match.group(1).upper(), f"{match.group(2)}-{match.group(3)}", int(match.group(4)))
 
 
+@lru_cache(maxsize=8192)
+def _named(text: str) -> tuple[str, str] | None:
+    """(prefix, the reference as we write it) for a reference's text, or None: cached like _read."""
+    reference = _read(text)
+    return (reference.prefix, str(reference)) if reference else None
+
+
 def prefix_of(text: str) -> str | None:
     """The kind prefix of a reference string ("EXM"), or None when `text` is not a reference."""
     reference = Reference.read(text)
@@ -71,7 +78,7 @@ def find_references(texts: Iterable[str], prefixes: Collection[str]) -> list[str
     found: dict[str, None] = {}
     for text in texts:
         for match in PATTERN.finditer(text or ""):
-            reference = _read(match.group(0))
-            if reference and reference.prefix in prefixes:
-                found.setdefault(str(reference))
+            named = _named(match.group(0))
+            if named and named[0] in prefixes:
+                found.setdefault(named[1])
     return list(found)

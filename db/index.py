@@ -60,10 +60,11 @@ class OpenIndex:
         kind, month = kind_of(record["reference"]), Reference.parse(record["reference"]).month
         if kind is None or not kind.final or month not in self._coverage():
             return  # an uncovered month is read whole when it is first covered
-        q = Query().reference == record["reference"]
+        row = self._open.first(reference=record["reference"])
         if kind.is_final(record):
-            self._open.remove(q)
-        elif not self._open.contains(q):
+            if row is not None:
+                self._open.remove(doc_ids=[row.doc_id])
+        elif row is None:
             self._open.insert({"reference": record["reference"], "kind": kind.prefix, "month": month})
 
     def deadline_agreed(self, month: str, deadline: str | None) -> None:

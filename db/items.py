@@ -45,16 +45,20 @@ class ItemRepo:
         ref = Reference.read(reference)
         if ref is None or kind_of(reference) is None or not self._store.has_file(month_file(ref.month)):
             return None
-        return self._table(reference).get(Query().reference == str(ref))
+        return self._table(reference).first(reference=str(ref))
 
     def update(self, reference: str, changes: dict, event: dict | None = None) -> None:
         """Change an item, adding `event` (who, when, what, from which Message-ID) to its history."""
         table = self._table(reference)
+        record = table.first(reference=reference)  # through the table's index: no scan of the month
+        if record is None:
+            if event:
+                raise LookupError(f"no item {reference} to change")
+            return
         if event:
-            record = table.get(Query().reference == reference)
             changes = {**changes, "history": record.get("history", []) + [dict(event)]}
-        table.update(dict(changes), Query().reference == reference)
-        record = table.get(Query().reference == reference)
+        table.update(dict(changes), doc_ids=[record.doc_id])
+        record = table.get(doc_id=record.doc_id)
         if record is not None:
             OpenIndex(self._store).item_changed(record)
 

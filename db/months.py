@@ -53,7 +53,7 @@ class MonthRepo:
 
     def allocation(self, reference: str) -> dict | None:
         """One allocation by its reference, or None."""
-        return self._allocations.get(Query().reference == reference)
+        return self._allocations.first(reference=reference)
 
     def add_allocations(self, records: list[dict]) -> None:
         """Store newly issued allocations."""

@@ -56,13 +56,15 @@ def _month(ctx: Context, month: str, percent: float) -> int:
     if not counted:
         return 0
     existing = {r["audit"]: r for r in items.all(KIND, [month])}
-    sent, seed = 0, None
+    sent, seed, moderations = 0, None, None
     for submission in counted:
         audit = submission["reference"]
         record = existing.get(audit)
         if record is not None:
             sent += _resubmitted(ctx, repo, record, submission)
             existing[audit] = items.get(record["reference"])
+            if moderations is not None:
+                moderations[record["reference"]] = existing[audit]
             continue
         if seed is None:
             # Made once, the first time the month needs it, and kept with the month: a replay draws the same sample.
@@ -72,19 +74,23 @@ def _month(ctx: Context, month: str, percent: float) -> int:
         if not because:
             continue
         # One request that fails (a letter that cannot be composed) never stops the others.
+        if moderations is None:
+            # Open moderations of any month, and this month's answered ones, each counted once: read
+            # once for the month's requests, and kept up to date as each is made.
+            moderations = {r["reference"]: r for r in items.open_items(KIND) + items.all(KIND, [month])}
         with one_item(ctx, "moderation request", audit, key=f"moderation-request:{audit}"):
-            asked = _ask(ctx, month, repo.allocation(audit), submission, because)
+            asked = _ask(ctx, month, repo.allocation(audit), submission, because, moderations)
             if asked:
                 existing[audit] = asked
                 sent += 1
     return sent
 
 
-def _ask(ctx: Context, month: str, allocation: dict, submission: dict, because: str) -> dict | None:
+def _ask(ctx: Context, month: str, allocation: dict, submission: dict, because: str,
+         moderations: dict[str, dict]) -> dict | None:
+    """Ask for one audit's moderation; `moderations` (what decides each moderator's load) gains the new one."""
     items, now = ItemRepo(ctx.store), ctx.clock.now()
-    # Open moderations of any month, and this month's answered ones, each counted once.
-    records = {r["reference"]: r for r in items.open_items(KIND) + items.all(KIND, [month])}
-    load = moderation.load_of(records.values(), month)
+    load = moderation.load_of(moderations.values(), month)
     moderator = moderation.choose_moderator(allocation["auditor"], allocation.get("service", ""), ctx.people, load)
     if moderator is None:
         _nobody(ctx, month, allocation["reference"], now)
@@ -94,6 +100,7 @@ def _ask(ctx: Context, month: str, allocation: dict, submission: dict, because: 
         record = moderation.new_moderation(reference, allocation, submission, moderator, because, now)
         items.add(record)
         ctx.postman.post(request_letter(ctx, record, allocation, submission))
+    moderations[reference] = record
     log.info("%s: moderation of %s asked of %s (%s)", reference, allocation["reference"], moderator, because)
     return record
 
