@@ -9,8 +9,6 @@ the report's tables too.
 """
 from io import BytesIO
 
-from PIL import Image, ImageDraw, ImageFont
-
 from workflows.calendar import MONTH_NAMES
 from workflows.report_audits import GRADES
 from workflows.report_figures import GradeMix
@@ -23,12 +21,19 @@ GRADE_COLOURS = {GRADES[0]: (0, 94, 150), GRADES[1]: (86, 180, 233), GRADES[2]: 
                  GRADES[3]: (213, 94, 0)}
 
 
+def _pillow():
+    # Imported when a chart is drawn, not when the service starts: every command (even `status`)
+    # loads the report's modules, and Pillow's import was a tenth of a command's start-up.
+    from PIL import Image, ImageDraw, ImageFont
+    return Image, ImageDraw, ImageFont
+
+
 def _font(size: int):
     # Pillow's own scalable font (no font file to install or find on the server).
-    return ImageFont.load_default(size=size)
+    return _pillow()[2].load_default(size=size)
 
 
-def _png(image: Image.Image) -> bytes:
+def _png(image) -> bytes:
     out = BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -41,6 +46,7 @@ def _short_month(month: str) -> str:
 def trend_chart(trend: list[MonthResult], targets: Targets) -> bytes:
     """% good or better and % inadequate per month, with both target lines; a PNG."""
     height, left, right, top, bottom = 640, 90, 40, 90, 90
+    Image, ImageDraw, _ = _pillow()
     image = Image.new("RGB", (WIDTH, height), WHITE)
     draw = ImageDraw.Draw(image)
     small, label = _font(22), _font(24)
@@ -75,6 +81,7 @@ def grade_mix_chart(services: list[GradeMix]) -> bytes:
     bar, gap, top, left, right = 52, 26, 100, 380, 40
     rows = services or []
     height = top + max(len(rows), 1) * (bar + gap) + 10
+    Image, ImageDraw, _ = _pillow()
     image = Image.new("RGB", (WIDTH, height), WHITE)
     draw = ImageDraw.Draw(image)
     small, label = _font(22), _font(24)

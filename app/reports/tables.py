@@ -8,9 +8,6 @@ file someone else typed can never run in Excel.
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from core.clock import LONDON
 from workflows.calendar import month_name
 from workflows.report import MonthReport
@@ -42,6 +39,9 @@ def csv_bytes(report: MonthReport) -> bytes:
 
 def xlsx_bytes(report: MonthReport) -> bytes:
     """The workbook: Summary (headline figures, targets, last three months), Audits, Services."""
+    # Imported when a workbook is made, not when the service starts: every command (even `status`)
+    # loads the report's modules, and openpyxl's import was a third of a command's start-up.
+    from openpyxl import Workbook
     book = Workbook()
     summary = book.active
     summary.title = "Summary"
@@ -68,6 +68,7 @@ def xlsx_bytes(report: MonthReport) -> bytes:
 
 def _summary(sheet, report: MonthReport) -> None:
     r, t = report.result, report.targets
+    from openpyxl.styles import Font
     sheet.append([f"Monthly QA report - {month_name(report.month)}"])
     sheet["A1"].font = Font(bold=True, size=14)
     lines = [("Allocated", r.allocated, None), ("Exempt", r.exempt, None), ("Due", r.due, None),
@@ -102,6 +103,7 @@ def _summary(sheet, report: MonthReport) -> None:
 
 
 def _rows(sheet, headers, rows, percent_columns=()) -> None:
+    from openpyxl.styles import Font
     sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
