@@ -2,12 +2,15 @@
 
 Inside a transaction, writes are only staged. With a write-ahead log (db/wal.py, the service's
 store), the Journal commits by appending the changed records to the log: one small fsync'd write,
-whatever the size of the files. The files are brought up to date later by a fold, which is the
-other way to commit: every changed file as one unit, first a journal file holding all new contents
-(written atomically), then each file atomically, then the journal is removed. If the process dies
-part-way, opening the store replays the journal, then folds the log, so several files change
-together or not at all. A fold that adds a file to the store also rewrites the manifest, in the
-same unit, so the manifest always lists every file there is.
+whatever the size of the files. The files are brought up to date later by a fold: each changed
+file is written atomically, then the log is removed; if the process dies part-way, the next opening
+folds the log again (each change sets or removes a whole record, so folding twice gives the same
+files). A store without a log (init, roster import) commits every changed file as one unit through
+a journal file holding all new contents (written atomically), then each file, then the journal is
+removed; opening the store replays a journal left by a crash, so several files change together or
+not at all. A fold or commit that adds a file to the store also rewrites the manifest, last, so the
+manifest lists every file there is (a fold cut short before it leaves a new file, which the next
+opening checks and adds).
 """
 import errno
 import json
@@ -120,17 +123,20 @@ class Journal:
             path = self.folder / f"{name}.json"
             if path not in texts:
                 texts[path] = self._text(name, apply(path, name, read_json(path) if path.exists() else None, changes))
-        self._write_files(texts)
+        # No journal: the log itself holds every change being folded and is removed only after every
+        # file is written, so a fold cut short is finished by folding the log again at the next opening.
+        self._write_files(texts, journal=False)
         self.wal.remove()
         self.overlay, self._unfolded = {}, {}
 
-    def _write_files(self, staged: dict[Path, str]) -> None:
-        """Write whole files as one unit, with the manifest when a file is new to the store."""
+    def _write_files(self, staged: dict[Path, str], *, journal: bool = True) -> None:
+        """Write whole files as one unit, with the manifest when a file is new to the store (`journal=False`
+        when something else, the log, can finish the writes if they are cut short)."""
         listed = self.manifest.files | {name for name in map(self._name, staged) if name}
         if listed != self.manifest.files:
             staged[manifest_path(self.folder)] = self.manifest.text(listed)  # last: files first, then the list
         try:
-            self.write_all(staged)
+            self.write_all(staged, journal=journal)
         except OSError as exc:
             # The caller reloads from disk; what reached the journal is replayed then.
             self._spilled = None
@@ -155,9 +161,12 @@ class Journal:
             self._spilled = data
         return dump(data)
 
-    def write_all(self, staged: dict[Path, str]) -> None:
-        """Write several files as one unit (through the journal when there is more than one)."""
-        if len(staged) == 1:
+    def write_all(self, staged: dict[Path, str], *, journal: bool = True) -> None:
+        """Write several files as one unit (through the journal when there is more than one, unless told
+        that the caller can finish them itself); the manifest, if there, comes last."""
+        if not journal:
+            self._apply(staged)
+        elif len(staged) == 1:
             # One file is already atomic on its own; no journal needed.
             (path, text), = staged.items()
             write_atomic(path, text)

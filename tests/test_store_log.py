@@ -209,3 +209,17 @@ def test_a_pass_reads_again_only_the_months_that_hold_open_requests_or_changed(t
             ItemRepo(store).add(a_request("EXM-2025-01-002", "awaiting_hos"))  # only in the log so far
         assert [r["reference"] for r in ItemRepo(store).open_items(exemptions.KIND)] == \
             ["EXM-2025-01-002", "EXM-2026-11-001"]
+
+
+def test_a_fold_writes_each_file_once_without_a_journal_because_the_log_can_finish_it(tmp_path, monkeypatch):
+    a_store(tmp_path)
+    store = Store(tmp_path, logged=True)
+    with store.transaction():
+        store.table("months/2026-11", "items").update({"value": 2})
+        store.table("ledgers/2026-12", "items").insert({"value": 2})  # a new file: the manifest too
+    import db.files
+    real, written = db.files.write_atomic, []
+    monkeypatch.setattr("db.storage.write_atomic", lambda path, text: written.append(path.name) or real(path, text))
+    store.close()
+    assert written == ["2026-11.json", "2026-12.json", "manifest.json"]  # no journal.json: half the bytes
+    assert on_disk(tmp_path, "months/2026-11") == [2] and on_disk(tmp_path, "ledgers/2026-12") == [2]
