@@ -14,7 +14,6 @@ The rows of every kind are cloned from the demo's own month, so they have the sh
 """
 import email
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -32,14 +31,11 @@ from app import commands  # noqa: E402
 from app.context import open_context  # noqa: E402
 from app.daemon import one_pass  # noqa: E402
 from app.demo import run_demo  # noqa: E402
-from app.demo_mail import gmail_reply  # noqa: E402
-from bench.bench_floor import floor_per_message  # noqa: E402
-from bench.bench_service import AUDITOR, site_with_month  # noqa: E402
-from inbox.maildir import deliver  # noqa: E402
+from bench.bench_service import AUDITOR, replies_in_inbox, site_with_month  # noqa: E402
 from core.clock import Clock  # noqa: E402
 from db.items import ItemRepo  # noqa: E402
 from db.ledger import ledger_file  # noqa: E402
-from db.months import MonthRepo, month_file  # noqa: E402
+from db.months import MonthRepo  # noqa: E402
 from db.roster import RosterRepo  # noqa: E402
 from db.store import Store  # noqa: E402
 from workflows import actions, director_letters, exemptions, moderation, slippage  # noqa: E402
@@ -171,12 +167,7 @@ def intake(config, folder: Path, count: int) -> tuple[float, float]:
     at = datetime.fromisoformat(f"{MONTH}-10T10:00+00:00")
     letter = next(m for m in map(_parsed, sorted((folder / "mailbox" / "sent" / "new").iterdir()))
                   if m["To"] and AUDITOR in str(m["To"]) and f"[AUD-{MONTH}-" in str(m["Subject"]))
-    for n in range(count):
-        raw = gmail_reply(f"Aisha Patel <{AUDITOR}>", "qa-audits@wexcombe.example", letter, at,
-                          f"AUD-{MONTH}-{n + 1:03d} Grade: Good")
-        deliver(folder / "mailbox" / "inbox", raw, received_at=at + timedelta(seconds=n))
-    messages = [p.read_bytes() for p in sorted((folder / "mailbox" / "inbox" / "new").iterdir())]
-    floor = floor_per_message(messages, folder / "floor")[1]
+    floor = replies_in_inbox(folder, letter, MONTH, count, at)
     ctx = open_context(config, Clock(at + timedelta(hours=1)))
     ctx.postman._max_answers = 10_000  # the storm brake would otherwise hold back most receipts
     try:

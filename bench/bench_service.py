@@ -1,4 +1,5 @@
 """Measures the demo's wall time and the intake cost per message, with and without years of history."""
+import email
 import os
 import resource
 import statistics
@@ -6,6 +7,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
+from email import policy
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -43,20 +45,24 @@ def site_with_month(folder: Path, month: str, count: int):
     return config
 
 
-def intake_per_message(config, folder: Path, month: str, count: int) -> tuple[float, int, float]:
-    """Seconds per message for `count` submissions handled in one pass, the process's peak resident memory in bytes, and
-    the floor's mean seconds per message over the same messages (bench_floor.py), measured just before."""
-    at = datetime.fromisoformat(f"{month}-10T10:00+00:00")
-    letter_path = sorted((folder / "mailbox" / "sent" / "new").iterdir())[-1]
-    import email
-    from email import policy
-    letter = email.message_from_bytes(letter_path.read_bytes(), policy=policy.default)
+def replies_in_inbox(folder: Path, letter, month: str, count: int, at: datetime) -> float:
+    """Deliver `count` Gmail-style replies to `letter`, grading AUD-month-001 onwards, into the inbox at `at`
+    (a second apart); returns the floor's mean seconds per message over them (bench_floor.py)."""
     for n in range(count):
         raw = gmail_reply(f"Aisha Patel <{AUDITOR}>", "qa-audits@wexcombe.example", letter, at,
                           f"AUD-{month}-{n + 1:03d} Grade: Good")
         deliver(folder / "mailbox" / "inbox", raw, received_at=at + timedelta(seconds=n))
     messages = [p.read_bytes() for p in sorted((folder / "mailbox" / "inbox" / "new").iterdir())]
-    floor = floor_per_message(messages, folder / "floor")[1]
+    return floor_per_message(messages, folder / "floor")[1]
+
+
+def intake_per_message(config, folder: Path, month: str, count: int) -> tuple[float, int, float]:
+    """Seconds per message for `count` submissions handled in one pass, the process's peak resident memory in bytes, and
+    the floor's mean seconds per message over the same messages (bench_floor.py), measured just before."""
+    at = datetime.fromisoformat(f"{month}-10T10:00+00:00")
+    letter_path = sorted((folder / "mailbox" / "sent" / "new").iterdir())[-1]
+    letter = email.message_from_bytes(letter_path.read_bytes(), policy=policy.default)
+    floor = replies_in_inbox(folder, letter, month, count, at)
     ctx = open_context(config, Clock(at + timedelta(hours=1)))
     config_limit = ctx.postman._max_answers
     ctx.postman._max_answers = 10_000  # the storm brake would otherwise hold back most receipts

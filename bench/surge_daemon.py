@@ -17,12 +17,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from app.context import open_context
-from app.daemon import one_pass
 from bench.bench_floor import floor_per_message
 from bench.month_end import month_end_site, submissions
 from bench.pass_buckets import pass_buckets
-from core.clock import Clock
 from core.config import load_config
 from inbox.maildir import MaildirMailbox, deliver
 
@@ -93,14 +90,21 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def rush(folder: Path) -> None:
-    """150 submissions in a compressed last 10 minutes; each receipt within 2 s of its arrival."""
+def _daemon_with_replies(folder: Path, count: int):
+    """A month-end site with `count` replies ready (not yet delivered), the floor's mean over them, and
+    `auditmail run` started on it with its receipts watched: (config, replies, floor, watcher, daemon)."""
     config = month_end_site(folder, poll_seconds=60)
-    replies = submissions(folder, RUSH, datetime.now(timezone.utc))
+    replies = submissions(folder, count, datetime.now(timezone.utc))
     floor = floor_per_message(replies, folder / "floor")[1]
     watcher = Receipts(folder)
     daemon = start_daemon(config)
     watcher.start()
+    return config, replies, floor, watcher, daemon
+
+
+def rush(folder: Path) -> None:
+    """150 submissions in a compressed last 10 minutes; each receipt within 2 s of its arrival."""
+    config, replies, floor, watcher, daemon = _daemon_with_replies(folder, RUSH)
     arrived, plan = {}, arrivals(RUSH, RUSH_WINDOW)
     try:
         begin = time.perf_counter()
@@ -125,12 +129,7 @@ def rush(folder: Path) -> None:
 
 def trickle(folder: Path, profile: bool = False) -> None:
     """One message at a time to the daemon: arrival to receipt, and the daemon's CPU per message."""
-    config = month_end_site(folder, poll_seconds=60)
-    replies = submissions(folder, TRICKLE, datetime.now(timezone.utc))
-    floor = floor_per_message(replies, folder / "floor")[1]
-    watcher = Receipts(folder)
-    daemon = start_daemon(config)
-    watcher.start()
+    config, replies, floor, watcher, daemon = _daemon_with_replies(folder, TRICKLE)
     waits, cpus = [], []
     try:
         idle_start, idle_cpu = time.perf_counter(), cpu_seconds(daemon.pid)

@@ -32,13 +32,19 @@ def a_store(tmp_path) -> None:
             store.table("ledgers/2026-11", "items").insert({"value": 1})
 
 
-def test_a_commit_is_one_append_and_one_fsync_and_the_files_change_at_close(tmp_path, monkeypatch):
+def logged_store_counting_fsyncs(tmp_path, monkeypatch) -> tuple[Store, list]:
+    """A logged store whose log already exists (its first line is made), and the list each fsync from now on joins."""
     a_store(tmp_path)
     store = Store(tmp_path, logged=True)
     with store.transaction():
-        store.table("months/2026-11", "items").insert({"value": 0})  # the log's first line: it is made
+        store.table("months/2026-11", "items").insert({"value": 0})
     real, synced = os.fsync, []
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    return store, synced
+
+
+def test_a_commit_is_one_append_and_one_fsync_and_the_files_change_at_close(tmp_path, monkeypatch):
+    store, synced = logged_store_counting_fsyncs(tmp_path, monkeypatch)
     with store.transaction():
         store.table("months/2026-11", "items").update({"value": 2})
         store.table("ledgers/2026-11", "items").insert({"value": 2})
@@ -89,12 +95,7 @@ KILLED_AFTER_A_COMMIT_LEFT_TO_THE_NEXT_FSYNC = KILLED_BEFORE_THE_FOLD.replace(
 
 
 def test_a_commit_left_to_the_next_fsync_costs_none_and_the_next_commit_makes_both_durable(tmp_path, monkeypatch):
-    a_store(tmp_path)
-    store = Store(tmp_path, logged=True)
-    with store.transaction():
-        store.table("months/2026-11", "items").insert({"value": 0})  # the log's first line: it is made
-    real, synced = os.fsync, []
-    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    store, synced = logged_store_counting_fsyncs(tmp_path, monkeypatch)
     with store.transaction(durable=False):  # an attempt count, or the record that a letter went
         store.table("ledgers/2026-11", "items").insert({"value": 3})
     assert synced == []
