@@ -125,6 +125,11 @@ class Journal:
                 texts[path] = self._text(name, apply(path, name, read_json(path) if path.exists() else None, changes))
         # No journal: the log itself holds every change being folded and is removed only after every
         # file is written, so a fold cut short is finished by folding the log again at the next opening.
+        # That needs the whole log durable first: a file written from a line never fsync'd would outlive it.
+        try:
+            self.wal.sync()
+        except OSError as exc:
+            raise write_error(self.folder, exc) from None
         self._write_files(texts, journal=False)
         self.wal.remove()
         self.overlay, self._unfolded = {}, {}

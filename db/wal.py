@@ -55,6 +55,8 @@ class WriteAheadLog:
             raise Damaged(self.path, f"cannot be read ({exc.strerror or exc})") from None
         *lines, torn = data.split(b"\n")
         self.size = len(data) - len(torn)
+        # A log found on disk may hold lines a killed process never fsync'd: the fold syncs it first.
+        self.unsynced = self.unsynced or self.size > 0
         changes: dict[str, list] = {}
         for number, line in enumerate(lines, 1):
             for change in _checked_line(self.path, number, line):

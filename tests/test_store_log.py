@@ -224,3 +224,42 @@ def test_a_fold_writes_each_file_once_without_a_journal_because_the_log_can_fini
     store.close()
     assert written == ["2026-11.json", "2026-12.json", "manifest.json"]  # no journal.json: half the bytes
     assert on_disk(tmp_path, "months/2026-11") == [2] and on_disk(tmp_path, "ledgers/2026-12") == [2]
+
+
+class PowerCut(BaseException):
+    """The machine stops: nothing after this point is written."""
+
+
+def test_a_power_cut_during_a_fold_never_keeps_half_of_a_commit_left_to_the_next_fsync(tmp_path, monkeypatch):
+    import db.wal
+    from db.storage import Journal
+    synced = {"size": 0}  # how much of the log an fsync has made durable: all a power cut keeps
+
+    def tracking(fd, real=db.wal.fsync):
+        real(fd)
+        if os.path.samefile(f"/proc/self/fd/{fd}", tmp_path / WAL_NAME):
+            synced["size"] = os.fstat(fd).st_size
+    monkeypatch.setattr(db.wal, "fsync", tracking)
+    a_store(tmp_path)
+    store = Store(tmp_path, logged=True)
+    with store.transaction():
+        store.table("months/2026-11", "items").insert({"value": 2})
+    with store.transaction(durable=False):  # the record that a letter went: two files, one commit
+        store.table("months/2026-11", "items").insert({"value": 3})
+        store.table("ledgers/2026-11", "items").insert({"value": 3})
+    real_apply, written = Journal._apply, []
+
+    def one_file_then_the_power_goes(staged):
+        for path, text in staged.items():
+            if written:
+                raise PowerCut()
+            real_apply({path: text})
+            written.append(path.name)
+    monkeypatch.setattr(Journal, "_apply", staticmethod(one_file_then_the_power_goes))
+    with pytest.raises(PowerCut):
+        store.fold()
+    monkeypatch.undo()
+    store._lock.release()
+    with open(tmp_path / WAL_NAME, "r+b") as log:
+        log.truncate(synced["size"])  # the page cache is gone; what was fsync'd stays
+    assert items(tmp_path, "months/2026-11") == [1, 2, 3] and items(tmp_path, "ledgers/2026-11") == [1, 3]
