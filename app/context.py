@@ -64,6 +64,15 @@ class Context:
         """The monthly ledgers."""
         return Ledger(self.store)
 
+    def pause(self, *, fold: bool = False) -> None:
+        """Between two passes of the daemon: let other writers in, keeping what the store read (db/kept.py)."""
+        self.store.pause(fold=fold)
+
+    def resume(self) -> bool:
+        """Before the daemon's next pass: True when what was kept is still the truth; False when another
+        writer changed the store meanwhile, and this service must be closed and opened afresh."""
+        return self.store.resume(WAIT_FOR_STORE_SECONDS)
+
     def close(self) -> None:
         """Release the store (and remove a dry run's scratch copy)."""
         self.store.close()

@@ -1,11 +1,17 @@
 """The daemon: one loop of (intake pass, scheduled work, delivery, wait for mail) until told to stop.
 
 The mailbox is opened once and kept for the daemon's whole life (one login, one token cache, one
-IDLE connection); only the store is opened per pass, so between passes the QA team can run `issue`
-or `roster import`. Between passes the daemon waits *on the mailbox* (IDLE, streaming, or a look
-at the local folder), so new mail wakes it at once; `poll_seconds` is the safety net.
+IDLE connection). The service around it (the store, what the store has read, the composer) is kept
+from pass to pass too, but the store's writer lock is let go between passes, so the QA team can run
+`issue` or `roster import` meanwhile: when another writer did, the service is opened afresh
+(db/kept.py). The store's log is folded into its files by a pass with no mail to handle, so a month-end
+stream of single messages never pays for rewriting the month. Between passes the daemon waits *on
+the mailbox* (IDLE, streaming, or a look at the local folder), so new mail wakes it at once;
+`poll_seconds` is the safety net.
 
-`schedule` only sets the rhythm. What a scheduled job does is derived from stored state and the
+`schedule` only sets the rhythm. Scheduled work runs at most once every `poll_seconds`: a pass woken
+by mail in between handles the mail and sends, so each of a month-end stream of messages costs its
+own handling, not a look at every reminder and request. What a scheduled job does is derived from stored state and the
 ledger of what was already done, so a daemon that was down at 09:00 does the 09:00 work once
 when it comes back, never twice. SIGTERM and SIGINT let the current message finish, then stop.
 
@@ -17,6 +23,7 @@ in one line, with its traceback too when `[daemon] log_level = "DEBUG"`.
 import logging
 import signal
 import threading
+import time
 from contextlib import suppress
 from typing import Callable
 
@@ -29,19 +36,21 @@ from app.transports import open_mailbox
 from core.backoff import MAILBOX_RETRY, Backoff
 from core.config import Config
 from core.durable import NO_FSYNC_FOR_TESTS, fsync_skipped
-from core.errors import AuditMailError, ConfigError, StoreError, StoreUnusable, TransportError
+from core.errors import AuditMailError, ConfigError, StoreError, StoreLocked, StoreUnusable, TransportError
 from db.lock import FolderLock
 from inbox.mailbox import Mailbox
 
 log = logging.getLogger("auditmail.daemon")
+REOPEN_SECONDS = 3600  # a kept service is opened afresh this often: memory never grows with the daemon's age
 
 
-def one_pass(ctx: Context, should_stop=lambda: False) -> dict:
-    """Send what is waiting, handle the inbox, run due scheduled work, send again; returns counts."""
+def one_pass(ctx: Context, should_stop=lambda: False, *, jobs: bool = True) -> dict:
+    """Send what is waiting, handle the inbox, run due scheduled work (unless `jobs` is False), send again;
+    returns counts."""
     sent = ctx.postman.deliver_pending()  # mail a crash left unsent goes first
     handled, answered = intake_pass(ctx, should_stop)
     sent += answered
-    for job in ctx.scheduled:
+    for job in ctx.scheduled if jobs else ():
         if should_stop():
             break
         run_job(ctx, job)  # a job that fails is logged and noted; the next job still runs
@@ -64,6 +73,10 @@ class Daemon:
         self._mailbox: Mailbox | None = None
         self._failures = 0  # mailbox failures in a row; a pass that goes through resets it
         self._ever_connected = False
+        self._service: Context | None = None  # kept between passes, paused (see `_open_service`)
+        self._service_mailbox: Mailbox | None = None
+        self._service_opened = 0.0
+        self._jobs_due = 0.0  # time.monotonic() from which a pass runs the scheduled work again
         self._scheduler = schedule.Scheduler()
         self._pass_job = self._scheduler.every(config.poll_seconds).seconds.do(self._guarded_pass)
 
@@ -92,6 +105,7 @@ class Daemon:
                 if self._mailbox is not None:  # the pass may have lost it
                     self._wait_for_mail()
         finally:
+            self._close_service(fold=True)
             self._close_mailbox()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -132,11 +146,16 @@ class Daemon:
         # `schedule` lets a job's exception escape and kill the loop; a pass that fails on the store
         # is logged and tried again at the next poll, one that fails on the mailbox reconnects.
         try:
-            ctx = self._open_pass(self._mailbox)
+            ctx = self._open_service()
             try:
-                counts = one_pass(ctx, self._stop.is_set)
-            finally:
-                ctx.close()
+                jobs = time.monotonic() >= self._jobs_due
+                counts = one_pass(ctx, self._stop.is_set, jobs=jobs)
+                if jobs:
+                    self._jobs_due = time.monotonic() + self._config.poll_seconds
+                ctx.pause(fold=not counts["handled"])  # a pass with no mail folds the log
+            except BaseException:
+                self._close_service()  # whatever failed, the next pass starts from the disk
+                raise
         except TransportError as exc:
             self._lost("pass stopped: the mailbox failed", exc.message)
             return
@@ -157,6 +176,37 @@ class Daemon:
         self._failures = 0
         if counts["handled"] or counts["sent"]:
             log.info("pass: %(handled)d handled, %(sent)d sent", counts)
+
+    def _open_service(self) -> Context:
+        """The service for this pass: the one kept from the last pass while nobody else wrote the store
+        and it is on the same mailbox connection, else a fresh one."""
+        if self._service is not None:
+            fresh = (self._service_mailbox is self._mailbox
+                     and time.monotonic() - self._service_opened < REOPEN_SECONDS)
+            try:
+                kept = fresh and self._service.resume()
+            except StoreLocked:
+                self._close_service()  # `issue` or an import is still writing: the next poll tries again
+                raise
+            except AuditMailError:
+                kept = False  # opened afresh below, which names what is wrong as any opening does
+            if kept:
+                return self._service
+            self._close_service()
+        self._service = self._open_pass(self._mailbox)
+        self._service_mailbox, self._service_opened = self._mailbox, time.monotonic()
+        return self._service
+
+    def _close_service(self, *, fold: bool = False) -> None:
+        """Let go of the kept service; with `fold` (the daemon stopping) its log is folded first, if the
+        store can be had at once (else the next opening folds it)."""
+        service, self._service = self._service, None
+        if service is None:
+            return
+        if fold and service.store.paused:
+            with suppress(AuditMailError):
+                service.store.resume(0)  # had again: closing folds; else the next opening folds the log
+        service.close()
 
     def _lost(self, what: str, diagnosis: str, *, surprise: bool = False) -> None:
         """One log line with the diagnosis, drop the connection, and wait the backoff before reconnecting.

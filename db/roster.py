@@ -18,7 +18,12 @@ class RosterRepo:
 
     def __init__(self, store: Store):
         self._store = store
-        self._table = store.table(FILE, "people")
+
+    @property
+    def _table(self):
+        # Asked of the store each time, never kept: the classifier keeps this repo for a daemon's life,
+        # and the store may have read its files afresh since (after a rollback, or another writer).
+        return self._store.table(FILE, "people")
 
     def replace(self, people: list[Person]) -> None:
         """Swap in a freshly checked roster in one write."""

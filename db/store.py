@@ -24,6 +24,7 @@ from core.errors import StoreError, StoreUnusable
 from db.backups import backup_taken, take_backup
 from db.check import Damaged
 from db.files import clear_leftovers, remove_durably
+from db.kept import stamps
 from db.lock import FolderLock
 from db.opening import check_location, checked_manifest, create_folder, damage_message, write_manifest
 from db.spool import Spool, folded_outbox
@@ -68,6 +69,7 @@ class Store:
             self.close()
             raise
         self._dbs: dict[str, TinyDB] = {}
+        self._paused: dict | None = None  # between a daemon's passes: the stamps noted as the lock was let go
 
     def _new_journal(self, *, read_only: bool = False) -> Journal:
         """A journal over the files, with the log's changes read (and checked) as an overlay."""
@@ -133,6 +135,11 @@ class Store:
     def writable(self) -> bool:
         """Whether this store was opened for writing (it holds the writer lock)."""
         return self._lock is not None
+
+    @property
+    def paused(self) -> bool:
+        """Whether the store is between a daemon's passes (`pause`), its writer lock let go."""
+        return self._paused is not None
 
     @property
     def in_transaction(self) -> bool:
@@ -231,9 +238,38 @@ class Store:
         self._journal = self._new_journal()
         self._fold()
 
+    def pause(self, *, fold: bool = False) -> None:
+        """Between two passes of a daemon: make every commit durable (folding the log too, with `fold`),
+        let other writers in, and keep in memory what was read (db/kept.py). `resume` takes it back."""
+        if self._lock is None or self._journal.active or self._paused is not None:
+            raise StoreError("only a store open for writing, outside any transaction, can be paused")
+        self.sync()
+        if fold:
+            self._fold()
+        self._paused = stamps(self.folder, self._dbs)
+        self._lock.release()
+
+    def resume(self, wait_seconds: float = 0) -> bool:
+        """Take the writer lock again after `pause`. True when nobody wrote meanwhile, so what was kept is
+        still the truth; False when someone did: everything kept is let go, and the store is closed, to
+        be opened afresh."""
+        if self._paused is None:
+            raise StoreError("the store was not paused")
+        self._lock.acquire(wait_seconds)
+        if not self._journal.broken and stamps(self.folder, self._dbs) == self._paused:
+            self._paused = None
+            return True
+        self._lock.release()
+        self._dbs.clear()
+        self._journal.detach_all()
+        return False
+
     def close(self) -> None:
-        """Fold the log into the files (the end of a pass) and release the writer lock."""
-        if self._lock and hasattr(self, "_journal") and not self._journal.active:
+        """Fold the log into the files (the end of a pass) and release the writer lock.
+
+        A paused store does not fold: another writer may have changed the files since, and the lock
+        was let go already. Its log stays for the next opening to fold."""
+        if self._lock and hasattr(self, "_journal") and not self._journal.active and not getattr(self, "_paused", None):
             with suppress(StoreError, OSError):
                 self._fold()  # if the disk is failing, the log stays and is folded at the next open
         if hasattr(self, "_dbs"):
