@@ -2,10 +2,21 @@
 
 Every problem is one StoreUnusable (exit 2) naming the file, what is wrong, and the newest good
 backup, raised before anything is read from the inbox.
+
+A reader (`status`, `report`) takes no lock, so the daemon may fold or purge while it opens. A fold
+writes each file, then the manifest (when a file is new), then removes the log; a purge rewrites the
+manifest, then deletes the files. A reader reads the manifest, lists the folder, checks the files,
+then reads the log. Caught between two of those steps it could take a purged file for a missing one
+(a false "damaged"), or read the manifest before a fold listed a new month file and the log after
+the fold removed it, and so never see that file. Both changes rewrite the manifest, so a reader
+compares the manifest before and after its opening and, if the daemon changed it meanwhile, opens
+again (`read_steadily`). A fold that adds no file leaves the manifest alone and needs no second
+look: the files are read from disk when first used, after the log, so they are at least as new.
 """
 import logging
 import os
 from pathlib import Path
+from typing import Callable
 
 from core.errors import StoreUnusable
 from db.backups import newest_good_backup
@@ -14,6 +25,7 @@ from db.files import make_private_folder, remove_durably, write_atomic
 from db.manifest import Manifest, manifest_path, read_manifest
 
 log = logging.getLogger("auditmail.store")
+READER_ATTEMPTS = 3  # each retry needs the daemon to add a file or purge again within a reader's opening
 
 
 def check_location(folder: Path, *, create: bool, writer: bool = True) -> None:
@@ -62,14 +74,22 @@ def checked_manifest(folder: Path, *, create: bool, writer: bool, backups: Path 
             log.warning("store %s has no manifest (written before manifests existed); built one from its "
                         "%d files", folder, len(on_disk))
         else:
-            if writer and manifest.purged_before:
-                on_disk -= _finish_purge(folder, on_disk - manifest.files, manifest.purged_before)
+            if manifest.purged_before:
+                # Struck off by a purge that was stopped (a writer finishes it) or is still deleting
+                # while a reader looks (the reader leaves them be): never part of the store again.
+                struck = _struck_off(on_disk - manifest.files, manifest.purged_before)
+                if writer:
+                    for name in struck:
+                        remove_durably(folder / f"{name}.json")
+                on_disk -= struck
             missing = sorted(manifest.files - on_disk)
             if missing:
                 raise Damaged(folder / f"{missing[0]}.json", "is listed in the store's manifest but missing")
             if on_disk - manifest.files:
-                log.warning("store %s: files not in its manifest, checked and added: %s", folder,
-                            ", ".join(sorted(on_disk - manifest.files)))
+                # For a reader this is most often a fold caught between writing a new file and listing it.
+                (log.warning if writer else log.debug)(
+                    "store %s: files not in its manifest, checked and %s: %s", folder,
+                    "added" if writer else "read", ", ".join(sorted(on_disk - manifest.files)))
                 manifest.files |= on_disk
                 changed = True
         recall_checked(folder)  # what an earlier process proved and nothing has changed since is not re-read
@@ -81,6 +101,30 @@ def checked_manifest(folder: Path, *, create: bool, writer: bool, backups: Path 
     if rechecked and writer:
         remember_checked(folder, manifest.files)
     return manifest
+
+
+def read_steadily(folder: Path, opening: Callable[[], None]) -> None:
+    """Run a reader's `opening` (manifest, files, then log) again while the manifest changes under it
+    (module docstring); a refusal stands only when the manifest did not change meanwhile."""
+    for attempt in range(1, READER_ATTEMPTS + 1):
+        before = _manifest_bytes(folder)
+        try:
+            opening()
+        except StoreUnusable:
+            if attempt == READER_ATTEMPTS or _manifest_bytes(folder) == before:
+                raise
+            continue
+        if _manifest_bytes(folder) == before:
+            return
+    # Still changing: what was read last is at most the latest fold's new file behind, never wrong.
+    log.info("store %s changed during each of %d openings; read as last seen", folder, READER_ATTEMPTS)
+
+
+def _manifest_bytes(folder: Path) -> bytes | None:
+    try:
+        return manifest_path(folder).read_bytes()
+    except OSError:
+        return None
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
@@ -104,9 +148,6 @@ def damage_message(problem: str, backups: Path | None) -> str:
     return f"{line}; the newest good backup is {good} (put it back with `auditmail restore --from {good.name}`)"
 
 
-def _finish_purge(folder: Path, unlisted: set[str], before: str) -> set[str]:
-    """Remove files a purge struck off the manifest but was stopped before deleting; returns their names."""
-    done = {name for name in unlisted if "/" in name and name.split("/", 1)[1] < before}
-    for name in done:
-        remove_durably(folder / f"{name}.json")
-    return done
+def _struck_off(unlisted: set[str], before: str) -> set[str]:
+    """The files among `unlisted` that a purge of months before `before` struck off the manifest."""
+    return {name for name in unlisted if "/" in name and name.split("/", 1)[1] < before}

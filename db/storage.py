@@ -14,6 +14,7 @@ opening checks and adds).
 """
 import errno
 import json
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from db.spool import OUTBOX, Spool
 from db.wal import FOLD_BYTES, WriteAheadLog, apply
 
 JOURNAL_NAME = "journal.json"
+
+log = logging.getLogger("auditmail.store")
 
 
 class Journal:
@@ -49,6 +52,7 @@ class Journal:
         self._storages: list["JournaledStorage"] = []
         self._unfolded: dict[Path, "JournaledStorage"] = {}
         self.broken = False
+        self._fold_again_at = 0  # after a failed fold, the log size at which a commit tries again
         # Letters still waiting when the outbox file is written go to the spool first (db/spool.py).
         self.spool = spool
         self._spilled: dict | None = None  # the outbox as last written, to tidy the spool by
@@ -99,11 +103,16 @@ class Journal:
         except OSError as exc:
             raise write_error(self.folder, exc) from None
         self._unfolded.update(staged)
-        if self.wal.size > FOLD_BYTES:
+        if self.wal.size > max(FOLD_BYTES, self._fold_again_at):
+            # From here the commit stands, whatever the fold does: it is in the log, and a caller told it
+            # failed would give back a message already handled. A fold cut short is finished by the next
+            # fold (the log holds every change), at close or at the next opening.
             try:
                 self.fold()
-            except (StoreError, Damaged):
-                pass  # the commit is durable in the log all the same; the fold is tried again at close
+            except (StoreError, Damaged, OSError) as exc:
+                self._fold_again_at = self.wal.size + FOLD_BYTES  # a failing disk is not rewritten every commit
+                log.warning("store %s: the fold after a commit failed and is left for later (the commit "
+                            "stands, in the log): %s", self.folder, exc)
 
     def pending_names(self) -> set[str]:
         """The files whose latest content is only in the log (some not yet on disk at all)."""
@@ -132,7 +141,7 @@ class Journal:
             raise write_error(self.folder, exc) from None
         self._write_files(texts, journal=False)
         self.wal.remove()
-        self.overlay, self._unfolded = {}, {}
+        self.overlay, self._unfolded, self._fold_again_at = {}, {}, 0
 
     def _write_files(self, staged: dict[Path, str], *, journal: bool = True) -> None:
         """Write whole files as one unit, with the manifest when a file is new to the store (`journal=False`

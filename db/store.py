@@ -26,7 +26,8 @@ from db.check import Damaged
 from db.files import clear_leftovers, remove_durably
 from db.kept import stamps
 from db.lock import FolderLock
-from db.opening import check_location, checked_manifest, create_folder, damage_message, write_manifest
+from db.opening import (READER_ATTEMPTS, check_location, checked_manifest, create_folder, damage_message,
+                        read_steadily, write_manifest)
 from db.spool import Spool, folded_outbox
 from db.storage import Journal, JournaledStorage, write_error
 from db.wal import TrackedTable
@@ -60,10 +61,14 @@ class Store:
             if writer:
                 Journal(self.folder, read_log=False).replay()
                 clear_leftovers(self.folder)
-            self.manifest = checked_manifest(self.folder, create=create, writer=writer, backups=backups)
-            self._journal = self._new_journal(read_only=not writer)
+            def read_manifest_and_log() -> None:
+                self.manifest = checked_manifest(self.folder, create=create, writer=writer, backups=backups)
+                self._journal = self._new_journal(read_only=not writer)
             if writer:
+                read_manifest_and_log()
                 self._fold()  # what a crashed process logged becomes part of the files, checked
+            else:
+                read_steadily(self.folder, read_manifest_and_log)  # no lock: the daemon may fold meanwhile
             self._check_spool(tidy=writer)
         except BaseException:
             self.close()
@@ -96,11 +101,17 @@ class Store:
                 self.spool.tidy(outbox)
                 self.spool.check(outbox)
                 return
-            try:
-                self.spool.check(outbox)
-            except Damaged:
-                # A reader may have read the outbox just before the daemon folded a sent letter away.
-                self.spool.check(folded_outbox(self.folder))
+            for _ in range(READER_ATTEMPTS):
+                try:
+                    return self.spool.check(outbox)
+                except Damaged:
+                    # A reader may have read the outbox just before the daemon folded a sent letter away:
+                    # damage only if the outbox still names the missing file when read again.
+                    again = folded_outbox(self.folder)
+                    if again == outbox:
+                        raise
+                    outbox = again
+            self.spool.check(outbox)
         except Damaged as exc:
             raise StoreUnusable(damage_message(str(exc), self.backups)) from None
         except OSError as exc:

@@ -20,8 +20,30 @@ one fsync for the store, however many letters it sends.
 A line cut short by a crash mid-append was never acknowledged: it is ignored, and cut off before
 the next append. Any other line that cannot be read, or that would leave a file of the wrong shape,
 is damage: the store refuses to open, as for a damaged file.
+
+One exception, a line holding a NUL byte: it and every line after it are read as a torn tail
+(ignored, cut off before the next append, logged as a warning naming the line). Why that is safe:
+- Our writer never writes a NUL: every line is JSON, which escapes every control character.
+  A NUL is a byte the disk never received. On a filesystem without ordered data writes (XFS, ext4
+  data=writeback) a power cut can keep the log's new size but not all of its new blocks; those read
+  back as NULs. The unwritten bytes can start and end anywhere in a line, so it is the line holding
+  the first NUL that goes, not only a line made wholly of NULs.
+- Nothing at or after that NUL was made durable. An fsync writes every byte given to the file before
+  it was called, and returns only when they are on the disk. The log is written in order, each
+  append at the end of the one before, so the NUL bytes were handed to the file before any line
+  after them. Had an fsync completed after any of those lines was written, it would have written
+  the NUL region too, and it would read back as JSON. So each ignored line was a commit left to a
+  later fsync (`durable=False`, whose loss can only repeat safe work: see above) or a durable commit
+  whose fsync never returned, which its caller never saw succeed.
+- What comes before the NUL line is a whole prefix of the transactions, in order: folding it gives
+  the state just before the first lost commit.
+Two cases this cannot tell apart, so they stay as they are: a failing disk that reads back zeros
+inside the fsync'd part (a hardware fault; the warning names the line for whoever looks), and stale
+non-NUL bytes a filesystem may show in unwritten blocks (ext4 data=writeback): those are not NUL,
+so they are damage and the store refuses to open, the safe side.
 """
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -35,6 +57,8 @@ WAL_NAME = "wal.jsonl"
 FOLD_BYTES = 8 << 20  # a month-end surge folds every few hundred messages; a quiet pass folds at its end
 FILE_NAME = re.compile(r"^[a-z_]+(/[0-9A-Za-z_-]+)?$")
 
+log = logging.getLogger("auditmail.store")
+
 
 class WriteAheadLog:
     """The log file of one store folder: read it whole, append one transaction, remove it after a fold."""
@@ -45,7 +69,8 @@ class WriteAheadLog:
         self.unsynced = False  # whether an append since the last fsync was left to a later one
 
     def read(self) -> dict[str, list]:
-        """The logged changes grouped by file name, in order; raises Damaged if a whole line is unreadable."""
+        """The logged changes grouped by file name, in order; raises Damaged if a whole line is unreadable
+        (one holding NUL bytes instead ends the log: the module docstring says why)."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -55,6 +80,15 @@ class WriteAheadLog:
             raise Damaged(self.path, f"cannot be read ({exc.strerror or exc})") from None
         *lines, torn = data.split(b"\n")
         self.size = len(data) - len(torn)
+        nul = data.find(b"\0", 0, self.size)
+        if nul >= 0:
+            # Bytes a power cut never wrote (see the module docstring): a torn tail from that line on.
+            self.size = data.rfind(b"\n", 0, nul) + 1
+            number = data.count(b"\n", 0, self.size) + 1
+            log.warning("%s: line %d holds NUL bytes (a write the disk never received before a power cut); "
+                        "it and the %d line(s) after it were never made durable by an fsync and are ignored",
+                        self.path, number, len(lines) - number)
+            lines = lines[:number - 1]
         # A log found on disk may hold lines a killed process never fsync'd: the fold syncs it first.
         self.unsynced = self.unsynced or self.size > 0
         changes: dict[str, list] = {}
