@@ -24,7 +24,7 @@ from core.errors import StoreError, StoreUnusable
 from db.backups import backup_taken, take_backup
 from db.check import Damaged
 from db.files import clear_leftovers, remove_durably
-from db.kept import stamps
+from db.kept import mark, stamps, still_marked, unmark
 from db.lock import FolderLock
 from db.opening import (READER_ATTEMPTS, check_location, checked_manifest, create_folder, damage_message,
                         read_steadily, write_manifest)
@@ -258,6 +258,7 @@ class Store:
         if fold:
             self._fold()
         self._paused = stamps(self.folder, self._dbs)
+        mark(self.folder)  # gone at `resume` if any writer opened the store meanwhile (db/kept.py)
         self._lock.release()
 
     def resume(self, wait_seconds: float = 0) -> bool:
@@ -267,7 +268,9 @@ class Store:
         if self._paused is None:
             raise StoreError("the store was not paused")
         self._lock.acquire(wait_seconds)
-        if not self._journal.broken and stamps(self.folder, self._dbs) == self._paused:
+        kept = still_marked(self.folder) and stamps(self.folder, self._dbs) == self._paused
+        unmark(self.folder)
+        if kept and not self._journal.broken:
             self._paused = None
             return True
         self._lock.release()
@@ -283,6 +286,9 @@ class Store:
         if self._lock and hasattr(self, "_journal") and not self._journal.active and not getattr(self, "_paused", None):
             with suppress(StoreError, OSError):
                 self._fold()  # if the disk is failing, the log stays and is folded at the next open
+        if getattr(self, "_paused", None):
+            with suppress(OSError):
+                unmark(self.folder)  # not left for whoever looks in the folder (the next writer would remove it)
         if hasattr(self, "_dbs"):
             self._dbs.clear()
         if hasattr(self, "_journal"):
