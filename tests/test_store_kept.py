@@ -6,8 +6,10 @@ import pytest
 from core.errors import StoreLocked
 from db.store import Store
 from db.kept import MARK, stamp
+from db.roster import RosterRepo
 from db.wal import WAL_NAME
 from test_store_log import a_store, items, on_disk
+from workflows.roster import Person
 
 pytestmark = pytest.mark.durable  # about durability: real fsync (tests/conftest.py)
 
@@ -116,3 +118,26 @@ def test_a_file_written_twice_that_comes_back_with_its_old_stamp_is_still_seen_a
     store.close()
     with Store(tmp_path, logged=True) as fresh:
         assert [r["value"] for r in fresh.table(MONTH, "items").all()] == [1, 3 + attempt % 2]
+
+
+def test_the_roster_is_read_again_by_a_store_opened_afresh_even_when_its_file_has_its_old_stamp(tmp_path):
+    # The roster is read once per process and kept with its file's stamp (db/roster.py). The daemon opens
+    # its store afresh once a writer was in; that store must not be given the people as they were.
+    director = "imogen.thackeray@wexcombe.example"
+
+    def import_roster(name: str) -> None:  # `roster import`: a store without a log, the file replaced whole
+        with Store(tmp_path, create=True) as store, store.transaction():
+            RosterRepo(store).replace([Person(director, name, ("director",), "Directorate", "")])
+
+    import_roster("Imogen Thackeray")
+    path = tmp_path / "roster.json"
+    before = os.stat(path)
+    with Store(tmp_path, logged=True) as daemons:
+        assert RosterRepo(daemons).get(director).name == "Imogen Thackeray"  # read, and kept
+    for attempt in range(8):  # the name corrected, twice: the same size each time
+        import_roster(("Imogen Thackery", "Imogen Thackerey")[attempt % 2])
+        if os.stat(path).st_ino == before.st_ino:
+            break
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # a file system with a coarse clock (above)
+    with Store(tmp_path, logged=True) as afresh:
+        assert RosterRepo(afresh).get(director).name == ("Imogen Thackery", "Imogen Thackerey")[attempt % 2]
