@@ -246,19 +246,27 @@ class Store:
         self._dbs.clear()
         Journal(self.folder, read_log=False).replay()
         self.manifest = checked_manifest(self.folder, create=True, writer=True, backups=self.backups)
-        self._journal = self._new_journal()
+        old, self._journal = self._journal, self._new_journal()
+        # A table taken before (a repo kept through a loop) would write through the old journal, whose
+        # log object has the old log's length: its append would cut the new log back (losing commits)
+        # or pad it with NULs (a torn tail). Such a write is refused instead.
+        old.broken = True
         self._fold()
 
     def pause(self, *, fold: bool = False) -> None:
         """Between two passes of a daemon: make every commit durable (folding the log too, with `fold`),
         let other writers in, and keep in memory what was read (db/kept.py). `resume` takes it back."""
-        if self._lock is None or self._journal.active or self._paused is not None:
-            raise StoreError("only a store open for writing, outside any transaction, can be paused")
+        if self._lock is None or self._journal.active or self._paused is not None or self._journal.broken:
+            raise StoreError("only a store open for writing, outside any transaction, can be paused (a store whose "
+                             "log could not be read back is closed and opened again instead)")
         self.sync()
         if fold:
             self._fold()
         self._paused = stamps(self.folder, self._dbs)
         mark(self.folder)  # gone at `resume` if any writer opened the store meanwhile (db/kept.py)
+        # No write without the lock: one through a kept table is refused (before it changes the memory)
+        # until `resume` finds the memory still the truth; if it is not, it stays refused for good.
+        self._journal.broken = True
         self._lock.release()
 
     def resume(self, wait_seconds: float = 0) -> bool:
@@ -270,8 +278,8 @@ class Store:
         self._lock.acquire(wait_seconds)
         kept = still_marked(self.folder) and stamps(self.folder, self._dbs) == self._paused
         unmark(self.folder)
-        if kept and not self._journal.broken:
-            self._paused = None
+        if kept:
+            self._paused, self._journal.broken = None, False
             return True
         self._lock.release()
         self._dbs.clear()

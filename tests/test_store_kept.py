@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from core.errors import StoreLocked
+from core.errors import StoreError, StoreLocked
 from db.store import Store
 from db.kept import MARK, stamp
 from db.roster import RosterRepo
@@ -141,3 +141,39 @@ def test_the_roster_is_read_again_by_a_store_opened_afresh_even_when_its_file_ha
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # a file system with a coarse clock (above)
     with Store(tmp_path, logged=True) as afresh:
         assert RosterRepo(afresh).get(director).name == ("Imogen Thackery", "Imogen Thackerey")[attempt % 2]
+
+
+def test_a_table_held_across_a_rolled_back_transaction_can_no_longer_write_over_the_log(tmp_path):
+    # A rolled-back transaction makes the store read everything afresh (Store._reload): a new journal,
+    # a new log object, the log folded away. A table taken before (a repo kept through a loop whose
+    # item failed, as scheduled work does) still writes through the old journal, whose log object
+    # remembers the old log's length: its append would pad the new log with NULs, which read back as a
+    # torn tail, or cut it back, losing commits made since. It must be refused instead.
+    a_store(tmp_path)
+    store = Store(tmp_path, logged=True)
+    held = store.table(MONTH, "items")
+    with store.transaction():
+        held.insert({"value": 2})  # the log holds one line
+    with pytest.raises(ZeroDivisionError), store.transaction():  # an item of scheduled work that fails
+        held.insert({"value": 99})
+        1 / 0
+    with store.transaction():
+        store.table(MONTH, "items").insert({"value": 3})  # the next item, through the store as it is now
+    with pytest.raises(StoreError):
+        held.insert({"value": 4})  # the old table: refused, not written over the log
+    store._lock.release()  # killed: what reached the log is what a crash keeps
+    assert items(tmp_path, MONTH) == [1, 2, 3]
+
+
+def test_a_paused_store_refuses_writes_until_it_is_resumed(tmp_path):
+    store = a_paused_store(tmp_path, fold=True)
+    kept = store.table(MONTH, "items")  # the daemon's memory, kept between passes
+    with pytest.raises(StoreError):
+        kept.insert({"value": 3})  # without the lock: another writer may be in at this very moment
+    with pytest.raises(StoreError), store.transaction():
+        kept.insert({"value": 3})
+    assert not (tmp_path / WAL_NAME).exists() and items(tmp_path, MONTH) == [1, 2]
+    assert store.resume() is True
+    kept.insert({"value": 3})
+    store.close()
+    assert items(tmp_path, MONTH) == [1, 2, 3]
