@@ -234,3 +234,34 @@ def test_a_roster_imported_between_passes_is_what_the_next_pass_reads(slow_poll)
 
     world.run(story)
     assert world.counts["services"] == 2, "opened afresh once, after the import; kept otherwise"
+
+
+def test_scheduled_work_keeps_its_rhythm_through_a_stream_of_mail_without_running_at_every_message(site):
+    # poll_seconds = 1 (the site's own). A month-end stream: a message every 0.3 s for about 4 s, each
+    # waking a pass at once (so the timed poll never comes). The scheduled work (the 09:00 reminders,
+    # the chases) must still run about once a second, not wait for the stream to end, and not at
+    # every message either.
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(re.sub(r"(?m)^poll_seconds = \d+", "poll_seconds = 1", text), encoding="utf-8")
+    world, job_runs, streaming = World(site), [], {"on": False}
+
+    def open_pass(mailbox):
+        ctx = World._open_pass(world, mailbox)
+        ctx.scheduled.append(lambda ctx: job_runs.append(streaming["on"]))
+        return ctx
+
+    world.daemon._open_pass = open_pass
+
+    def story(w):
+        w.until(lambda: job_runs)  # the first pass ran the scheduled work
+        streaming["on"] = True
+        for n in range(14):
+            w.receive(n)
+            time.sleep(0.3)
+        w.until(lambda: len(w.site.files("processed")) == 14)
+        streaming["on"] = False
+
+    world.run(story)
+    during = job_runs.count(True)
+    assert during >= 2, f"the stream starved the scheduled work ({during} runs in about 4 s of mail)"
+    assert during < world.counts["passes"] - 1, "scheduled work ran at every pass woken by mail"
