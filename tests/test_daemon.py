@@ -265,3 +265,22 @@ def test_scheduled_work_keeps_its_rhythm_through_a_stream_of_mail_without_runnin
     during = job_runs.count(True)
     assert during >= 2, f"the stream starved the scheduled work ({during} runs in about 4 s of mail)"
     assert during < world.counts["passes"] - 1, "scheduled work ran at every pass woken by mail"
+
+
+def test_a_daemon_stopped_between_passes_folds_what_its_last_pass_logged(slow_poll):
+    world, data = World(slow_poll), slow_poll.folder / "data"
+
+    def story(w):
+        w.until(lambda: w.counts["waits"] >= 1)
+        w.receive(1)
+        w.until(lambda: len(w.site.files("sent")) == 1 and w.counts["waits"] >= 2)  # answered, paused again
+        assert (data / "wal.jsonl").exists(), "a pass with mail leaves its log for a quiet pass to fold"
+
+    world.run(story)  # the story's end stops the daemon, as SIGTERM does
+    assert not (data / "wal.jsonl").exists(), "folded as the daemon stopped"
+    assert not (data / "kept.tmp").exists() and not (data / "store.lock").read_text()
+    ctx = slow_poll.open()
+    try:
+        assert ctx.ledger.sent_mail(world.site.sent()[0]["Message-ID"]) is not None, "the letter's record kept"
+    finally:
+        ctx.close()
