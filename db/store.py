@@ -276,8 +276,12 @@ class Store:
         if self._paused is None:
             raise StoreError("the store was not paused")
         self._lock.acquire(wait_seconds)
-        kept = still_marked(self.folder) and stamps(self.folder, self._dbs) == self._paused
-        unmark(self.folder)
+        try:
+            kept = still_marked(self.folder) and stamps(self.folder, self._dbs) == self._paused
+            unmark(self.folder)
+        except BaseException:
+            self._lock.release()  # still paused: the next pass tries again; meanwhile others get in
+            raise
         if kept:
             self._paused, self._journal.broken = None, False
             return True
