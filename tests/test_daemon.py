@@ -284,3 +284,22 @@ def test_a_daemon_stopped_between_passes_folds_what_its_last_pass_logged(slow_po
         assert ctx.ledger.sent_mail(world.site.sent()[0]["Message-ID"]) is not None, "the letter's record kept"
     finally:
         ctx.close()
+
+
+def test_the_kept_service_is_opened_afresh_after_an_hour_so_memory_never_grows_with_the_daemons_age(slow_poll,
+                                                                                                  monkeypatch):
+    monkeypatch.setattr("app.daemon.REOPEN_SECONDS", 1.0)  # an hour, made a second
+    world = World(slow_poll)
+
+    def story(w):
+        w.until(lambda: w.counts["waits"] >= 1)
+        w.receive(1)
+        w.until(lambda: len(w.site.files("sent")) == 1)
+        assert w.counts["services"] == 1, "kept while young"
+        time.sleep(1.2)
+        w.receive(2)
+        w.until(lambda: len(w.site.files("sent")) == 2)
+
+    world.run(story)
+    assert world.counts["services"] == 2, "opened afresh once the hour was up"
+    assert not (slow_poll.folder / "data" / "wal.jsonl").exists() and len(slow_poll.files("processed")) == 2
