@@ -262,12 +262,15 @@ class Store:
         self.sync()
         if fold:
             self._fold()
-        self._paused = stamps(self.folder, self._dbs)
+        noted = stamps(self.folder, self._dbs)
         mark(self.folder)  # gone at `resume` if any writer opened the store meanwhile (db/kept.py)
-        # No write without the lock: one through a kept table is refused (before it changes the memory)
-        # until `resume` finds the memory still the truth; if it is not, it stays refused for good.
+        self._paused = noted
+        # No write without the lock: until `resume` finds the memory still the truth (for good if it
+        # is not), the store is as one opened read-only (no transaction, fold, backup or purge), and a
+        # write through a kept table is refused by its journal before it changes the memory.
         self._journal.broken = True
         self._lock.release()
+        self._lock, self._lock_let_go = None, self._lock
 
     def resume(self, wait_seconds: float = 0) -> bool:
         """Take the writer lock again after `pause`. True when nobody wrote meanwhile, so what was kept is
@@ -275,17 +278,18 @@ class Store:
         be opened afresh."""
         if self._paused is None:
             raise StoreError("the store was not paused")
-        self._lock.acquire(wait_seconds)
+        lock = self._lock_let_go
+        lock.acquire(wait_seconds)
         try:
             kept = still_marked(self.folder) and stamps(self.folder, self._dbs) == self._paused
             unmark(self.folder)
         except BaseException:
-            self._lock.release()  # still paused: the next pass tries again; meanwhile others get in
+            lock.release()  # still paused: the next pass tries again; meanwhile others get in
             raise
         if kept:
-            self._paused, self._journal.broken = None, False
+            self._paused, self._journal.broken, self._lock = None, False, lock
             return True
-        self._lock.release()
+        lock.release()
         self._dbs.clear()
         self._journal.detach_all()
         return False

@@ -173,6 +173,9 @@ def test_a_paused_store_refuses_writes_until_it_is_resumed(tmp_path):
         kept.insert({"value": 3})  # without the lock: another writer may be in at this very moment
     with pytest.raises(StoreError), store.transaction():
         kept.insert({"value": 3})
+    for nothing_without_the_lock in (store.fold, lambda: store.purge_before("2026-11")):
+        with pytest.raises(StoreError):
+            nothing_without_the_lock()
     assert not (tmp_path / WAL_NAME).exists() and items(tmp_path, MONTH) == [1, 2]
     assert store.resume() is True
     kept.insert({"value": 3})
