@@ -48,7 +48,6 @@ def stamps(folder: Path, files) -> dict[str, Stamp]:
     return {name: stamp(folder / name) for name in names}
 
 
-
 def mark(folder: Path) -> None:
     """Leave the mark (as the lock is let go). Not fsync'd: after a power cut the daemon opens afresh anyway."""
     os.close(os.open(Path(folder) / MARK, os.O_WRONLY | os.O_CREAT, FILE_MODE))
@@ -60,7 +59,7 @@ def still_marked(folder: Path) -> bool:
 
 
 def unmark(folder: Path) -> None:
-    """Remove the mark (the daemon closing its store: not left behind for whoever looks in the folder)."""
+    """Remove the mark (the lock taken back, or the store closed): not left for whoever looks in the folder."""
     try:
         os.unlink(Path(folder) / MARK)
     except FileNotFoundError:

@@ -273,9 +273,9 @@ class Store:
         self._lock, self._lock_let_go = None, self._lock
 
     def resume(self, wait_seconds: float = 0) -> bool:
-        """Take the writer lock again after `pause`. True when nobody wrote meanwhile, so what was kept is
-        still the truth; False when someone did: everything kept is let go, and the store is closed, to
-        be opened afresh."""
+        """Take the writer lock again after `pause`. True when nobody wrote meanwhile (the mark is still
+        there and the stamps unchanged: db/kept.py), so what was kept is still the truth; False when
+        someone did: everything kept is let go, and the store is closed, to be opened afresh."""
         if self._paused is None:
             raise StoreError("the store was not paused")
         lock = self._lock_let_go
