@@ -234,4 +234,3 @@ def test_a_roster_imported_between_passes_is_what_the_next_pass_reads(slow_poll)
 
     world.run(story)
     assert world.counts["services"] == 2, "opened afresh once, after the import; kept otherwise"
-
