@@ -122,8 +122,8 @@ def test_a_file_written_twice_that_comes_back_with_its_old_stamp_is_still_seen_a
 
 
 def test_the_roster_is_read_again_by_a_store_opened_afresh_even_when_its_file_has_its_old_stamp(tmp_path):
-    # The roster is read once per process and kept with its file's stamp (db/roster.py). The daemon opens
-    # its store afresh once a writer was in; that store must not be given the people as they were.
+    # The roster is read once per process and kept (db/roster.py), once with its file's stamp alone. The
+    # daemon opens its store afresh once a writer was in; that store must not be given the people as they were.
     director = "imogen.thackeray@wexcombe.example"
 
     def import_roster(name: str) -> None:  # `roster import`: a store without a log, the file replaced whole
