@@ -4,11 +4,18 @@ The daemon opens its store once and, between passes, lets go of the writer lock 
 `roster import` can get in (Store.pause / Store.resume). Every file it read stays parsed in memory,
 and the log is not folded after every message: a pass with one message then reads nothing again.
 
-Memory may only be trusted if nobody wrote while the lock was free. Every writer changes a file it
-writes by replacing it (a new inode), appends to the log or removes it (opening a store folds the
-log left in it), and rewrites the manifest when it adds or removes a file. So the stamps (inode,
-size, mtime) of the log, the journal, the manifest and every file held in memory, noted as the lock
-is let go and compared when it is taken again, tell whether anything the memory holds has changed.
+Memory may only be trusted if nobody wrote while the lock was free. Two signs, both checked:
+- The mark: a file `kept.tmp` left in the store folder as the lock is let go. Every writer opening
+  the store removes every `*.tmp` in it (db/files.clear_leftovers) before it reads or writes
+  anything, so a mark still there when the lock is taken again proves no writer opened the store
+  meanwhile, whatever the file system does with inode numbers and timestamps.
+- The stamps (inode, size, mtime) of the log, the journal, the manifest and every file held in
+  memory: every writer changes a file it writes by replacing it (a new inode), appends to the log or
+  removes it, and rewrites the manifest when it adds or removes a file. They alone are not enough:
+  inode numbers are reused (on ext4 a file replaced twice often has its first inode back), and on a
+  file system with coarse timestamps (a second: ext4 with small inodes, many network shares) two
+  writes in one tick leave the mtime as it was. They still catch a change made other than through
+  a store (a hand edit, a copy put back).
 A file not held in memory is read from disk when first asked for, so its changes need no stamp.
 Any difference, and the store is opened afresh, as a command opens it.
 
@@ -18,7 +25,10 @@ every hour or so (app/daemon.py), which also lets go of months no longer read.
 import os
 from pathlib import Path
 
+from db.files import FILE_MODE, TMP_SUFFIX
+
 WATCHED = ("wal.jsonl", "journal.json", "manifest.json")
+MARK = "kept" + TMP_SUFFIX  # removed by any writer opening the store: db/files.clear_leftovers
 
 Stamp = tuple[int, int, int] | None
 
@@ -37,3 +47,20 @@ def stamps(folder: Path, files) -> dict[str, Stamp]:
     names = [*WATCHED, *(f"{name}.json" for name in files)]
     return {name: stamp(folder / name) for name in names}
 
+
+def mark(folder: Path) -> None:
+    """Leave the mark (as the lock is let go). Not fsync'd: after a power cut the daemon opens afresh anyway."""
+    os.close(os.open(Path(folder) / MARK, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+
+
+def still_marked(folder: Path) -> bool:
+    """Whether the mark left by `mark` is still there: no writer opened the store since."""
+    return (Path(folder) / MARK).exists()
+
+
+def unmark(folder: Path) -> None:
+    """Remove the mark (the lock taken back, or the store closed): not left for whoever looks in the folder."""
+    try:
+        os.unlink(Path(folder) / MARK)
+    except FileNotFoundError:
+        pass

@@ -1,8 +1,10 @@
 """The roster as stored: replaced whole on import, read by email address.
 
-Read once per process, not once per pass or per letter: the people are kept with the roster file's
-stamp (inode, size, mtime) and read again only when the file has changed, or while a change to it is
-still only in the log.
+Read once per process, not once per pass or per letter: the people are kept with the text of the
+roster file they were read from, and read again when the store holds another text (the file changed),
+or while a change to it is still only in the log. Not the file's stamp (inode, size, mtime): a file
+replaced twice can have its old inode back, and on a coarse file system clock its old mtime too
+(db/kept.py); comparing the text the store read anyway costs microseconds.
 """
 from dataclasses import asdict
 
@@ -10,7 +12,7 @@ from db.store import Store
 from workflows.roster import Person
 
 FILE = "roster"
-_read: dict[str, tuple[tuple, list[Person], dict[str, Person]]] = {}  # roster path -> (stamp, people, by email)
+_read: dict[str, tuple[str, list[Person], dict[str, Person]]] = {}  # roster path -> (its text, people, by email)
 
 
 class RosterRepo:
@@ -39,16 +41,19 @@ class RosterRepo:
         return self._people()[1].get(email.strip().lower())
 
     def _people(self) -> tuple[list[Person], dict[str, Person]]:
-        key, stamp = str(self._store.folder.resolve() / FILE), self._store.file_stamp(FILE)
+        key, table = str(self._store.folder.resolve() / FILE), self._table
+        table._raw()  # brings the store's copy up to date (after a rollback it reads the file again)
+        pending = self._store.file_stamp(FILE) is None  # missing, or its latest content only in the log
+        text = None if pending else table._storage._disk  # the file's text, as the store last read or wrote it
         kept = _read.get(key)
-        if stamp is not None and kept and kept[0] == stamp:
+        if text is not None and kept and kept[0] == text:
             return kept[1], kept[2]
-        people = [_person(row) for row in self._table.all()]
+        people = [_person(row) for row in table.all()]
         by_email = {}
         for person in people:
             by_email.setdefault(person.email, person)  # the first row wins, as a search would find it
-        if stamp is not None:
-            _read[key] = (stamp, people, by_email)
+        if text is not None:
+            _read[key] = (text, people, by_email)
         return people, by_email
 
     def with_role(self, role: str) -> list[Person]:

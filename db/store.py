@@ -24,7 +24,7 @@ from core.errors import StoreError, StoreUnusable
 from db.backups import backup_taken, take_backup
 from db.check import Damaged
 from db.files import clear_leftovers, remove_durably
-from db.kept import stamps
+from db.kept import mark, stamps, still_marked, unmark
 from db.lock import FolderLock
 from db.opening import (READER_ATTEMPTS, check_location, checked_manifest, create_folder, damage_message,
                         read_steadily, write_manifest)
@@ -246,31 +246,50 @@ class Store:
         self._dbs.clear()
         Journal(self.folder, read_log=False).replay()
         self.manifest = checked_manifest(self.folder, create=True, writer=True, backups=self.backups)
-        self._journal = self._new_journal()
+        old, self._journal = self._journal, self._new_journal()
+        # A table taken before (a repo kept through a loop) would write through the old journal, whose
+        # log object has the old log's length: its append would cut the new log back (losing commits)
+        # or pad it with NULs (a torn tail). Such a write is refused instead.
+        old.broken = True
         self._fold()
 
     def pause(self, *, fold: bool = False) -> None:
         """Between two passes of a daemon: make every commit durable (folding the log too, with `fold`),
         let other writers in, and keep in memory what was read (db/kept.py). `resume` takes it back."""
-        if self._lock is None or self._journal.active or self._paused is not None:
-            raise StoreError("only a store open for writing, outside any transaction, can be paused")
+        if self._lock is None or self._journal.active or self._paused is not None or self._journal.broken:
+            raise StoreError("only a store open for writing, outside any transaction, can be paused (a store whose "
+                             "log could not be read back is closed and opened again instead)")
         self.sync()
         if fold:
             self._fold()
-        self._paused = stamps(self.folder, self._dbs)
+        noted = stamps(self.folder, self._dbs)
+        mark(self.folder)  # gone at `resume` if any writer opened the store meanwhile (db/kept.py)
+        self._paused = noted
+        # No write without the lock: until `resume` finds the memory still the truth (for good if it
+        # is not), the store is as one opened read-only (no transaction, fold, backup or purge), and a
+        # write through a kept table is refused by its journal before it changes the memory.
+        self._journal.broken = True
         self._lock.release()
+        self._lock, self._lock_let_go = None, self._lock
 
     def resume(self, wait_seconds: float = 0) -> bool:
-        """Take the writer lock again after `pause`. True when nobody wrote meanwhile, so what was kept is
-        still the truth; False when someone did: everything kept is let go, and the store is closed, to
-        be opened afresh."""
+        """Take the writer lock again after `pause`. True when nobody wrote meanwhile (the mark is still
+        there and the stamps unchanged: db/kept.py), so what was kept is still the truth; False when
+        someone did: everything kept is let go, and the store is closed, to be opened afresh."""
         if self._paused is None:
             raise StoreError("the store was not paused")
-        self._lock.acquire(wait_seconds)
-        if not self._journal.broken and stamps(self.folder, self._dbs) == self._paused:
-            self._paused = None
+        lock = self._lock_let_go
+        lock.acquire(wait_seconds)
+        try:
+            kept = still_marked(self.folder) and stamps(self.folder, self._dbs) == self._paused
+            unmark(self.folder)
+        except BaseException:
+            lock.release()  # still paused: the next pass tries again; meanwhile others get in
+            raise
+        if kept:
+            self._paused, self._journal.broken, self._lock = None, False, lock
             return True
-        self._lock.release()
+        lock.release()
         self._dbs.clear()
         self._journal.detach_all()
         return False
@@ -283,6 +302,9 @@ class Store:
         if self._lock and hasattr(self, "_journal") and not self._journal.active and not getattr(self, "_paused", None):
             with suppress(StoreError, OSError):
                 self._fold()  # if the disk is failing, the log stays and is folded at the next open
+        if getattr(self, "_paused", None):
+            with suppress(OSError):
+                unmark(self.folder)  # not left for whoever looks in the folder (the next writer would remove it)
         if hasattr(self, "_dbs"):
             self._dbs.clear()
         if hasattr(self, "_journal"):
