@@ -28,7 +28,6 @@ RUSH, RUSH_WINDOW = 150, 60.0  # the last 10 minutes of the month, compressed te
 TRICKLE = 20
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.I | re.M)
 IN_REPLY_TO = re.compile(rb"^In-Reply-To:\s*(<[^>]+>)", re.I | re.M)
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 class Receipts(threading.Thread):
@@ -68,9 +67,15 @@ def stop_daemon(daemon: subprocess.Popen) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU of a process so far, from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    """CPU time of every thread of a process so far, in ns resolution from /proc/PID/task/*/schedstat
+    (/proc/PID/stat counts clock ticks of 10 ms, too coarse for one message)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that ended meanwhile
+    return total / 1e9
 
 
 def arrivals(count: int, window: float, seed: int = 11) -> list[float]:
@@ -130,10 +135,10 @@ def rush(folder: Path) -> None:
 def trickle(folder: Path, profile: bool = False) -> None:
     """One message at a time to the daemon: arrival to receipt, and the daemon's CPU per message."""
     config, replies, floor, watcher, daemon = _daemon_with_replies(folder, TRICKLE)
-    waits, cpus = [], []
+    waits, cpus, gaps = [], [], random.Random(7)
     try:
         idle_start, idle_cpu = time.perf_counter(), cpu_seconds(daemon.pid)
-        time.sleep(5)
+        time.sleep(10)
         idle = (cpu_seconds(daemon.pid) - idle_cpu) / (time.perf_counter() - idle_start)
         for raw in replies:
             message_id = MESSAGE_ID.search(raw).group(1).decode()
@@ -142,7 +147,9 @@ def trickle(folder: Path, profile: bool = False) -> None:
             while message_id not in watcher.landed and time.perf_counter() - start < 60:
                 time.sleep(0.005)
             waits.append(watcher.landed.get(message_id, float("inf")) - start)
-            time.sleep(1.5)  # the pass finishes (scheduled work, the fold) before the next arrives
+            # The pass finishes before the next arrives; a random gap, so arrivals do not lock in step
+            # with the daemon's quarter-second look at the folder (always just after it, or just before).
+            time.sleep(1.5 + gaps.uniform(0, 0.5))
             cpus.append(cpu_seconds(daemon.pid) - cpu - idle * (time.perf_counter() - start))
     finally:
         watcher.stop()
