@@ -25,6 +25,7 @@ every hour or so (app/daemon.py), which also lets go of months no longer read.
 import os
 from pathlib import Path
 
+from core.errors import StoreError
 from db.files import FILE_MODE, TMP_SUFFIX
 
 WATCHED = ("wal.jsonl", "journal.json", "manifest.json")
@@ -64,3 +65,57 @@ def unmark(folder: Path) -> None:
         os.unlink(Path(folder) / MARK)
     except FileNotFoundError:
         pass
+
+
+class KeptBetweenPasses:
+    """The daemon's side of the Store (db/store.py): `pause` between passes, `resume` before the next.
+
+    A part of Store, kept here beside the stamps and the mark it relies on; it uses the store's lock,
+    journal and open files.
+    """
+
+    @property
+    def paused(self) -> bool:
+        """Whether the store is between a daemon's passes (`pause`), its writer lock let go."""
+        return self._paused is not None
+
+    def pause(self, *, fold: bool = False) -> None:
+        """Between two passes of a daemon: make every commit durable (folding the log too, with `fold`),
+        let other writers in, and keep in memory what was read (db/kept.py). `resume` takes it back."""
+        if self._lock is None or self._journal.active or self._paused is not None or self._journal.broken:
+            raise StoreError("only a store open for writing, outside any transaction, can be paused (a store whose "
+                             "log could not be read back is closed and opened again instead)")
+        self.sync()
+        if fold:
+            self._fold()
+        noted = stamps(self.folder, self._dbs)
+        mark(self.folder)  # gone at `resume` if any writer opened the store meanwhile (db/kept.py)
+        self._paused = noted
+        # No write without the lock: until `resume` finds the memory still the truth (for good if it
+        # is not), the store is as one opened read-only (no transaction, fold, backup or purge), and a
+        # write through a kept table is refused by its journal before it changes the memory.
+        self._journal.broken = True
+        self._lock.release()
+        self._lock, self._lock_let_go = None, self._lock
+
+    def resume(self, wait_seconds: float = 0) -> bool:
+        """Take the writer lock again after `pause`. True when nobody wrote meanwhile (the mark is still
+        there and the stamps unchanged: db/kept.py), so what was kept is still the truth; False when
+        someone did: everything kept is let go, and the store is closed, to be opened afresh."""
+        if self._paused is None:
+            raise StoreError("the store was not paused")
+        lock = self._lock_let_go
+        lock.acquire(wait_seconds)
+        try:
+            kept = still_marked(self.folder) and stamps(self.folder, self._dbs) == self._paused
+            unmark(self.folder)
+        except BaseException:
+            lock.release()  # still paused: the next pass tries again; meanwhile others get in
+            raise
+        if kept:
+            self._paused, self._journal.broken, self._lock = None, False, lock
+            return True
+        lock.release()
+        self._dbs.clear()
+        self._journal.detach_all()
+        return False

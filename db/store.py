@@ -24,7 +24,7 @@ from core.errors import StoreError, StoreUnusable
 from db.backups import backup_taken, take_backup
 from db.check import Damaged
 from db.files import clear_leftovers, remove_durably
-from db.kept import mark, stamps, still_marked, unmark
+from db.kept import KeptBetweenPasses, unmark
 from db.lock import FolderLock
 from db.opening import (READER_ATTEMPTS, check_location, checked_manifest, create_folder, damage_message,
                         read_steadily, write_manifest)
@@ -35,7 +35,7 @@ from db.wal import TrackedTable
 MONTHLY = ("months/", "ledgers/")  # the files a purge may remove: never the roster or the outbox
 
 
-class Store:
+class Store(KeptBetweenPasses):
     """The data folder: opens files on demand, replays an interrupted commit, holds the one-writer lock.
 
     Only `create=True` (init, roster import) may start a store where there is none; every other
@@ -148,11 +148,6 @@ class Store:
         return self._lock is not None
 
     @property
-    def paused(self) -> bool:
-        """Whether the store is between a daemon's passes (`pause`), its writer lock let go."""
-        return self._paused is not None
-
-    @property
     def in_transaction(self) -> bool:
         """Whether a transaction is open: writes made now become part of it."""
         return self._journal.active
@@ -252,47 +247,6 @@ class Store:
         # or pad it with NULs (a torn tail). Such a write is refused instead.
         old.broken = True
         self._fold()
-
-    def pause(self, *, fold: bool = False) -> None:
-        """Between two passes of a daemon: make every commit durable (folding the log too, with `fold`),
-        let other writers in, and keep in memory what was read (db/kept.py). `resume` takes it back."""
-        if self._lock is None or self._journal.active or self._paused is not None or self._journal.broken:
-            raise StoreError("only a store open for writing, outside any transaction, can be paused (a store whose "
-                             "log could not be read back is closed and opened again instead)")
-        self.sync()
-        if fold:
-            self._fold()
-        noted = stamps(self.folder, self._dbs)
-        mark(self.folder)  # gone at `resume` if any writer opened the store meanwhile (db/kept.py)
-        self._paused = noted
-        # No write without the lock: until `resume` finds the memory still the truth (for good if it
-        # is not), the store is as one opened read-only (no transaction, fold, backup or purge), and a
-        # write through a kept table is refused by its journal before it changes the memory.
-        self._journal.broken = True
-        self._lock.release()
-        self._lock, self._lock_let_go = None, self._lock
-
-    def resume(self, wait_seconds: float = 0) -> bool:
-        """Take the writer lock again after `pause`. True when nobody wrote meanwhile (the mark is still
-        there and the stamps unchanged: db/kept.py), so what was kept is still the truth; False when
-        someone did: everything kept is let go, and the store is closed, to be opened afresh."""
-        if self._paused is None:
-            raise StoreError("the store was not paused")
-        lock = self._lock_let_go
-        lock.acquire(wait_seconds)
-        try:
-            kept = still_marked(self.folder) and stamps(self.folder, self._dbs) == self._paused
-            unmark(self.folder)
-        except BaseException:
-            lock.release()  # still paused: the next pass tries again; meanwhile others get in
-            raise
-        if kept:
-            self._paused, self._journal.broken, self._lock = None, False, lock
-            return True
-        lock.release()
-        self._dbs.clear()
-        self._journal.detach_all()
-        return False
 
     def close(self) -> None:
         """Fold the log into the files (the end of a pass) and release the writer lock.

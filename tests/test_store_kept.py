@@ -190,7 +190,7 @@ def test_a_disk_failing_as_the_daemon_takes_its_store_back_leaves_the_lock_free(
     def failing_disk(folder, files):
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr("db.store.stamps", failing_disk)
+    monkeypatch.setattr("db.kept.stamps", failing_disk)
     with pytest.raises(OSError):
         store.resume()
     monkeypatch.undo()
