@@ -2,8 +2,8 @@
 
 Every letter the service sends is built here, so the headers that keep auto-replies quiet and
 replies threaded are set in one place. Composing is pure: the clock is passed in as `now`.
-A letter of text and HTML alone is written as bytes directly (letter_bytes.py); one with attachments
-or inline images is built by the email package (letter_message.py). Both read the same in any client.
+Every letter, attachments and inline images included, is written as bytes directly (letter_bytes.py);
+the email package's build (letter_message.py) is kept as the reference both must read the same as.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from core.text import printable, valid_message_id
 from core.letter import OutgoingAttachment
 from core.letterhead import Letterhead
 from mailer.dates import deadline_words, long_date, long_weekday_date
-from mailer.letter_bytes import ComposedLetter, alternative_letter
-from mailer.letter_message import letter_message
+from mailer.letter_bytes import ComposedLetter, composed_letter
 
 TEMPLATE_DIR = Path(templates.__file__).parent
 
@@ -92,10 +91,8 @@ class Composer:
             context = {"writer": "qa", "signatory_name": "The Quality Assurance Team",
                        "signatory_title": self.letterhead.organisation, **context}
         text, html = self.render(template, context, now=now)
-        if attachments:
-            return ComposedLetter.of_message(letter_message(headers, text, html, attachments))
-        # The common case, written as bytes directly: the same message at a fraction of the cost.
-        return alternative_letter(headers, text, html)
+        # Written as bytes directly: the message the email package built, at a fraction of the cost.
+        return composed_letter(headers, text, html, attachments)
 
     def headers(
         self,
