@@ -25,6 +25,7 @@ from core.letter import OutgoingAttachment
 from core.letterhead import Letterhead
 from mailer.dates import deadline_words, long_date, long_weekday_date
 from mailer.letter_bytes import ComposedLetter, composed_letter
+from mailer.wrap import wordwrap
 
 TEMPLATE_DIR = Path(templates.__file__).parent
 
@@ -43,7 +44,8 @@ def template_environment(folder: str) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(long_date=long_date, long_weekday_date=long_weekday_date, deadline_words=deadline_words)
+    env.filters.update(long_date=long_date, long_weekday_date=long_weekday_date, deadline_words=deadline_words,
+                       wordwrap=wordwrap)  # Jinja2's own, word for word, at a fraction of the cost (mailer/wrap.py)
     return env
 
 
