@@ -175,7 +175,7 @@ class MaildirMailbox:
 
         The file is fsync'd, but its name in sent/new is not yet: that is `flush_sent`, once for a whole
         batch of letters (one folder fsync instead of one per letter). Whoever records a letter as sent
-        must call `flush_sent` first; the postman does (Postman.deliver_pending says why that is safe).
+        must call `flush_sent` first; the postman does (Postman._record_sent says why that is safe).
         """
         local = message_id.strip("<>").split("@")[0]
         # Our ids start with their UTC time, so sent/ lists in the order mail was written.
