@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 import templates
 from core.ids import new_message_id
-from core.text import printable, valid_message_id
+from core.text import BIDI_CONTROLS, printable, valid_message_id
 from core.letter import OutgoingAttachment
 from core.letterhead import Letterhead
 from mailer.dates import deadline_words, long_date, long_weekday_date
@@ -204,9 +204,16 @@ REFERENCES_ROOM = 998 - len("References: ")
 CONTEXT_VALUE_LIMIT = 4000
 
 
+# What `printable` would change in a text: a control character (Unicode's Cc is exactly these two
+# ranges) other than a tab or line feed, a carriage return among them, or a bidi override.
+_NOT_AS_IS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + re.escape("".join(sorted(BIDI_CONTROLS))) + "]")
+
+
 def _quotable(value):
     """The context with control characters removed from every text value and each cut to a sane length."""
     if isinstance(value, str):
+        if len(value) <= CONTEXT_VALUE_LIMIT and not _NOT_AS_IS.search(value):
+            return value  # nearly every value: `printable` would give it back unchanged, one character at a time
         return printable(value, CONTEXT_VALUE_LIMIT)
     if isinstance(value, dict):
         return {key: _quotable(item) for key, item in value.items()}
