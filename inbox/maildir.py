@@ -31,8 +31,13 @@ def make_maildir(folder: Path) -> Path:
     return folder
 
 
-def deliver(folder: Path, raw: bytes, *, name: str | None = None, received_at: datetime | None = None) -> Path:
-    """Put a message into a Maildir the standard way (tmp/ then new/); returns its path."""
+def deliver(folder: Path, raw: bytes, *, name: str | None = None, received_at: datetime | None = None,
+            sync_folder: bool = True) -> Path:
+    """Put a message into a Maildir the standard way (tmp/ then new/); returns its path.
+
+    The file is always fsync'd before the rename; with `sync_folder=False` the caller fsyncs new/ itself
+    (once for many messages) before anything may rely on the new name being on the disk.
+    """
     make_maildir(folder)
     name = name or f"{time.time_ns()}.P{os.getpid()}R{os.urandom(4).hex()}.{socket.gethostname()}"
     tmp, final = folder / "tmp" / name, folder / "new" / name
@@ -44,7 +49,8 @@ def deliver(folder: Path, raw: bytes, *, name: str | None = None, received_at: d
         stamp = received_at.timestamp()
         os.utime(tmp, (stamp, stamp))
     os.replace(tmp, final)
-    fsync_folder(final.parent)
+    if sync_folder:
+        fsync_folder(final.parent)
     return final
 
 
@@ -54,6 +60,7 @@ class MaildirMailbox:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._listed: set[str] | None = None  # the inbox's messages as a pass last listed them (see wait_for_mail)
+        self._sent_unsynced = False  # a letter renamed into sent/new whose name is not yet fsync'd (see send)
         for name in FOLDERS:
             make_maildir(self.path / name)
 
@@ -160,15 +167,28 @@ class MaildirMailbox:
                           if entry.is_file() and not entry.name.startswith(".")) for name in FOLDERS}
 
     def close(self) -> None:
-        """Nothing to release: the folders are just files."""
+        """Nothing to release (the folders are just files); a letter's name left unsynced is synced now."""
+        self.flush_sent()
 
     def send(self, raw: bytes, message_id: str, recipients: list[str]) -> list[str]:
-        """Deliver into sent/; the file name comes from the Message-ID, so a resend after a crash replaces it."""
+        """Deliver into sent/; the file name comes from the Message-ID, so a resend after a crash replaces it.
+
+        The file is fsync'd, but its name in sent/new is not yet: that is `flush_sent`, once for a whole
+        batch of letters (one folder fsync instead of one per letter). Whoever records a letter as sent
+        must call `flush_sent` first; the postman does (Postman._record_sent says why that is safe).
+        """
         local = message_id.strip("<>").split("@")[0]
         # Our ids start with their UTC time, so sent/ lists in the order mail was written.
         name = local if local.replace(".", "").replace("-", "").isalnum() else hashlib.sha256(local.encode()).hexdigest()
         try:
-            deliver(self.path / "sent", raw, name=name)
+            deliver(self.path / "sent", raw, name=name, sync_folder=False)
         except OSError as exc:
             raise TemporaryFailure(f"cannot write to sent/: {exc}") from None
+        self._sent_unsynced = True
         return []
+
+    def flush_sent(self) -> None:
+        """Make the names of the letters sent so far durable in sent/new: one folder fsync, if any went."""
+        if self._sent_unsynced:
+            fsync_folder(self.path / "sent" / "new")
+            self._sent_unsynced = False

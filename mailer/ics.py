@@ -28,6 +28,8 @@ def fold(line: str) -> list[str]:
 
     Each continuation line starts with a single space (§3.1), which counts towards its 75 octets.
     """
+    if len(line) <= MAX_OCTETS and line.isascii():
+        return [line]  # most lines: one octet a character, short enough (the loop below cost ~1 ms a letter)
     pieces: list[str] = []
     current, size, limit = "", 0, MAX_OCTETS
     for char in line:

@@ -1,33 +1,26 @@
-"""A letter written straight as bytes: headers, then text and HTML as a multipart/alternative.
+"""A letter written straight as bytes: headers, then text and HTML as a multipart/alternative, then any attachments.
 
-Nearly every letter is text plus HTML and nothing else. Building it through EmailMessage cost about
-4 ms (each header parsed into the header registry, then folded again by the generator; the bodies
-encoded by a pure-Python quoted-printable loop) against well under 1 ms for the Jinja2 render. The
-bytes are the same message to any reader: same headers, same structure, same decoded text. A header
+Building a letter through EmailMessage cost about 4 ms (each header parsed into the header registry,
+then folded again by the generator; the bodies encoded by a pure-Python quoted-printable loop, an
+attachment's base64 likewise) against well under 1 ms for the Jinja2 render. The bytes are the same
+message to any reader: same headers, same structure, same decoded text, same attachments. A header
 whose value is not plain printable ASCII on one short line (a non-ASCII name or subject) still goes
-through the email policy, so RFC 2047 encoding and line-break refusal are exactly as before.
-Letters with attachments keep the EmailMessage path (mailer/letter_message.py).
+through the email policy, so RFC 2047 encoding and line-break refusal are exactly as before. The parts
+themselves (attachments, inline images, boundaries) are written in mailer/letter_parts.py.
+mailer/letter_message.py keeps the EmailMessage build, as the reference the bytes are tested against.
 """
 from __future__ import annotations
 
-import binascii
-import random
 import re
-import sys
 from collections.abc import Sequence
 from email.message import EmailMessage
 
-from core.mail_policy import MAIL_POLICY
+from core.letter import OutgoingAttachment
+from mailer.letter_parts import MAX_LINE, MESSAGE_POLICY, attachment_part, multipart, text_part
 
-# The default policy folds a header line at 78 characters by turning a long word into an RFC 2047
-# encoded word; Exchange's Message-IDs are long words, and an encoded In-Reply-To breaks threading.
-# RFC 5322 allows 998, and Message-IDs are never that long.
-MAX_LINE = 998
-MESSAGE_POLICY = MAIL_POLICY.clone(max_line_length=MAX_LINE)
+__all__ = ["ComposedLetter", "MAX_LINE", "MESSAGE_POLICY", "composed_letter", "header_line"]
 # Plain printable ASCII words separated by single spaces: written as given, the way the policy would.
 _PLAIN = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*\Z")
-# Written out in full by the email package's generator too; kept word for word.
-_PART_HEAD = 'Content-Type: text/{subtype}; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable\n\n'
 
 
 class ComposedLetter:
@@ -43,11 +36,6 @@ class ComposedLetter:
         self._raw = raw
         self.message_id = message_id
         self._message = message
-
-    @classmethod
-    def of_message(cls, message: EmailMessage) -> ComposedLetter:
-        """Wrap a message built with the email package (letters with attachments)."""
-        return cls(message.as_bytes(), str(message["Message-ID"]), message)
 
     def as_bytes(self) -> bytes:
         """The complete RFC 5322 message, "\\n" line endings, as the outbox stores it."""
@@ -87,13 +75,28 @@ class ComposedLetter:
         return getattr(self.message, name)
 
 
-def alternative_letter(headers: Sequence[tuple[str, str]], text: str, html: str) -> ComposedLetter:
-    """The letter as bytes: `headers` in order, then text/plain and text/html, quoted-printable UTF-8.
+def composed_letter(headers: Sequence[tuple[str, str]], text: str, html: str,
+                    attachments: Sequence[OutgoingAttachment] = ()) -> ComposedLetter:
+    """The letter as bytes: `headers` in order, then text/plain and text/html, quoted-printable UTF-8,
+    then `attachments`, in the shape the email package gave them:
+
+        multipart/mixed                  only when there are files to attach
+            multipart/alternative
+                text/plain
+                text/html, or multipart/related of text/html and its inline images
+            each file, base64
 
     `headers` must hold Message-ID; "Content-Language" is written after Content-Type, as before.
     """
-    plain_body, html_body = _quoted_printable(text), _quoted_printable(html)
-    boundary = _boundary(plain_body, html_body)
+    html_part = text_part("html", html)
+    inline = [attachment_part(a) for a in attachments if a.inline_id]
+    if inline:
+        # Beside the HTML alone, so a client that shows the plain text never sees the images.
+        html_part = multipart("related", [html_part, *inline])
+    body = multipart("alternative", [text_part("plain", text), html_part])
+    files = [attachment_part(a) for a in attachments if not a.inline_id]
+    if files:
+        body = multipart("mixed", [body, *files])
     head, language, message_id = [], None, None
     for name, value in headers:
         if name == "Content-Language":
@@ -104,17 +107,10 @@ def alternative_letter(headers: Sequence[tuple[str, str]], text: str, html: str)
         head.append(header_line(name, value))
     if message_id is None:
         raise ValueError("a letter needs a Message-ID")
-    head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\n'.encode("ascii"))
+    head.append(body[0])
     if language is not None:
         head.append(header_line("Content-Language", language))
-    delimiter = f"--{boundary}\n".encode("ascii")
-    raw = b"".join((
-        *head, b"\n",
-        delimiter, _PART_HEAD.format(subtype="plain").encode("ascii"), plain_body,
-        b"\n", delimiter, _PART_HEAD.format(subtype="html").encode("ascii"), html_body,
-        f"\n--{boundary}--\n".encode("ascii"),
-    ))
-    return ComposedLetter(raw, message_id)
+    return ComposedLetter(b"".join((*head, b"\n", body[1])), message_id)
 
 
 def header_line(name: str, value: str) -> bytes:
@@ -126,21 +122,3 @@ def header_line(name: str, value: str) -> bytes:
         return f"{name}: {value}\n".encode("ascii")
     _, parsed = MESSAGE_POLICY.header_store_parse(name, value)
     return MESSAGE_POLICY.fold_binary(name, parsed)
-
-
-def _quoted_printable(text: str) -> bytes:
-    """UTF-8 quoted-printable with "\\n" line ends, in C (binascii), for a text that ends with a line end.
-
-    The lines are those the email package's set_content would have taken: any of CR, LF or CRLF ends one.
-    """
-    lines = text.encode("utf-8").splitlines()
-    return binascii.b2a_qp(b"\n".join(lines) + b"\n", quotetabs=False, istext=True, header=False)
-
-
-def _boundary(*bodies: bytes) -> str:
-    """A boundary in the generator's style. Quoted-printable writes "=" as "=3D", so "==" cannot occur
-    in a body; the check costs microseconds and keeps that argument from being the only guard."""
-    while True:
-        boundary = f"{'=' * 15}{random.randrange(sys.maxsize):019d}=="
-        if not any(boundary.encode("ascii") in body for body in bodies):
-            return boundary

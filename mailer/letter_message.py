@@ -1,7 +1,7 @@
-"""A letter built with the email package: the path for letters with attachments or inline images.
+"""A letter built with the email package: the reference the byte-built letters are tested against.
 
-It is also the reference the byte-built letters (mailer/letter_bytes.py) are tested and measured
-against: for a letter without attachments both must read the same in any mail client.
+The service writes every letter as bytes (mailer/letter_bytes.py); this build is what those bytes are
+tested and measured against: with or without attachments, both must read the same in any mail client.
 """
 from __future__ import annotations
 

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import MAILBOX
 from core.letter import OutgoingAttachment
@@ -213,3 +215,16 @@ def test_a_subject_with_a_line_break_is_refused(composer):
 ])
 def test_reply_subject(subject, expected):
     assert reply_subject(subject) == expected
+
+
+# --- a sender's words in the context: cleaned as before, the clean ones untouched without a scan ---
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(st.text(), st.text(st.sampled_from("ab é\n\t\r\x00\x1b\x7f\x85\x9f\u202e\u2066\u200f日")),
+                      st.builds(lambda n: "x" * n, st.integers(3990, 4010))))
+def test_a_context_value_is_cleaned_exactly_as_printable_cleans_it(text):
+    from core.text import printable
+    from mailer.compose import CONTEXT_VALUE_LIMIT, _quotable
+    assert _quotable(text) == printable(text, CONTEXT_VALUE_LIMIT)
+    assert _quotable({"a": [text, (text,)]}) == {"a": [printable(text, CONTEXT_VALUE_LIMIT),
+                                                        (printable(text, CONTEXT_VALUE_LIMIT),)]}

@@ -1,8 +1,9 @@
 """Letters written as bytes read exactly as the letters the email package built.
 
-A letter without attachments is no longer built through EmailMessage (mailer/letter_bytes.py). For
-any names, subjects, recipients, threads and bodies, a mail client opening the new bytes must see
-what it saw in the old path's: the same headers, decoded; the same parts; the same text and HTML.
+No letter is built through EmailMessage any more (mailer/letter_bytes.py, mailer/letter_parts.py).
+For any names, subjects, recipients, threads, bodies and attachments, a mail client opening the new
+bytes must see what it saw in the old path's: the same headers, decoded; the same parts; the same
+text and HTML; the same files, with the same names, types and contents.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 
 from conftest import DATA, MAILBOX
 from letters import NOW
-from mailer.letter_bytes import alternative_letter
+from mailer.letter_bytes import composed_letter
+from core.letter import OutgoingAttachment
 from mailer.letter_message import letter_message
 
 EXCHANGE_ID = "<AM0PR03MB5012D4F6B1C2E7A93B8F1E2DC4A9B@AM0PR03MB5012.eurprd03.prod.wexcombe.example>"
@@ -45,6 +47,22 @@ LINES = st.one_of(PHRASES, st.sampled_from(["", ".", "From here", "--=20", "-- "
                   st.text(max_size=300), st.builds(lambda n: "long line " * n, st.integers(10, 150)))
 BODIES = st.builds(lambda lines, end: end.join(lines), st.lists(LINES, max_size=30),
                    st.sampled_from(["\n", "\r\n", "\r"]))
+# Files as the service sends them (the allocation's .ics, the report's charts and spreadsheet) and as
+# people name them: spaces, accents, quotes, semicolons, very long names; contents that look like MIME.
+FILENAMES = st.one_of(
+    st.sampled_from(["audit-deadline.ics", "trend.png", "qa-report-2026-11.xlsx", "figures.csv", "Zoë’s notes.pdf",
+                     'the "final" list; v2.csv', "日本.txt", "a b\\c.bin", "x" * 120 + ".csv", "ümlaut" * 30 + ".ics"]),
+    st.from_regex(r"[A-Za-z0-9._-]([A-Za-z0-9 ._-]{0,58}[A-Za-z0-9._-])?", fullmatch=True))
+CONTENT_TYPES = st.sampled_from(["text/calendar; method=PUBLISH", "text/csv", "image/png", "application/pdf",
+                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                 "application/octet-stream", "text/plain; charset=utf-8"])
+CONTENTS = st.one_of(st.binary(max_size=3000), st.builds(lambda n: bytes(range(256)) * n, st.integers(1, 300)),
+                     st.sampled_from([b"", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                     b"--===============0000000000000000001==\n", b"=" * 200, b"\x89PNG\r\n\x1a\n" + bytes(500)]))
+FILES = st.builds(OutgoingAttachment, FILENAMES, CONTENT_TYPES, CONTENTS)
+IMAGES = st.builds(OutgoingAttachment, FILENAMES, st.just("image/png"), CONTENTS,
+                   st.sampled_from(["trend-2026-11@wexcombe.example", "<mix-2026-11@wexcombe.example>"]))
+ATTACHMENTS = st.lists(st.one_of(FILES, IMAGES), max_size=4)
 
 
 def headers(to, cc, subject, in_reply_to, references) -> list[tuple[str, str]]:
@@ -74,7 +92,9 @@ def seen(message) -> dict:
     """Everything a reader sees: headers (decoded, boundary aside), parts, their headers, their text."""
     top = [(name, decoded(message, name, raw)) for name, raw in message.raw_items() if name != "Content-Type"]
     parts = [(part.get_content_type(), part.get_content_charset(), part.get("Content-Transfer-Encoding"),
-              part.get_content_disposition(), part.get_filename()) for part in message.walk()]
+              part.get_content_disposition(), part.get_filename(), part.get("Content-ID"),
+              [(name, value) for name, value in part.get_params() or [] if name != "boundary"],
+              None if part.is_multipart() else part.get_payload(decode=True)) for part in message.walk()]
     # The old path also wrote "MIME-Version: 1.0" into the HTML part, where no reader looks at it.
     part_headers = [sorted(name for name in part.keys() if name != "MIME-Version") for part in message.walk()]
     return {"headers": top, "type": message.get_content_type(), "parts": parts, "part headers": part_headers,
@@ -87,11 +107,30 @@ def seen(message) -> dict:
 def test_the_bytes_read_as_the_email_package_wrote_them(to, cc, subject, in_reply_to, references, text, html):
     letter_headers = headers(to, cc, subject, in_reply_to, references)
     old = read(letter_message(letter_headers, text, html).as_bytes())
-    letter = alternative_letter(letter_headers, text, html)
+    letter = composed_letter(letter_headers, text, html)
     new = read(letter.as_bytes())
     assert seen(new) == seen(old)
     assert all(not part.defects for part in new.walk())
     assert letter.message_id == new["Message-ID"] == dict(letter_headers)["Message-ID"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(to=st.lists(RECIPIENTS, min_size=1, max_size=2), subject=PHRASES, in_reply_to=st.none() | MESSAGE_IDS,
+       text=BODIES, html=BODIES, attachments=ATTACHMENTS)
+def test_a_letter_with_files_reads_as_the_email_package_wrote_it(to, subject, in_reply_to, text, html, attachments):
+    letter_headers = headers(to, [], subject, in_reply_to, [])
+    old = read(letter_message(letter_headers, text, html, attachments).as_bytes())
+    raw = composed_letter(letter_headers, text, html, attachments).as_bytes()
+    new = read(raw)
+    assert seen(new) == seen(old)
+    assert all(not part.defects for part in new.walk())
+    files = [part for part in new.walk() if part.get("Content-Transfer-Encoding") == "base64"]
+    assert [part.get_filename() for part in files] == [a.filename for a in attachments if a.inline_id] + [
+        a.filename for a in attachments if not a.inline_id]
+    for part in files:
+        # Base64 in lines of at most 76 characters (RFC 2045 6.8), whatever the old path did.
+        assert all(len(line) <= 76 for line in part.get_payload().splitlines())
+    assert max(len(line) for line in raw.split(b"\n")) <= 998 and b"\r" not in raw
 
 
 @given(to=st.lists(RECIPIENTS, min_size=1, max_size=2), breaking=st.sampled_from(["\n", "\r", "\r\n"]),
@@ -103,7 +142,7 @@ def test_a_recipient_with_a_line_break_is_refused_as_before(to, breaking, where)
     with pytest.raises(ValueError):
         letter_message(letter_headers, "text", "<p>html</p>")
     with pytest.raises(ValueError):
-        alternative_letter(letter_headers, "text", "<p>html</p>")
+        composed_letter(letter_headers, "text", "<p>html</p>")
 
 
 # --- the letter as a file: what a mail server and Outlook are handed --------------------------------

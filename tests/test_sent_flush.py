@@ -1,0 +1,82 @@
+"""Letters into sent/: their names made durable once per batch, and always before any record says they went.
+
+The 1st of December, 08:30: the QA team issues the month's audits and two allocation letters go into
+the Maildir `sent/`. Each letter's file is fsync'd as it is written; the folder sent/new is fsync'd
+once for both, and only then is either recorded as sent in the store. The record is appended to the
+log without an fsync of its own, and the kernel may write it out at any moment: so the folder is
+flushed before the record is appended at all, and a power cut can never leave a letter recorded as
+sent but missing from sent/. When that flush fails, nothing is recorded: the letters go again at the
+next pass, with the same Message-IDs, into the same files, once each.
+"""
+import pytest
+
+import inbox.maildir
+from conftest import issue, utc
+from db.outbox import OutboxRepo
+from db.wal import WriteAheadLog
+from inbox.maildir import MaildirMailbox
+
+AISHA, BEN = "aisha.patel@wexcombe.example", "ben.hartley@wexcombe.example"
+DECEMBER = f"auditor_email,case_ref,audit_type\n{AISHA},CR-40117,monthly\n{BEN},CR-40133,monthly\n"
+
+
+def recorded_as_sent(changes) -> list[str]:
+    """The Message-IDs a logged transaction records as sent (the ledger's `sent` table)."""
+    return [record["message_id"] for _, table, _, record in changes if table == "sent" and record]
+
+
+def waiting(site) -> list[dict]:
+    """The letters in the outbox, read as `status` reads them."""
+    ctx = site.open(utc(2026, 12, 1, 9, 0), read_only=True)
+    try:
+        return OutboxRepo(ctx.store).pending()
+    finally:
+        ctx.close()
+
+
+def file_name(message_id: str) -> str:
+    return message_id.strip("<>").split("@")[0]
+
+
+@pytest.fixture
+def events(monkeypatch) -> list[tuple]:
+    """In order: each fsync of a folder (with the names it then held) and each log append (with what it records)."""
+    happened: list[tuple] = []
+    real_sync, real_append = inbox.maildir.fsync_folder, WriteAheadLog.append
+
+    def folder_synced(folder):
+        happened.append(("folder", folder.parent.name, {p.name for p in folder.iterdir()}))
+        return real_sync(folder)
+
+    def appended(log, changes, *, durable=True):
+        happened.append(("append", recorded_as_sent(changes), durable))
+        return real_append(log, changes, durable=durable)
+    monkeypatch.setattr(inbox.maildir, "fsync_folder", folder_synced)
+    monkeypatch.setattr(WriteAheadLog, "append", appended)
+    return happened
+
+
+def test_the_letters_of_issue_are_flushed_into_sent_once_and_before_they_are_recorded(site, events):
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    assert sorted(m["To"] for m in site.sent()) == [AISHA, BEN]
+    flushes = [e for e in events if e[0] == "folder" and e[1] == "sent"]
+    assert len(flushes) == 1, "one fsync of sent/new for the batch, not one per letter"
+    records = [(n, e) for n, e in enumerate(events) if e[0] == "append" and e[1]]
+    assert sum(len(e[1]) for _, e in records) == 2
+    for at, (_, message_ids, _) in records:
+        durable_names = set().union(*(e[2] for e in events[:at] if e[0] == "folder" and e[1] == "sent"))
+        assert {file_name(m) for m in message_ids} <= durable_names, "recorded as sent before its name was flushed"
+
+
+def test_a_failed_flush_records_nothing_and_the_next_pass_sends_each_letter_once(site, monkeypatch):
+    def power_trouble(mailbox):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(MaildirMailbox, "flush_sent", power_trouble)
+    with pytest.raises(OSError, match="Input/output"):
+        issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    monkeypatch.undo()
+    assert len(waiting(site)) == 2, "not recorded as sent: both still in the outbox"
+    site.once(utc(2026, 12, 1, 8, 31))
+    site.once(utc(2026, 12, 1, 8, 32))
+    assert sorted(m["To"] for m in site.sent()) == [AISHA, BEN], "each letter once in sent/"
+    assert waiting(site) == []
