@@ -24,6 +24,7 @@ from workflows.items import ItemKind
 from workflows.registry import KINDS, kind_of
 
 INDEX = "index"
+_EVERY_ROW = Query().noop()
 
 
 def indexed_kinds() -> list[ItemKind]:
@@ -77,7 +78,9 @@ class OpenIndex:
     def _coverage(self) -> dict[str, dict]:
         """The months the index covers for every indexed kind (a kind registered since makes a month uncovered)."""
         kinds = {k.prefix for k in indexed_kinds()}
-        return {row["month"]: row for row in self._months.all() if set(row["kinds"]) >= kinds}
+        # A search, not all(): TinyDB keeps a search's answer until the table is written, and a daemon's
+        # jobs ask many times a pass over years of months.
+        return {row["month"]: row for row in self._months.search(_EVERY_ROW) if set(row["kinds"]) >= kinds}
 
     def _cover_missing(self) -> list[dict]:
         """Read each stored month the index does not cover; persisted when the store is writable."""

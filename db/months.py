@@ -69,13 +69,14 @@ class MonthRepo:
     # -- submissions -----------------------------------------------------------------------
     def submissions(self, reference: str | None = None) -> list[dict]:
         """Every submission received (for one reference when given), oldest receipt first."""
-        rows = self._submissions.search(Query().reference == reference) if reference else self._submissions.all()
+        rows = self._submissions.where(reference=reference) if reference else self._submissions.all()
         return sorted(rows, key=lambda s: (s["received_at"], s["message_id"] or ""))
 
     def update_submission(self, reference: str, received_at: str, changes: dict) -> None:
         """Change one recorded submission (known by its reference and receipt time)."""
-        q = Query()
-        self._submissions.update(changes, (q.reference == reference) & (q.received_at == received_at))
+        ids = [row.doc_id for row in self._submissions.where(reference=reference, received_at=received_at)]
+        if ids:
+            self._submissions.update(changes, doc_ids=ids)
 
     def add_submission(self, record: dict) -> None:
         """Record one submission; earlier ones for the same reference stay in the history."""

@@ -74,6 +74,7 @@ class Store(KeptBetweenPasses):
             self.close()
             raise
         self._dbs: dict[str, TinyDB] = {}
+        self._listings: dict[str, tuple] = {}  # files(prefix), while the manifest and the log list the same
         self._paused: dict | None = None  # between a daemon's passes: the stamps noted as the lock was let go
 
     def _new_journal(self, *, read_only: bool = False) -> Journal:
@@ -136,7 +137,14 @@ class Store(KeptBetweenPasses):
         """The names of the files under a folder of the store, e.g. files("months") -> ["months/2026-11"]."""
         # The manifest lists every file on disk (checked at opening, kept by every fold and purge), so
         # a pass that asks many times never lists the folder: years of months cost a set, not a glob.
-        return sorted(n for n in self.manifest.files | set(self._journal.pending_names()) if n.startswith(prefix + "/"))
+        # Kept per prefix while the manifest's set (replaced, never changed in place, by a fold or a purge)
+        # and the files only in the log are the same: a daemon's jobs ask many times a pass.
+        pending = self._journal.pending_names()
+        kept = self._listings.get(prefix)
+        if kept is None or kept[0] is not self.manifest.files or kept[1] != pending:
+            names = sorted(n for n in self.manifest.files | pending if n.startswith(prefix + "/"))
+            kept = self._listings[prefix] = (self.manifest.files, pending, names)
+        return list(kept[2])
 
     def has_file(self, file: str) -> bool:
         """Whether the store holds a file (on disk, or so far only in the log), e.g. has_file("ledgers/2026-11")."""
@@ -217,7 +225,7 @@ class Store(KeptBetweenPasses):
         """
         self._writable_between_transactions()
         names = self.monthly_files_before(month)
-        self.manifest.files -= set(names)
+        self.manifest.files = self.manifest.files - set(names)  # a new set: files() knows the list changed
         self.manifest.purged_before = max(month, self.manifest.purged_before or month)
         write_manifest(self.folder, self.manifest)
         self._dbs.clear()

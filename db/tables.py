@@ -7,7 +7,7 @@ and sent tables grow by one record a message, so the 1,000th message paid for th
 `IndexedTable` keeps TinyDB as the query layer and changes two things underneath it:
 - a write edits the stored table in place, through a view that gives TinyDB's own update code the
   integer ids it expects (no copies);
-- `first(key=value, ...)` finds a record through an index of those fields, built on first use and
+- `first(key=value, ...)` (and `where`, every such record) finds a record through an index of those fields, built on first use and
   kept up to date by every write through this table. The index belongs to one table object (the
   store makes one per file and table) and to the very dict it was built from: when the storage
   reads its data again (a rollback, a reload), the table dict is a new one and the index is rebuilt.
@@ -60,6 +60,20 @@ class IndexedTable(Table):
 
     def first(self, **fields) -> Document | None:
         """The first record (in table order) whose fields equal `fields`, as `get(Query()...)` would find it."""
+        raw, ids = self._matching(fields)
+        if not ids:
+            return None
+        doc_id = ids[0] if len(ids) == 1 else min(ids, key=list(raw).index)
+        return self.document_class(raw[doc_id], self.document_id_class(doc_id))
+
+    def where(self, **fields) -> list[Document]:
+        """Every record whose fields equal `fields`, in id order, as `search(Query()...)` finds them: the
+        submissions of one reference without testing every submission of the month."""
+        raw, ids = self._matching(fields)
+        return [self.document_class(raw[i], self.document_id_class(i)) for i in sorted(ids or (), key=int)]
+
+    def _matching(self, fields: dict) -> tuple[dict, list[str] | None]:
+        """The stored table and the ids of its records whose fields equal `fields` (through the index)."""
         raw = self._raw()
         if raw is not self._indexed_raw:
             self._indexes, self._indexed_raw = {}, raw  # read again since: what was indexed is gone
@@ -69,11 +83,7 @@ class IndexedTable(Table):
             index = self._indexes[names] = ({}, {})
             for doc_id, record in raw.items():
                 _add(index, names, doc_id, record)
-        ids = index[0].get(tuple(fields[name] for name in names))
-        if not ids:
-            return None
-        doc_id = ids[0] if len(ids) == 1 else min(ids, key=list(raw).index)
-        return self.document_class(raw[doc_id], self.document_id_class(doc_id))
+        return raw, index[0].get(tuple(fields[name] for name in names))
 
     def _raw(self) -> dict:
         tables = self._storage.read()

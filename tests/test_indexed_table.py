@@ -98,3 +98,22 @@ def test_the_ledger_counts_attempts_and_answers_through_the_index_across_a_reope
             ledger.set_attempts("<m@x>", RECEIVED, 0)
         assert ledger.attempts("<m@x>", RECEIVED) == 0
         assert store.table("ledgers/2026-12", "attempts").all() == []
+
+
+def test_every_submission_of_one_reference_is_found_as_a_search_finds_them_whatever_the_writes(store):
+    table = store.table("months/2026-12", "submissions")
+    ref = lambda n: f"AUD-2026-12-{n % 7 + 1:03d}"  # noqa: E731 - seven references, several submissions each
+    with store.transaction():
+        for n in range(40):
+            table.insert({"reference": ref(n), "received_at": f"2026-12-{n % 28 + 1:02d}", "grade": "Good"})
+    assert table.where(reference="AUD-2026-12-404") == []
+    with store.transaction():
+        table.update({"reference": ref(3)}, doc_ids=[table.where(reference=ref(1))[0].doc_id])  # moves
+        table.remove(doc_ids=[table.where(reference=ref(2))[-1].doc_id])
+        table.insert({"reference": ref(2), "received_at": "2026-12-31", "grade": "Inadequate"})
+    for n in range(7):
+        found = table.where(reference=ref(n))
+        assert found == table.search(Query().reference == ref(n)) and [r.doc_id for r in found] == sorted(
+            r.doc_id for r in found)
+    two = table.where(reference=ref(2), received_at="2026-12-31")
+    assert len(two) == 1 and two[0]["grade"] == "Inadequate"
