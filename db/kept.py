@@ -34,7 +34,7 @@ MARK = "kept" + TMP_SUFFIX  # removed by any writer opening the store: db/files.
 Stamp = tuple[int, int, int] | None
 
 
-def stamp(path: Path) -> Stamp:
+def stamp(path: Path | str) -> Stamp:
     """(inode, size, mtime in ns) of a file, or None when it is not there."""
     try:
         stat = os.stat(path)
@@ -45,8 +45,8 @@ def stamp(path: Path) -> Stamp:
 
 def stamps(folder: Path, files) -> dict[str, Stamp]:
     """The stamps of the store's own bookkeeping files and of each of `files` (names like "months/2026-11")."""
-    names = [*WATCHED, *(f"{name}.json" for name in files)]
-    return {name: stamp(folder / name) for name in names}
+    names, home = [*WATCHED, *(f"{name}.json" for name in files)], os.fspath(folder)
+    return {name: stamp(os.path.join(home, name)) for name in names}  # strings: twice a pass, no Paths
 
 
 def mark(folder: Path) -> None:

@@ -38,17 +38,25 @@ def deliver(folder: Path, raw: bytes, *, name: str | None = None, received_at: d
     The file is always fsync'd before the rename; with `sync_folder=False` the caller fsyncs new/ itself
     (once for many messages) before anything may rely on the new name being on the disk.
     """
-    make_maildir(folder)
     name = name or f"{time.time_ns()}.P{os.getpid()}R{os.urandom(4).hex()}.{socket.gethostname()}"
     tmp, final = folder / "tmp" / name, folder / "new" / name
-    with open(tmp, "wb") as handle:
+    try:
+        handle = open(tmp, "wb")
+    except FileNotFoundError:
+        make_maildir(folder)  # made only when missing: three mkdirs a letter were a tenth of a receipt's cost
+        handle = open(tmp, "wb")
+    with handle:
         handle.write(raw)
         handle.flush()
         fsync(handle.fileno())
     if received_at is not None:
         stamp = received_at.timestamp()
         os.utime(tmp, (stamp, stamp))
-    os.replace(tmp, final)
+    try:
+        os.replace(tmp, final)
+    except FileNotFoundError:
+        make_maildir(folder)  # new/ removed by hand while tmp/ stayed
+        os.replace(tmp, final)
     if sync_folder:
         fsync_folder(final.parent)
     return final

@@ -80,3 +80,15 @@ def test_a_failed_flush_records_nothing_and_the_next_pass_sends_each_letter_once
     site.once(utc(2026, 12, 1, 8, 32))
     assert sorted(m["To"] for m in site.sent()) == [AISHA, BEN], "each letter once in sent/"
     assert waiting(site) == []
+
+
+@pytest.mark.parametrize("removed", ["tmp", "new", "all"])
+def test_a_letter_into_a_maildir_whose_folders_were_removed_by_hand_makes_them_again(tmp_path, removed):
+    import shutil
+
+    sent = inbox.maildir.make_maildir(tmp_path / "sent")
+    for sub in (("tmp", "new", "cur") if removed == "all" else (removed,)):
+        shutil.rmtree(sent / sub)
+    path = inbox.maildir.deliver(sent, b"Subject: x\n\nx\n", name="letter")
+    assert path == sent / "new" / "letter" and path.read_bytes() == b"Subject: x\n\nx\n"
+    assert all((sent / sub).is_dir() for sub in ("tmp", "new", "cur"))
