@@ -157,7 +157,7 @@ def _check_folders(config: Config) -> None:
 def open_checked_store(config: Config, path: Path, *, read_only: bool, wait_seconds: float) -> Store:
     """The checked store, with a roster that has people in it and the configured Director among them."""
     store = Store(path, writer=not read_only, wait_seconds=wait_seconds, backups=config.backup_path,
-                  logged=True)  # one small fsync'd append per transaction; files rewritten once per pass
+                  logged=True)  # one small fsync'd append per transaction; files rewritten at a fold
     try:
         roster = RosterRepo(store)
         if not roster.all():

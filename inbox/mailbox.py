@@ -2,7 +2,7 @@
 
 One adapter per transport: maildir (embedded), imap (+ smtp for sending), ews (exchangelib), graph.
 The daemon opens its mailbox once and keeps it for its whole life (one login, one token cache, one
-IDLE connection); only the store is opened per pass.
+IDLE connection); the store's lock is let go between passes (app/daemon.py).
 """
 from dataclasses import dataclass
 from datetime import datetime
