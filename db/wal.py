@@ -6,8 +6,9 @@ In a store opened with `logged=True` (the service), a transaction's changed reco
 and fsync'd: that append is the commit. The files themselves are brought up to date ("folded") at
 the close of a store (a command's end; the daemon's next pass with no mail, db/kept.py), when the log
 grows past FOLD_BYTES, before a backup or a purge, and on the next opening after a crash. Each
-changed file is written atomically and the log is removed last, so the log is the fold's journal: each change sets a record or removes it, so folding a line twice gives
-the same files, and a crash during a fold is finished by folding again.
+changed file is written atomically and the log is removed last, so the log is the fold's journal:
+each change sets a record or removes it, so folding a line twice gives the same files, and a crash
+during a fold is finished by folding again.
 
 A transaction opened with `durable=False` is appended but not fsync'd. It is kept for certain when
 the process is killed (the bytes are already the operating system's), and becomes durable with the
