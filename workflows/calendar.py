@@ -10,8 +10,6 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
-import holidays
-
 from core.clock import LONDON
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -60,7 +58,10 @@ def month_name(month: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _england_bank_holidays():
     """England's bank holidays, one object per process: it fills in each year on first look-up
-    (84 ms the first time), so a calendar built every pass would pay that every pass."""
+    (84 ms the first time), so a calendar built every pass would pay that every pass. Imported here:
+    the package takes 0.1 s to import, which a command that never counts working days need not pay."""
+    import holidays
+
     return holidays.country_holidays("GB", subdiv="ENG")
 
 
