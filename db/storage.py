@@ -21,7 +21,7 @@ from pathlib import Path
 from tinydb.storages import Storage
 
 from core.errors import DiskFull, StoreError, StoreUnusable
-from db.check import Damaged, check_tables, note_written, read_json, read_text_json
+from db.check import Damaged, check_tables, note_written, read_json, read_text_json, remember_checked
 from db.files import dump, remove_durably, write_atomic
 from db.manifest import Manifest, manifest_path, name_of
 from db.spool import OUTBOX, Spool
@@ -142,6 +142,9 @@ class Journal:
         self._write_files(texts, journal=False)
         self.wal.remove()
         self.overlay, self._unfolded, self._fold_again_at = {}, {}, 0
+        # The files just written are known good: said in checked.json too, so the next process (`status`,
+        # `report`, `once` from cron) does not read and check them again (db/check.py; only a cache).
+        remember_checked(self.folder, self.manifest.files)
 
     def _write_files(self, staged: dict[Path, str], *, journal: bool = True) -> None:
         """Write whole files as one unit, with the manifest when a file is new to the store (`journal=False`
