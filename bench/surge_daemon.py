@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -71,10 +72,8 @@ def cpu_seconds(pid: int) -> float:
     (/proc/PID/stat counts clock ticks of 10 ms, too coarse for one message)."""
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
+        with suppress(FileNotFoundError, ProcessLookupError):  # a thread that ended meanwhile
             total += int((task / "schedstat").read_text().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass  # a thread that ended meanwhile
     return total / 1e9
 
 

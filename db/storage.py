@@ -15,7 +15,7 @@ opening checks and adds).
 import errno
 import json
 import logging
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from tinydb.storages import Storage
@@ -163,10 +163,8 @@ class Journal:
             storage.committed(staged.get(storage.path))
         if self._spilled is not None:
             outbox, self._spilled = self._spilled, None
-            try:
+            with suppress(OSError):  # an orphan harms nothing; the next opening removes it
                 self.spool.tidy(outbox)  # the files of letters sent since the last fold
-            except OSError:
-                pass  # an orphan harms nothing; the next opening removes it
 
     def _text(self, name: str | None, data) -> str:
         """A file's content as written; for the outbox, its waiting letters are first put in the spool."""
