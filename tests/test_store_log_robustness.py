@@ -4,34 +4,18 @@ Two findings of a review, each a story: what the disk holds afterwards, what the
 of it, and that no commit the service was told had succeeded is lost or taken back.
 """
 import errno
-import json
 import logging
-import os
 
 import pytest
 
 from core.errors import StoreUnusable
 from db.store import Store
 from db.wal import WAL_NAME, WriteAheadLog
+from test_store_log import a_store, items as values, on_disk
 
 pytestmark = pytest.mark.durable  # about durability: real fsync (tests/conftest.py)
 
 BLOCK = 4096  # the filesystem block: what a power cut writes or loses whole
-
-
-def values(folder, file: str) -> list[int]:
-    with Store(folder, writer=False) as store:
-        return [row["value"] for row in store.table(file, "items").all()]
-
-
-def on_disk(folder, file: str) -> list[int]:
-    return [row["value"] for row in json.loads((folder / f"{file}.json").read_text())["items"].values()]
-
-
-def a_store(folder) -> None:
-    with Store(folder, create=True) as store, store.transaction():
-        store.table("months/2026-11", "items").insert({"value": 1})
-        store.table("ledgers/2026-11", "items").insert({"value": 1})
 
 
 def a_pass_cut_by_a_power_cut(folder) -> bytes:
