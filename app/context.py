@@ -66,7 +66,7 @@ class Context:
 
     def pause(self, *, fold: bool = False) -> None:
         """Between two passes of the daemon: let other writers in, keeping what the store read (db/kept.py)."""
-        self.store.pause(fold=fold)
+        self.store.pause(fold=fold, sync=self.postman.sent_records_need_sync)
 
     def resume(self) -> bool:
         """Before the daemon's next pass: True when what was kept is still the truth; False when another

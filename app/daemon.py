@@ -55,7 +55,8 @@ def one_pass(ctx: Context, should_stop=lambda: False, *, jobs: bool = True) -> d
             break
         run_job(ctx, job)  # a job that fails is logged and noted; the next job still runs
     sent += ctx.postman.deliver_pending()
-    ctx.store.sync()  # the records of letters sent, left to the next commit, are durable when a pass ends
+    if ctx.postman.sent_records_need_sync:
+        ctx.store.sync()  # the records of letters sent, left to the next commit, are durable when a pass ends
     return {"handled": handled, "sent": sent}
 
 

@@ -36,6 +36,16 @@ class Postman:
         self._max_answers = max_answers_per_day
         self._max_attempts = max_send_attempts
 
+    @property
+    def sent_records_need_sync(self) -> bool:
+        """Whether the records of letters sent must be fsync'd when a pass ends, not only by the next commit.
+
+        They are appended without an fsync (`_mark_sent`). Through a server, losing one to a power cut
+        sends that letter a second time, so a pass makes them durable before it ends. The Maildir
+        replaces the letter's file instead, so there the next commit (or the fold) is soon enough.
+        """
+        return not getattr(self._sender, "resends_replace", False)
+
     def post(self, letter: Letter) -> str | None:
         """Store one letter for sending (inside the caller's transaction); its Message-ID, or None if held back."""
         now = self._clock.now()
@@ -212,7 +222,7 @@ class Postman:
         """Out of the outbox and into the ledger in one write; a refused recipient goes on the QA team's list.
 
         The write is not fsync'd on its own: the next durable commit (the next message handled, or the
-        end of the pass) carries it. A killed process keeps it; a power cut before then can only make
+        end of the pass where `sent_records_need_sync`) carries it. A killed process keeps it; a power cut before then can only make
         the letters go again, with the same Message-IDs, which the transport was already allowed to do.
         """
         now = self._clock.now()

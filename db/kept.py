@@ -79,13 +79,17 @@ class KeptBetweenPasses:
         """Whether the store is between a daemon's passes (`pause`), its writer lock let go."""
         return self._paused is not None
 
-    def pause(self, *, fold: bool = False) -> None:
+    def pause(self, *, fold: bool = False, sync: bool = True) -> None:
         """Between two passes of a daemon: make every commit durable (folding the log too, with `fold`),
-        let other writers in, and keep in memory what was read (db/kept.py). `resume` takes it back."""
+        let other writers in, and keep in memory what was read (db/kept.py). `resume` takes it back.
+
+        With `sync=False` commits made with `durable=False` are left to the next fsync'd one, for a caller
+        whose such commits may be lost to a power cut (the daemon's records of letters into a Maildir)."""
         if self._lock is None or self._journal.active or self._paused is not None or self._journal.broken:
             raise StoreError("only a store open for writing, outside any transaction, can be paused (a store whose "
                              "log could not be read back is closed and opened again instead)")
-        self.sync()
+        if sync:
+            self.sync()
         if fold:
             self._fold()
         noted = stamps(self.folder, self._dbs)

@@ -6,7 +6,9 @@ or while a change to it is still only in the log. Not the file's stamp (inode, s
 replaced twice can have its old inode back, and on a coarse file system clock its old mtime too
 (db/kept.py); comparing the text the store read anyway costs microseconds.
 """
+import functools
 from dataclasses import asdict
+from pathlib import Path
 
 from db.store import Store
 from workflows.roster import Person
@@ -41,7 +43,7 @@ class RosterRepo:
         return self._people()[1].get(email.strip().lower())
 
     def _people(self) -> tuple[list[Person], dict[str, Person]]:
-        key, table = str(self._store.folder.resolve() / FILE), self._table
+        key, table = _cache_key(self._store.folder), self._table
         table._raw()  # brings the store's copy up to date (after a rollback it reads the file again)
         pending = self._store.file_stamp(FILE) is None  # missing, or its latest content only in the log
         text = None if pending else table._storage._disk  # the file's text, as the store last read or wrote it
@@ -59,6 +61,12 @@ class RosterRepo:
     def with_role(self, role: str) -> list[Person]:
         """Everyone who holds `role`."""
         return [p for p in self.all() if p.has(role)]
+
+
+@functools.lru_cache(maxsize=16)
+def _cache_key(folder: Path) -> str:
+    # resolve() asks the file system each time; the classifier asks the roster at every message.
+    return str(folder.resolve() / FILE)
 
 
 def _person(row: dict) -> Person:

@@ -123,8 +123,10 @@ class Classifier:
 
 def is_delivery_report(mail: ParsedMail) -> bool:
     """A delivery status notification (RFC 3464): multipart/report with report-type=delivery-status."""
-    content_type = (mail.header("content-type") or "").lower()
-    return mail.content_type == "multipart/report" and "delivery-status" in content_type
+    # The parsed type first: only a multipart/report is worth decoding its Content-Type again.
+    if mail.content_type != "multipart/report":
+        return False
+    return "delivery-status" in (mail.header("content-type") or "").lower()
 
 
 def is_bounce(mail: ParsedMail) -> bool:

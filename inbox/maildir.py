@@ -65,6 +65,11 @@ def deliver(folder: Path, raw: bytes, *, name: str | None = None, received_at: d
 class MaildirMailbox:
     """Reads the shared mailbox from `path/inbox` and files mail into processed/ and failed/; sends into sent/."""
 
+    # A letter sent again, because the record that it went was lost to a power cut, lands in the same
+    # file in sent/ (its name comes from the Message-ID): nobody gets it twice, so that record need
+    # not be fsync'd on its own (Postman.sent_records_need_sync).
+    resends_replace = True
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self._listed: set[str] | None = None  # the inbox's messages as a pass last listed them (see wait_for_mail)

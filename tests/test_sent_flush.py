@@ -9,8 +9,10 @@ sent but missing from sent/. When that flush fails, nothing is recorded: the let
 next pass, with the same Message-IDs, into the same files, once each.
 """
 import pytest
+from freezegun import freeze_time
 
 import inbox.maildir
+from app.daemon import one_pass
 from conftest import issue, utc
 from db.outbox import OutboxRepo
 from db.wal import WriteAheadLog
@@ -92,3 +94,63 @@ def test_a_letter_into_a_maildir_whose_folders_were_removed_by_hand_makes_them_a
     path = inbox.maildir.deliver(sent, b"Subject: x\n\nx\n", name="letter")
     assert path == sent / "new" / "letter" and path.read_bytes() == b"Subject: x\n\nx\n"
     assert all((sent / sub).is_dir() for sub in ("tmp", "new", "cur"))
+
+
+@pytest.fixture
+def synced(monkeypatch) -> dict:
+    """How much of the log an fsync has made durable so far: what a power cut would leave of it."""
+    made_durable = {"size": 0}
+    real_append, real_sync = WriteAheadLog.append, WriteAheadLog.sync
+
+    def appended(log, changes, *, durable=True):
+        real_append(log, changes, durable=durable)
+        if durable:
+            made_durable["size"] = log.size
+
+    def flushed(log):
+        real_sync(log)
+        made_durable["size"] = log.size
+    monkeypatch.setattr(WriteAheadLog, "append", appended)
+    monkeypatch.setattr(WriteAheadLog, "sync", flushed)
+    return made_durable
+
+
+def a_daemon_pass(site, at):
+    """Aisha's grade arrives and a running daemon's pass answers it, then lets go of the store (paused)."""
+    site.reply(f"Aisha Patel <{AISHA}>", "Your audits", "Grade: Good", at=at, handle=False)
+    with freeze_time(at):
+        ctx = site.open()
+        one_pass(ctx, jobs=False)
+        ctx.pause()
+    return ctx
+
+
+def test_a_power_cut_after_a_pass_on_the_maildir_puts_the_receipt_into_the_same_file_again(site, synced):
+    # 10 December, 11:00. Into the Maildir a letter sent again lands in the same file (its name comes
+    # from its Message-ID), so the daemon leaves the record that Aisha's receipt went to the next
+    # commit: one fsync a message fewer. The power fails before that commit: the log comes back as
+    # far as it was fsync'd, her grade handled, the receipt not recorded as sent.
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    ctx = a_daemon_pass(site, utc(2026, 12, 10, 11, 0))
+    log = site.folder / "data" / "wal.jsonl"
+    assert log.stat().st_size > synced["size"], "the record of the receipt was fsync'd on its own"
+    with open(log, "r+b") as cut:
+        cut.truncate(synced["size"])
+    ctx.close()  # a paused store is let go without a fold: the log stays as the power cut left it
+    assert [w["to"] for w in waiting(site)] == [[AISHA]], "the receipt is back in the outbox"
+    site.once(utc(2026, 12, 10, 11, 5))
+    receipts = [m for m in site.sent_since(utc(2026, 12, 10, 11, 0)) if AISHA in m["To"]]
+    assert len(receipts) == 1, "the receipt went again into its own file: one copy, not two"
+    assert waiting(site) == [] and len(site.files("processed")) == 1, "her grade was handled once"
+
+
+def test_through_a_mail_server_a_pass_ends_with_the_records_of_its_letters_fsynced(site, synced, monkeypatch):
+    # The same pass, as through SMTP, EWS or Graph: a letter sent again would reach Aisha twice, so the
+    # pass does not end until the record that it went is on the disk.
+    monkeypatch.setattr(MaildirMailbox, "resends_replace", False)
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    ctx = a_daemon_pass(site, utc(2026, 12, 10, 11, 0))
+    try:
+        assert (site.folder / "data" / "wal.jsonl").stat().st_size == synced["size"]
+    finally:
+        ctx.close()
