@@ -133,19 +133,29 @@ def rush(folder: Path) -> None:
 
 def trickle(folder: Path, profile: bool = False) -> None:
     """One message at a time to the daemon: arrival to receipt, and the daemon's CPU per message."""
-    config, replies, floor, watcher, daemon = _daemon_with_replies(folder, TRICKLE)
+    config, replies, floor, watcher, daemon = _daemon_with_replies(folder, TRICKLE + 1)
     waits, cpus, gaps = [], [], random.Random(7)
+
+    def one(raw: bytes) -> float:
+        """Deliver one message, wait for its receipt; seconds from arrival to receipt."""
+        message_id, start = MESSAGE_ID.search(raw).group(1).decode(), time.perf_counter()
+        deliver(folder / "mailbox" / "inbox", raw)
+        while message_id not in watcher.landed and time.perf_counter() - start < 60:
+            time.sleep(0.005)
+        return watcher.landed.get(message_id, float("inf")) - start
+
     try:
+        # A running daemon has handled mail before: the first message after its start also pays what a
+        # process does once (compiling the letters' templates, the modules imported on first use), about
+        # 60 ms, which is no message's own cost. It is sent first and not counted.
+        one(replies[0])
+        time.sleep(1)
         idle_start, idle_cpu = time.perf_counter(), cpu_seconds(daemon.pid)
         time.sleep(10)
         idle = (cpu_seconds(daemon.pid) - idle_cpu) / (time.perf_counter() - idle_start)
-        for raw in replies:
-            message_id = MESSAGE_ID.search(raw).group(1).decode()
+        for raw in replies[1:]:
             cpu, start = cpu_seconds(daemon.pid), time.perf_counter()
-            deliver(folder / "mailbox" / "inbox", raw)
-            while message_id not in watcher.landed and time.perf_counter() - start < 60:
-                time.sleep(0.005)
-            waits.append(watcher.landed.get(message_id, float("inf")) - start)
+            waits.append(one(raw))
             # The pass finishes before the next arrives; a random gap, so arrivals do not lock in step
             # with the daemon's quarter-second look at the folder (always just after it, or just before).
             time.sleep(1.5 + gaps.uniform(0, 0.5))
@@ -153,11 +163,13 @@ def trickle(folder: Path, profile: bool = False) -> None:
     finally:
         watcher.stop()
         stop_daemon(daemon)
-    cpu = sum(cpus) / len(cpus)
-    print(f"trickle: {TRICKLE} submissions one at a time to `auditmail run` (maildir, poll_seconds = 60)")
+    cpu, middle = statistics.fmean(cpus), statistics.median(cpus)
+    print(f"trickle: {TRICKLE} submissions one at a time to `auditmail run` (maildir, poll_seconds = 60), "
+          f"after one not counted")
     print(f"  arrival to receipt: median {statistics.median(waits):.2f} s, max {max(waits):.2f} s (goal < 2 s)")
-    print(f"  daemon CPU per message {cpu * 1000:.0f} ms (idle {idle * 1000:.1f} ms/s subtracted), floor "
-          f"{floor * 1000:.1f} ms: {cpu / floor:.1f}x")
+    print(f"  daemon CPU per message: mean {cpu * 1000:.1f} ms, median {middle * 1000:.1f} ms, max "
+          f"{max(cpus) * 1000:.1f} ms (idle {idle * 1000:.1f} ms/s subtracted); floor {floor * 1000:.1f} ms: "
+          f"{cpu / floor:.1f}x (mean), {middle / floor:.1f}x (median)")
     pass_buckets(load_config(config), folder, profile=profile)
 
 

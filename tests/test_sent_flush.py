@@ -8,6 +8,8 @@ flushed before the record is appended at all, and a power cut can never leave a 
 sent but missing from sent/. When that flush fails, nothing is recorded: the letters go again at the
 next pass, with the same Message-IDs, into the same files, once each.
 """
+from types import SimpleNamespace
+
 import pytest
 from freezegun import freeze_time
 
@@ -154,3 +156,47 @@ def test_through_a_mail_server_a_pass_ends_with_the_records_of_its_letters_fsync
         assert (site.folder / "data" / "wal.jsonl").stat().st_size == synced["size"]
     finally:
         ctx.close()
+
+
+def both_answer(site, at):
+    """Aisha's and Ben's grades arrive together; one pass handles both."""
+    for who in (f"Aisha Patel <{AISHA}>", f"Ben Hartley <{BEN}>"):
+        site.reply(who, "Your audits", "Grade: Good", at=at, handle=False)
+    site.once(at)
+
+
+def test_in_a_surge_the_receipts_go_in_batches_with_one_flush_of_sent_for_the_batch(site, events):
+    # 31 December, 23:50: two grades arrive together, and the pass handles both well within a quarter
+    # of a second (the clock is frozen here): their receipts go together, one flush of sent/ for both.
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    events.clear()
+    both_answer(site, utc(2026, 12, 31, 23, 50))
+    flushes = [e[2] for e in events if e[0] == "folder" and e[1] == "sent"]
+    receipts = [m for m in site.sent_since(utc(2026, 12, 31, 23, 50)) if m["In-Reply-To"]]
+    names = {file_name(m["Message-ID"]) for m in receipts}
+    assert len(receipts) == 2
+    assert names <= flushes[0], "both receipts in the pass's first flush of sent/, one for the two"
+
+
+def test_when_handling_is_slow_the_receipts_go_before_the_pass_ends(site, events, monkeypatch):
+    # The same two grades, but each takes longer than SEND_EVERY to handle: Aisha's receipt goes as soon
+    # as hers is handled, not after Ben's.
+    import app.intake
+
+    ticks = iter(range(1000))
+    monkeypatch.setattr(app.intake, "time", SimpleNamespace(monotonic=lambda: float(next(ticks))))  # a second a look
+    real = app.intake.handle_one
+    monkeypatch.setattr(app.intake, "handle_one", lambda ctx, incoming: (events.append(("handled",)),
+                                                                         real(ctx, incoming)))
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    at = utc(2026, 12, 31, 23, 50)
+    for who in (f"Aisha Patel <{AISHA}>", f"Ben Hartley <{BEN}>"):
+        site.reply(who, "Your audits", "Grade: Good", at=at, handle=False)
+    events.clear()
+    ctx = site.open(at)
+    try:
+        one_pass(ctx, jobs=False)
+    finally:
+        ctx.close()
+    order = [e[0] for e in events if e[0] == "handled" or (e[0] == "folder" and e[1] == "sent")]
+    assert order == ["handled", "folder", "handled", "folder"]
