@@ -6,6 +6,7 @@
 It changes in the same journalled commit as the files it lists, so the two never disagree after a
 crash. A store written before manifests existed is adopted: its manifest is built from what is there.
 """
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,8 +57,11 @@ def read_manifest(folder: Path) -> Manifest | None:
     return Manifest(set(data["files"]), purged if isinstance(purged, str) else None, schema)
 
 
+@functools.lru_cache(maxsize=1024)
 def name_of(folder: Path, path: Path) -> str | None:
-    """A data file's name in the store ("months/2026-11"), or None for anything else (the manifest, the journal)."""
+    """A data file's name in the store ("months/2026-11"), or None for anything else (the manifest, the journal).
+
+    Kept per (folder, path): it is pure, and a pass asks it for every file in the log each time it lists one."""
     try:
         relative = Path(path).relative_to(folder)
     except ValueError:
