@@ -32,6 +32,7 @@ WATCHED = ("wal.jsonl", "journal.json", "manifest.json")
 MARK = "kept" + TMP_SUFFIX  # removed by any writer opening the store: db/files.clear_leftovers
 
 Stamp = tuple[int, int, int] | None
+PAUSED = "the store is paused between the daemon's passes (its lock let go for other writers); resume it first"
 
 
 def stamp(path: Path | str) -> Stamp:
@@ -98,7 +99,7 @@ class KeptBetweenPasses:
         # No write without the lock: until `resume` finds the memory still the truth (for good if it
         # is not), the store is as one opened read-only (no transaction, fold, backup or purge), and a
         # write through a kept table is refused by its journal before it changes the memory.
-        self._journal.broken = True
+        self._journal.broken = PAUSED
         self._lock.release()
         self._lock, self._lock_let_go = None, self._lock
 

@@ -70,8 +70,13 @@ class Journal:
         if self.active:
             raise StoreError("a store transaction is already open; transactions do not nest")
         if self.broken:
-            raise StoreError("the store's log could not be read back after a failed write; reopen the store")
+            raise self._broken_error()
         self.active, self._staged, self.durable = True, {}, durable
+
+    def _broken_error(self) -> StoreError:
+        # `broken` is True after a failed write, or says why in words (a paused store: db/kept.py).
+        return StoreError(self.broken if isinstance(self.broken, str) else
+                          "the store's log could not be read back after a failed write; reopen the store")
 
     def stage(self, storage: "JournaledStorage") -> None:
         """Remember that a file changed; its text is made once, at commit, however often it changed."""
@@ -126,7 +131,7 @@ class Journal:
         if not self.overlay and not self._unfolded and not self.wal.path.exists():
             return
         if self.broken:
-            raise StoreError("the store's log could not be read back after a failed write; reopen the store")
+            raise self._broken_error()
         texts = {path: self._text(storage.name, storage.read()) for path, storage in self._unfolded.items()}
         for name, changes in self.overlay.items():
             path = self.folder / f"{name}.json"

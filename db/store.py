@@ -24,7 +24,7 @@ from core.errors import StoreError, StoreUnusable
 from db.backups import backup_taken, take_backup
 from db.check import Damaged
 from db.files import clear_leftovers, remove_durably
-from db.kept import KeptBetweenPasses, unmark
+from db.kept import PAUSED, KeptBetweenPasses, unmark
 from db.lock import FolderLock
 from db.opening import (READER_ATTEMPTS, check_location, checked_manifest, create_folder, damage_message,
                         read_steadily, write_manifest)
@@ -121,7 +121,7 @@ class Store(KeptBetweenPasses):
     def fold(self) -> None:
         """Write what the log holds into the files and empty the log (between transactions)."""
         if self._lock is None or self._journal.active:
-            raise StoreError("the store must be open for writing, outside any transaction")
+            raise StoreError(PAUSED if self.paused else "the store must be open for writing, outside any transaction")
         self._fold()
 
     def table(self, file: str, name: str) -> Table:
@@ -179,7 +179,7 @@ class Store(KeptBetweenPasses):
         in a power cut can only repeat safe work (db/wal.py).
         """
         if self._lock is None:
-            raise StoreError("this store was opened read-only")
+            raise StoreError(PAUSED if self.paused else "this store was opened read-only")
         if self._journal.path.exists():
             # A commit that failed part-way left its journal: finish it before anything newer is
             # written, or replaying it later would overwrite the newer writes.
@@ -235,7 +235,7 @@ class Store(KeptBetweenPasses):
 
     def _writable_between_transactions(self) -> None:
         if self._lock is None or self._journal.active:
-            raise StoreError("the store must be open for writing, outside any transaction")
+            raise StoreError(PAUSED if self.paused else "the store must be open for writing, outside any transaction")
         if self._journal.path.exists() or self._journal.broken:
             self._reload()  # finish a half-done commit first: a copy or a purge must see one whole state
         self._fold()

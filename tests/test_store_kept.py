@@ -169,12 +169,13 @@ def test_a_table_held_across_a_rolled_back_transaction_can_no_longer_write_over_
 def test_a_paused_store_refuses_writes_until_it_is_resumed(tmp_path):
     store = a_paused_store(tmp_path, fold=True)
     kept = store.table(MONTH, "items")  # the daemon's memory, kept between passes
-    with pytest.raises(StoreError):
+    # Each refusal says why, in words an operator can act on: not "read-only", not a failed write.
+    with pytest.raises(StoreError, match="paused between the daemon's passes"):
         kept.insert({"value": 3})  # without the lock: another writer may be in at this very moment
-    with pytest.raises(StoreError), store.transaction():
+    with pytest.raises(StoreError, match="paused"), store.transaction():
         kept.insert({"value": 3})
     for nothing_without_the_lock in (store.fold, lambda: store.purge_before("2026-11")):
-        with pytest.raises(StoreError):
+        with pytest.raises(StoreError, match="paused"):
             nothing_without_the_lock()
     assert not (tmp_path / WAL_NAME).exists() and items(tmp_path, MONTH) == [1, 2]
     assert store.resume() is True
