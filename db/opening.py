@@ -129,7 +129,7 @@ def _manifest_bytes(folder: Path) -> bytes | None:
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
     """Replace the manifest on its own (adoption, purge); commits that add files write it through the journal."""
-    from db.storage import write_error  # the one place a failed write is put into words
+    from db.journal import write_error  # the one place a failed write is put into words
 
     try:
         write_atomic(manifest_path(folder), manifest.text())

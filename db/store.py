@@ -29,7 +29,8 @@ from db.lock import FolderLock
 from db.opening import (READER_ATTEMPTS, check_location, checked_manifest, create_folder, damage_message,
                         read_steadily, write_manifest)
 from db.spool import Spool, folded_outbox
-from db.storage import Journal, JournaledStorage, write_error
+from db.journal import Journal, write_error
+from db.storage import JournaledStorage
 from db.wal import TrackedTable
 
 MONTHLY = ("months/", "ledgers/")  # the files a purge may remove: never the roster or the outbox

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import DiskFull, StoreError, StoreLocked, StoreUnusable
 from db.store import Store
-from db.storage import JOURNAL_NAME
+from db.journal import JOURNAL_NAME
 
 pytestmark = pytest.mark.durable  # about durability: real fsync (tests/conftest.py)
 

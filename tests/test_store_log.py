@@ -220,7 +220,7 @@ def test_a_fold_writes_each_file_once_without_a_journal_because_the_log_can_fini
         store.table("ledgers/2026-12", "items").insert({"value": 2})  # a new file: the manifest too
     import db.files
     real, written = db.files.write_atomic, []
-    monkeypatch.setattr("db.storage.write_atomic", lambda path, text: written.append(path.name) or real(path, text))
+    monkeypatch.setattr("db.journal.write_atomic", lambda path, text: written.append(path.name) or real(path, text))
     store.close()
     assert written == ["2026-11.json", "2026-12.json", "manifest.json"]  # no journal.json: half the bytes
     assert on_disk(tmp_path, "months/2026-11") == [2] and on_disk(tmp_path, "ledgers/2026-12") == [2]
@@ -232,7 +232,7 @@ class PowerCut(BaseException):
 
 def test_a_power_cut_during_a_fold_never_keeps_half_of_a_commit_left_to_the_next_fsync(tmp_path, monkeypatch):
     import db.wal
-    from db.storage import Journal
+    from db.journal import Journal
     synced = {"size": 0}  # how much of the log an fsync has made durable: all a power cut keeps
 
     def tracking(fd, real=db.wal.fsync):

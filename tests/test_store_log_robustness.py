@@ -76,10 +76,10 @@ def failing(*args, **kwargs):
     raise OSError(errno.EIO, "Input/output error")
 
 
-@pytest.mark.parametrize("step", ["db.wal.remove_durably", "db.storage.write_atomic"], ids=["remove", "write"])
+@pytest.mark.parametrize("step", ["db.wal.remove_durably", "db.journal.write_atomic"], ids=["remove", "write"])
 def test_a_commit_that_reached_the_log_stands_when_the_fold_it_starts_fails(tmp_path, monkeypatch, caplog, step):
     a_store(tmp_path)
-    monkeypatch.setattr("db.storage.FOLD_BYTES", 1)  # a month-end surge: every commit passes the size that folds
+    monkeypatch.setattr("db.journal.FOLD_BYTES", 1)  # a month-end surge: every commit passes the size that folds
     store = Store(tmp_path, logged=True)
     monkeypatch.setattr(step, failing)
     caplog.set_level(logging.WARNING, logger="auditmail.store")
@@ -99,7 +99,7 @@ def test_a_commit_that_reached_the_log_stands_when_the_fold_it_starts_fails(tmp_
 
 def test_a_fold_still_failing_is_not_tried_again_at_every_commit(tmp_path, monkeypatch):
     a_store(tmp_path)
-    monkeypatch.setattr("db.storage.FOLD_BYTES", 400)
+    monkeypatch.setattr("db.journal.FOLD_BYTES", 400)
     store = Store(tmp_path, logged=True)
     tried = []
     monkeypatch.setattr("db.wal.remove_durably", lambda path: tried.append(path) or failing())
