@@ -13,7 +13,6 @@ Needs Dovecot (apt-get install -y dovecot-imapd dovecot-lmtpd). Run from the pro
 
     .venv/bin/python bench/bench_latency.py [count]
 """
-import email
 import imaplib
 import os
 import statistics
@@ -22,7 +21,6 @@ import tempfile
 import threading
 import time
 from datetime import datetime, timezone
-from email import policy
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

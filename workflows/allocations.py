@@ -6,7 +6,6 @@ rows added later are issued on their own. A bad file is rejected whole, every ba
 import re
 from dataclasses import dataclass
 
-from core.reference import Reference
 from workflows import audits
 from workflows.roster import EMAIL, Person, header_names
 
