@@ -21,6 +21,7 @@ import logging
 import os
 import sys
 import zlib
+from contextlib import suppress
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -95,7 +96,7 @@ class BankHolidayCache:
         except FileNotFoundError:
             return {}
         except (OSError, UnicodeDecodeError) as exc:
-            self._tell("unreadable", "%s cannot be read (%s); bank holidays are computed and it is rewritten",
+            self._tell("unreadable", "%s cannot be read (%s): ignored, the package computes the year",
                        self.path, exc)
             return {}
         try:
@@ -120,7 +121,8 @@ class BankHolidayCache:
             os.replace(tmp, self.path)
             fsync_folder(self.path.parent)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with suppress(OSError):  # (no temporary file either, when the folder itself is unusable)
+                tmp.unlink(missing_ok=True)
             self._tell("unwritable", "%s cannot be written (%s); bank holidays are computed in each process",
                        self.path, exc)
 
