@@ -105,8 +105,9 @@ class BankHolidayCache:
             self._tell("damaged", "%s is damaged (%s); ignored and rewritten", self.path, exc)
             return {}
         if version != self.version:
+            # An upgrade, not damage: said once, quietly.
             self._tell("stale", "%s was written for %s %s, installed is %s: recomputed", self.path, PACKAGE,
-                       version, self.version)
+                       version, self.version, level=logging.INFO)
             return {}
         return years
 
@@ -126,10 +127,10 @@ class BankHolidayCache:
             self._tell("unwritable", "%s cannot be written (%s); bank holidays are computed in each process",
                        self.path, exc)
 
-    def _tell(self, what: str, message: str, *args) -> None:
+    def _tell(self, what: str, message: str, *args, level: int = logging.WARNING) -> None:
         if what not in self._told:
             self._told.add(what)
-            log.warning(message, *args)
+            log.log(level, message, *args)
 
 
 def render(version: str, years: Mapping[int, Mapping[date, str]]) -> str:
@@ -144,7 +145,7 @@ def parse(text: str) -> tuple[str, dict[int, Mapping[date, str]]]:
     """(version, years) from the file's text; ValueError saying what is wrong with it."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # (garbage nested deep enough exhausts the parser's stack)
         raise ValueError("not JSON") from None
     if not isinstance(data, dict) or (data.get("format"), data.get("package"), data.get("region")) != (
             FORMAT, PACKAGE, REGION):

@@ -152,6 +152,7 @@ DAMAGE = {
     "someone else's JSON": lambda path: json.dumps({"years": {"2026": {}}}).encode(),
     "a date changed": lambda path: _flipped_date(path).encode(),
     "a year of the wrong dates": lambda path: render("0.109", {2026: {date(2025, 12, 25): "Christmas Day"}}).encode(),
+    "nested past the parser's depth": lambda path: b"[" * 200_000,
 }
 
 
