@@ -63,12 +63,14 @@ def installed_version(package: str = PACKAGE) -> str | None:
         return None
     prefix, suffix = f"{package}-", ".dist-info"
     try:
-        found = [entry.name[len(prefix):-len(suffix)] for entry in os.scandir(Path(spec.origin).parent.parent)
-                 if entry.name.startswith(prefix) and entry.name.endswith(suffix)]
+        names = [entry.name for entry in os.scandir(Path(spec.origin).parent.parent)]
     except OSError:
         return None
-    # Two dist-info folders (a broken upgrade) would leave the version in doubt: no cache then.
-    return found[0] if len(found) == 1 and found[0] and "-" not in found[0] else None
+    # A dist-info folder's name is "<name>-<version>", neither part holding a "-" (PEP 427/491).
+    found = [v for v in (n[len(prefix):-len(suffix)] for n in names if n.startswith(prefix) and n.endswith(suffix))
+             if v and "-" not in v]
+    # Two of them (a broken upgrade) would leave the version in doubt: no cache then.
+    return found[0] if len(found) == 1 else None
 
 
 class BankHolidayCache:
