@@ -25,6 +25,8 @@ from inbox.maildir import MaildirMailbox
 from inbox.mailbox import Incoming, Mailbox, MailboxReader, MailSender
 from mailer.compose import Composer
 from workflows.items import People
+from db.bank_holidays import bank_holidays_beside  # issue 11: the bank holidays cache
+from workflows.calendar import WorkingCalendar
 from app.postman import Postman
 
 log = logging.getLogger("auditmail")
@@ -63,6 +65,13 @@ class Context:
     def ledger(self) -> Ledger:
         """The monthly ledgers."""
         return Ledger(self.store)
+
+    # -- working days (issue 11): England's bank holidays from the store folder's cache -----------
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """Working days by the config's closure days and England's bank holidays, as the store folder's
+        cache keeps them (db/bank_holidays.py): a warm cache spares the process importing `holidays`."""
+        return WorkingCalendar(self.config.closure_days, bank_holidays_beside(os.path.abspath(self.store.folder)))
 
     def pause(self, *, fold: bool = False) -> None:
         """Between two passes of the daemon: let other writers in, keeping what the store read (db/kept.py)."""

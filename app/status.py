@@ -10,7 +10,6 @@ from app.failed_mail import failed_section
 from core.clock import LONDON
 from db.outbox import OutboxRepo
 from db.items import ItemRepo
-from workflows.calendar import WorkingCalendar
 from db.months import MonthRepo, stored_months
 from workflows.calendar import month_deadline, month_name
 from mailer.dates import deadline_words
@@ -63,7 +62,7 @@ def _figures(ctx: Context, month: str) -> list[str]:
 
 def _waiting(ctx: Context) -> list[str]:
     """Items of every kind answered by reply still waiting, on whom, and for how many working days."""
-    calendar, people = WorkingCalendar(ctx.config.closure_days), ctx.people
+    calendar, people = ctx.calendar, ctx.people
     today = ctx.clock.london_today()
     repo, lines = ItemRepo(ctx.store), []
     for kind in waiting_kinds():

@@ -7,8 +7,9 @@ substitute days included) and any closure days the council configures.
 """
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
+from types import MappingProxyType
 
 from core.clock import LONDON
 
@@ -55,36 +56,54 @@ def month_name(month: str) -> str:
     return f"{MONTH_NAMES[number - 1]} {year}"
 
 
-@functools.lru_cache(maxsize=1)
-def _england_bank_holidays():
-    """England's bank holidays, one object per process: it fills in each year on first look-up
-    (84 ms the first time), so a calendar built every pass would pay that every pass. Imported here:
-    the package takes 0.1 s to import, which a command that never counts working days need not pay."""
+# A source of bank holidays: a year in, that year's {date: name} out. The package's own answer
+# (`england_bank_holidays`) by default; app/ gives the store folder's cache of it (db/bank_holidays.py).
+BankHolidaySource = Callable[[int], Mapping[date, str]]
+
+
+@functools.lru_cache(maxsize=None)
+def england_bank_holidays(year: int) -> Mapping[date, str]:
+    """England's bank holidays in `year` as the `holidays` package gives them, substitute days included.
+
+    Imported here: the package takes 0.1 s to import and 0.2 s more to import every country it knows
+    on the first look-up, which a command that never counts working days need not pay. Each year is
+    computed by a fresh object, so the answer for a day depends on nothing looked up before it.
+    """
     import holidays
 
-    return holidays.country_holidays("GB", subdiv="ENG")
+    # "ENG" gives England's list, substitute days such as Boxing Day (observed) included, with no network.
+    found = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    return MappingProxyType({day: name for day, name in sorted(found.items()) if day.year == year})
 
 
 class WorkingCalendar:
     """Working days: Monday to Friday, minus England's bank holidays and the council's closure days."""
 
-    def __init__(self, extra_closures: Iterable[date] = ()):
+    def __init__(self, extra_closures: Iterable[date] = (), bank_holidays: BankHolidaySource = england_bank_holidays):
         self.extra_closures = frozenset(extra_closures)
-        # "ENG" gives England's list, substitute days such as Boxing Day (observed) included; the
-        # object fills in each year the first time a date in it is looked up, with no network.
-        self._bank_holidays = _england_bank_holidays()
+        self._source = bank_holidays
+        self._years: dict[int, Mapping[date, str]] = {}  # asked of the source once a year per calendar
+
+    def bank_holidays(self, year: int) -> Mapping[date, str]:
+        """England's bank holidays in `year`, {date: name}."""
+        try:
+            return self._years[year]
+        except KeyError:
+            found = self._years[year] = self._source(year)
+            return found
 
     def holiday_name(self, d: date) -> str | None:
         """The name of the bank holiday or council closure on a day, or None."""
         d = _as_date(d)
-        if d in self._bank_holidays:
-            return self._bank_holidays.get(d)
+        name = self.bank_holidays(d.year).get(d)
+        if name is not None:
+            return name
         return "Council closure day" if d in self.extra_closures else None
 
     def is_working_day(self, d: date) -> bool:
         """Whether the council's offices are working on that day."""
         d = _as_date(d)
-        return d.weekday() < 5 and d not in self._bank_holidays and d not in self.extra_closures
+        return d.weekday() < 5 and d not in self.bank_holidays(d.year) and d not in self.extra_closures
 
     def last_working_day_on_or_before(self, d: date) -> date:
         """The day itself when it is a working day, else the nearest working day before it."""

@@ -13,7 +13,6 @@ from core.clock import month_of
 from core.letter import Letter
 from db.items import ItemRepo
 from workflows import actions
-from workflows.calendar import WorkingCalendar
 from app.guarded import one_item
 
 if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
@@ -25,7 +24,7 @@ log = logging.getLogger("auditmail.actions")
 def remind_overdue_actions(ctx: Context) -> int:
     """Remind the owners of overdue actions not yet reminded today; returns how many letters were stored."""
     now, config = ctx.clock.now(), ctx.config
-    calendar = WorkingCalendar(config.closure_days)
+    calendar = ctx.calendar
     due = actions.overdue_reminders(ItemRepo(ctx.store).open_items(actions.KIND), now, calendar,
                                     config.after_deadline["digests"]["qa_hour"])
     stored, month = 0, month_of(now)

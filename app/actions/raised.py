@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from core.letter import Letter
 from db.items import ItemRepo
 from workflows import actions
-from workflows.calendar import WorkingCalendar
 
 if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
     from app.context import Context
@@ -18,7 +17,7 @@ if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules
 def raise_action(ctx: Context, mail, allocation: dict, grade: str, details: str) -> list[Letter]:
     """Store a new action for `allocation` and return its alert (and, with no details, a letter asking for them)."""
     people, items = ctx.people, ItemRepo(ctx.store)
-    calendar = WorkingCalendar(ctx.config.closure_days)
+    calendar = ctx.calendar
     due = actions.due_date(mail.received_at, calendar, ctx.config.after_deadline["remedial"]["due_working_days"])
     owner = actions.owner_of(allocation, people)
     reference = items.next_reference(actions.KIND, allocation["month"])

@@ -19,7 +19,7 @@ from db.index import OpenIndex
 from db.months import MonthRepo, stored_months
 from mailer.dates import long_weekday_date
 from core.letter import Letter
-from workflows.calendar import WorkingCalendar, month_deadline, month_name
+from workflows.calendar import month_deadline, month_name
 from workflows.figures import tally
 from workflows.reminders import Due, due_reminders, in_scope, notices_after_deadline
 
@@ -43,7 +43,7 @@ def last_deadline(month: str, allocations: list[dict]) -> datetime:
 def send_due_letters(ctx: Context) -> int:
     """Send every reminder and notice due now and not yet sent; returns how many letters were stored."""
     now, config = ctx.clock.now(), ctx.config
-    calendar = WorkingCalendar(config.closure_days)
+    calendar = ctx.calendar
     stored, index = 0, OpenIndex(ctx.store)
     people = ctx.people  # built from the whole roster: once a pass, not once a letter (~1.5 ms each)
     for month in stored_months(ctx.store):

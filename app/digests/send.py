@@ -38,7 +38,7 @@ LOOK_BACK_DAYS = 31  # how far back the previous QA digest is looked for
 def send_digests(ctx: Context) -> int:
     """Send the digests due now and not yet sent today; returns how many letters were stored."""
     now, settings = ctx.clock.now(), ctx.config.after_deadline["digests"]
-    calendar, today = WorkingCalendar(ctx.config.closure_days), ctx.clock.london_today()
+    calendar, today = ctx.calendar, ctx.clock.london_today()
     if not calendar.is_working_day(today):
         return 0
     sent = 0

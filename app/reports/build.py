@@ -18,7 +18,7 @@ from core.letter import Letter, OutgoingAttachment
 from db.files import make_private_folder, private_by_default, write_bytes_atomic
 from mailer.compose import Composer
 from mailer.charts import grade_mix_chart, trend_chart
-from workflows.calendar import WorkingCalendar, moderation_closes, month_name
+from workflows.calendar import moderation_closes, month_name
 from workflows.report import MonthReport, build_report
 
 if TYPE_CHECKING:  # for annotations only: app.context imports the app's modules, not the reverse
@@ -50,7 +50,7 @@ def monthly_report(ctx: Context, month: str) -> MonthReport:
 def closes_on(ctx: Context, month: str) -> date:
     """The day moderation of `month` closes (and its report is sent)."""
     days = int(ctx.config.after_deadline.get("moderation", {}).get("close_after_working_days", 5))
-    return moderation_closes(month, WorkingCalendar(ctx.config.closure_days), days)
+    return moderation_closes(month, ctx.calendar, days)
 
 
 def charts(report: MonthReport) -> list[Chart]:

@@ -26,7 +26,7 @@ log = logging.getLogger("auditmail.approvals")
 
 def chase_waiting_approvers(ctx: Context) -> int:
     """Send each reminder and escalation that is due and not yet sent; returns how many."""
-    calendar, repo, sent = WorkingCalendar(ctx.config.closure_days), ItemRepo(ctx.store), 0
+    calendar, repo, sent = ctx.calendar, ItemRepo(ctx.store), 0
     for kind in chased():
         for record in repo.open_items(kind):
             sent += chase(ctx, kind, record, calendar)
