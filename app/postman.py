@@ -218,8 +218,8 @@ class Postman:
         now = self._clock.now()
         with self._store.transaction(durable=False):
             outbox = OutboxRepo(self._store)
+            outbox.remove(*(record["message_id"] for record, _ in taken))  # one removal for the batch
             for record, refused in taken:
-                outbox.remove(record["message_id"])
                 self._ledger.record_sent(record["message_id"], {
                     "sent_at": now.isoformat(), "kind": record["kind"], "to": record["to"],
                     "cc": record["cc"], "subject": record["subject"], "refs": record["refs"], "refused": refused,
