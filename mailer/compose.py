@@ -25,17 +25,20 @@ from core.letter import OutgoingAttachment
 from core.letterhead import Letterhead
 from mailer.dates import deadline_words, long_date, long_weekday_date
 from mailer.letter_bytes import ComposedLetter, composed_letter
+from mailer.template_cache import template_cache
 from mailer.wrap import wordwrap
 
 TEMPLATE_DIR = Path(templates.__file__).parent
 
 
 @functools.lru_cache(maxsize=None)
-def template_environment(folder: str) -> Environment:
+def template_environment(folder: str, cache_folder: str | None = None) -> Environment:
     """The Jinja2 environment for a template folder, built once per process (it compiles and caches
-    each template; rebuilding it every pass cost ~40 ms and threw that cache away)."""
+    each template; rebuilding it every pass cost ~40 ms and threw that cache away). What it compiles is
+    kept between processes too (mailer/template_cache.py), so `issue` in its own process does not pay it."""
     env = Environment(
         loader=FileSystemLoader(folder),
+        bytecode_cache=template_cache(cache_folder),  # Jinja2's own folder unless given (tests give one)
         # HTML templates escape every value; plain text must show "<b>" exactly as given.
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         # A missing value is a bug in the caller, not a blank gap in a letter to a colleague.
