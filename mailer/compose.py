@@ -64,6 +64,7 @@ class Composer:
         # Message-IDs on our own domain let replies be matched to what we sent.
         self.domain = mailbox_address.rsplit("@", 1)[1]
         self.env = template_environment(str(TEMPLATE_DIR))
+        self._from = formataddr((mailbox_name, mailbox_address))  # the same on every letter
 
     def render(self, template: str, context: dict, *, now: datetime | None = None) -> tuple[str, str]:
         """(plain text, html) from `template`.txt.j2 and .html.j2, with the letterhead values added.
@@ -112,13 +113,14 @@ class Composer:
         """The headers every letter carries, in order, with a new Message-ID; refuses a bad subject or recipients."""
         if "\n" in subject or "\r" in subject:
             raise ValueError(f"subject contains a line break: {subject!r}")
-        subject = printable(subject, SUBJECT_LIMIT)  # a name or reference from outside may carry a NUL
+        if len(subject) > SUBJECT_LIMIT or _NOT_AS_IS.search(subject):
+            subject = printable(subject, SUBJECT_LIMIT)  # a name or reference from outside may carry a NUL
         if isinstance(to, str) or isinstance(cc, str):
             # A bare string would be iterated one character at a time into nonsense addresses.
             raise TypeError("to and cc must be sequences of addresses, not a string")
         if not to:
             raise ValueError("a letter needs at least one recipient")
-        headers = [("From", formataddr((self.mailbox_name, self.mailbox_address))), ("To", ", ".join(to))]
+        headers = [("From", self._from), ("To", ", ".join(to))]
         if cc:
             headers.append(("Cc", ", ".join(cc)))
         headers += [("Subject", subject), ("Date", format_datetime(now)),
@@ -135,8 +137,7 @@ class Composer:
                           ("X-Auto-Response-Suppress", "All"), ("Content-Language", "en-GB")]
 
     def _to_the_director(self, to: Sequence[str]) -> bool:
-        director = self.letterhead.email.strip().lower()
-        return any(address.strip().lower() == director for _, address in getaddresses(list(to)))
+        return self.letterhead.email.strip().lower() in _addresses(tuple(to))
 
     def _context(self, context: dict, now: datetime | None) -> dict[str, Any]:
         # The caller's values win, so a template can be rendered with a fixed letter_date;
@@ -168,6 +169,13 @@ def reply_subject(subject: str) -> str:
     """"Re: <subject>", with any run of existing Re:/RE:/AW:/SV: prefixes collapsed into one."""
     rest = _REPLY_PREFIX.sub("", subject, count=1)
     return f"Re: {rest.strip()}".rstrip()
+
+
+@functools.lru_cache(maxsize=1024)
+def _addresses(to: tuple[str, ...]) -> frozenset[str]:
+    """The addresses of a letter's recipients, lower-cased; parsed once per distinct list (a run writes to
+    the same people again and again, and getaddresses is ~20 us a letter)."""
+    return frozenset(address.strip().lower() for _, address in getaddresses(list(to)))
 
 
 def _bracketed(message_id: str) -> str:
