@@ -81,6 +81,10 @@ class Postman:
         OutboxRepo(self._store).add(record)
         return record["message_id"]
 
+    def keep_all(self, records: list[dict]) -> None:
+        """Store composed letters in the outbox (inside the caller's transaction), in one table write."""
+        OutboxRepo(self._store).add(*records)
+
     def deliver_pending(self) -> int:
         """Send every letter that is due; returns how many went. One letter's failure never holds up the rest.
 

@@ -35,10 +35,12 @@ class OutboxRepo:
         self._state = store.table(FILE, "state")
         self._spool = store.spool
 
-    def add(self, record: dict) -> None:
-        """Store one composed mail: its bytes (`raw`), plus who, what, and why."""
-        self._table.insert({"attempts": 0, "next_attempt_at": None, "last_error": None, **record,
-                            "raw": encoded(record["raw"])})
+    def add(self, *records: dict) -> None:
+        """Store composed mail: each its bytes (`raw`), plus who, what, and why (any number in one table write)."""
+        if not records:
+            return
+        self._table.insert_multiple([{"attempts": 0, "next_attempt_at": None, "last_error": None, **record,
+                                      "raw": encoded(record["raw"])} for record in records])
 
     def raw(self, record: dict) -> bytes:
         """The bytes of a stored mail (pending or set aside); StoreUnusable, naming it, if its spool file is lost."""
