@@ -39,8 +39,11 @@ class OutboxRepo:
         """Store composed mail: each its bytes (`raw`), plus who, what, and why (any number in one table write)."""
         if not records:
             return
-        self._table.insert_multiple([{"attempts": 0, "next_attempt_at": None, "last_error": None, **record,
-                                      "raw": encoded(record["raw"])} for record in records])
+        rows = [{"attempts": 0, "next_attempt_at": None, "last_error": None, **record, "raw": encoded(record["raw"])}
+                for record in records]
+        self._table.insert_multiple(rows)
+        for row, record in zip(rows, records):
+            self._spool.hold(row["message_id"], row["raw"], record["raw"])  # read back without decoding
 
     def raw(self, record: dict) -> bytes:
         """The bytes of a stored mail (pending or set aside); StoreUnusable, naming it, if its spool file is lost."""
@@ -68,6 +71,7 @@ class OutboxRepo:
         doc_ids = [doc.doc_id for message_id in message_ids for doc in self._table.where(message_id=message_id)]
         if doc_ids:
             self._table.remove(doc_ids=doc_ids)
+        self._spool.let_go(message_ids)
 
     def note_failure(self, message_id: str, error: str, next_attempt_at: datetime | None, *, counts: bool = True) -> int:
         """Record a failed attempt and when to try again; returns how many attempts have counted so far.

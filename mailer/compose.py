@@ -171,10 +171,16 @@ def reply_subject(subject: str) -> str:
     return f"Re: {rest.strip()}".rstrip()
 
 
+# A bare address of dot-separated atoms: what getaddresses would give back exactly as written.
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
+
+
 @functools.lru_cache(maxsize=1024)
 def _addresses(to: tuple[str, ...]) -> frozenset[str]:
-    """The addresses of a letter's recipients, lower-cased; parsed once per distinct list (a run writes to
-    the same people again and again, and getaddresses is ~20 us a letter)."""
+    """The addresses of a letter's recipients, lower-cased: bare addresses (nearly every letter: the roster's)
+    as they are, anything else parsed, once per distinct list (getaddresses is ~20 us a letter)."""
+    if all(PLAIN_ADDRESS.match(address) for address in to):
+        return frozenset(address.lower() for address in to)
     return frozenset(address.strip().lower() for _, address in getaddresses(list(to)))
 
 

@@ -228,3 +228,14 @@ def test_a_context_value_is_cleaned_exactly_as_printable_cleans_it(text):
     assert _quotable(text) == printable(text, CONTEXT_VALUE_LIMIT)
     assert _quotable({"a": [text, (text,)]}) == {"a": [printable(text, CONTEXT_VALUE_LIMIT),
                                                         (printable(text, CONTEXT_VALUE_LIMIT),)]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(address=st.one_of(st.from_regex(r"[A-Za-z0-9._+@<>\" (),;:-]{1,40}", fullmatch=True),
+                         st.from_regex(r"[A-Za-z0-9._+-]{1,20}@[A-Za-z0-9.-]{1,20}", fullmatch=True)))
+def test_an_address_taken_as_it_is_is_one_the_email_package_reads_the_same(address):
+    """A letter is to the Director by the addresses the email package reads; a bare one is taken without it."""
+    from email.utils import getaddresses
+    from mailer.compose import PLAIN_ADDRESS
+    if PLAIN_ADDRESS.match(address):
+        assert getaddresses([address]) == [("", address)]

@@ -94,6 +94,27 @@ def test_letters_sent_together_leave_the_outbox_in_one_removal_and_the_ones_not_
         assert [OutboxRepo(store).raw(r) for r in waiting] == [RECEIPT, ALLOCATION], "what was not sent is kept whole"
 
 
+def test_a_letter_is_sent_as_the_very_bytes_stored_whether_kept_in_memory_or_read_back(folder):
+    with Store(folder, logged=True) as store:
+        with store.transaction():
+            OutboxRepo(store).add(letter(5, RECEIPT))
+        [waiting] = OutboxRepo(store).pending()
+        assert OutboxRepo(store).raw(waiting) is RECEIPT, "the pass that stored it sends it without decoding it"
+        with pytest.raises(RuntimeError), store.transaction():
+            OutboxRepo(store).add(letter(6, ALLOCATION))
+            raise RuntimeError("the handling failed: its letter is rolled back")
+        assert [r["message_id"] for r in OutboxRepo(store).pending()] == ["<letter-5@wexcombe.example>"]
+        [waiting] = OutboxRepo(store).pending()
+        assert OutboxRepo(store).raw(waiting) == RECEIPT
+        with store.transaction(durable=False):
+            OutboxRepo(store).remove("<letter-5@wexcombe.example>")
+        assert "<letter-5@wexcombe.example>" not in store.spool._held, "a sent letter's bytes are let go"
+    a_pass(folder, store_letters=[letter(7, ALLOCATION)])  # waits past the fold: spilled to its file
+    with Store(folder, writer=False) as store:
+        [waiting] = OutboxRepo(store).pending()
+        assert "raw" not in waiting and OutboxRepo(store).raw(waiting) == ALLOCATION
+
+
 def test_a_letter_set_aside_for_a_person_keeps_its_file_and_goes_when_put_back(folder):
     a_pass(folder, store_letters=[letter(3, ALLOCATION)])
     with Store(folder, logged=True) as store, store.transaction():
