@@ -80,6 +80,18 @@ def test_deadline_words_follow_bst_and_gmt(instant, words):
     assert deadline_words(instant) == words
 
 
+def test_the_same_instant_reads_the_same_however_it_was_given_and_a_naive_one_is_still_refused():
+    """Dates are written once per instant and kept (a run writes one deadline in every letter)."""
+    utc = datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)
+    in_london = utc.astimezone(ZoneInfo("Europe/London"))  # 01:30 BST, the first of the two 01:30s
+    assert deadline_words(utc) == deadline_words(in_london) == "01:30 on Sunday 25th October 2026"
+    assert deadline_words(in_london.replace(fold=1)) == "01:30 on Sunday 25th October 2026"  # 01:30 GMT
+    assert long_date(date(2026, 10, 25)) == long_date(utc) == "25th October 2026"
+    for naive in (datetime(2026, 10, 25, 0, 30), datetime(2026, 10, 25, 0, 30)):
+        with pytest.raises(ValueError):
+            deadline_words(naive)
+
+
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
         london(datetime(2026, 11, 30, 23, 59))
