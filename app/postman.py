@@ -91,6 +91,10 @@ class Postman:
         OutboxRepo(self._store).add(record)
         return record["message_id"]
 
+    def keep_all(self, records: list[dict]) -> None:
+        """Store composed letters in the outbox (inside the caller's transaction), in one table write."""
+        OutboxRepo(self._store).add(*records)
+
     def deliver_pending(self) -> int:
         """Send every letter that is due; returns how many went. One letter's failure never holds up the rest.
 
@@ -228,8 +232,8 @@ class Postman:
         now = self._clock.now()
         with self._store.transaction(durable=False):
             outbox = OutboxRepo(self._store)
+            outbox.remove(*(record["message_id"] for record, _ in taken))  # one removal for the batch
             for record, refused in taken:
-                outbox.remove(record["message_id"])
                 self._ledger.record_sent(record["message_id"], {
                     "sent_at": now.isoformat(), "kind": record["kind"], "to": record["to"],
                     "cc": record["cc"], "subject": record["subject"], "refs": record["refs"], "refused": refused,

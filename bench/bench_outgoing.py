@@ -4,7 +4,8 @@
 For each: the wall time, the bytes written into the store folder (the log included; counted at every
 os.write to a file under it), the fsyncs, and the bytes the process wrote in all (/proc/self/io
 wchar: the sent letters in the Maildir `sent/` too), and how much of the time went on composing the
-letters (templates and MIME: work the floor does not do). Then the mail server refusing everything for
+letters (templates and MIME: work the floor does not do), and how many templates were compiled in the run
+(none once Jinja2's bytecode cache holds them: every run after the first on a machine). Then the mail server refusing everything for
 ten passes, 16 minutes apart, with the 150 letters of `issue` waiting: what each pass writes to the
 store while nothing can go (goal: the waiting letters are not written again). Beside them, a floor from the same run: the same
 letters written as files, each fsync'd, the folder fsync'd once (what any service that keeps its
@@ -19,6 +20,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from jinja2 import Environment  # noqa: E402
 
 from app import commands  # noqa: E402
 from app.context import open_context  # noqa: E402
@@ -71,6 +74,15 @@ class Meter:
                 meter.composing += time.perf_counter() - begun
 
         Postman.compose = timed_compose
+        # Templates compiled in the measured run: 0 when Jinja2's bytecode cache (mailer/template_cache.py) had
+        # them from an earlier process, as for every run after the first on a machine; printed beside the time.
+        self.compiled, self._compile = 0, Environment.compile
+
+        def counted_compile(env, *args, **kwargs):
+            meter.compiled += 1
+            return meter._compile(env, *args, **kwargs)
+
+        Environment.compile = counted_compile
         self.wchar = _wchar()
         self.start = time.perf_counter()
         return self
@@ -80,6 +92,7 @@ class Meter:
         self.wchar = _wchar() - self.wchar
         os.open, os.write, os.fsync = self._open, self._write, self._fsync
         Postman.compose = self._compose
+        Environment.compile = self._compile
 
 
 def _wchar() -> int:
@@ -130,7 +143,8 @@ def report(what: str, meter: Meter, letters: int, base: Meter) -> None:
           f"{base.seconds:.2f} s, goal < 3x); {meter.bytes / 1e6:.1f} MB written to the store "
           f"({meter.bytes / base.bytes:.1f}x the floor's {base.bytes / 1e6:.1f} MB, goal <= 3x), "
           f"{meter.wchar / 1e6:.1f} MB written in all; {meter.fsyncs} fsyncs (floor {base.fsyncs}); "
-          f"composing the letters took {meter.composing:.2f} s of it")
+          f"composing the letters took {meter.composing:.2f} s of it; templates compiled: {meter.compiled} "
+          f"({'none: loaded from the bytecode cache' if not meter.compiled else 'the cache was cold'})")
 
 
 def main() -> None:

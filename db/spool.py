@@ -26,6 +26,7 @@ from db.files import fsync_folder, make_private_folder, write_private
 FOLDER = "spool"
 OUTBOX = "outbox"
 LETTER_TABLES = ("pending", "set_aside")  # the outbox tables whose records are letters
+HELD_AT_MOST = 1000  # letters whose bytes one process keeps beside their base64 (a month's issue is ~150)
 
 
 def file_name(message_id: str) -> str:
@@ -43,6 +44,24 @@ class Spool:
 
     def __init__(self, store_folder: Path):
         self.folder = Path(store_folder) / FOLDER
+        # The bytes of letters this process stored and has not yet sent or spilled, by Message-ID, with the
+        # very base64 text their record carries: most letters go in the pass that stored them, and decoding
+        # each one's base64 back (~60 us a letter) only gave the same bytes again. `read` uses them only for
+        # a record whose "raw" is that same text object (so made from exactly these bytes; a record read
+        # again from disk or the log has a text of its own and is decoded). Let go when sent or spilled,
+        # and all at once when the memo is full (letters rolled back with their transaction).
+        self._held: dict[str, tuple[str, bytes]] = {}
+
+    def hold(self, message_id: str, text: str, raw: bytes) -> None:
+        """Keep the bytes of a letter just stored with `text`, their base64, for `read` in this process."""
+        if len(self._held) >= HELD_AT_MOST:
+            self._held.clear()
+        self._held[message_id] = (text, raw)
+
+    def let_go(self, message_ids) -> None:
+        """Forget the bytes of letters sent (or spilled to their files)."""
+        for message_id in message_ids:
+            self._held.pop(message_id, None)
 
     def spill(self, outbox: dict) -> None:
         """Write every letter an outbox's records still carry to its file (durably), and keep only its name.
@@ -57,6 +76,7 @@ class Spool:
                 make_private_folder(self.folder)
             name = file_name(record["message_id"])
             write_private(self.folder / name, base64.b64decode(record["raw"]))  # fsync'd
+            self._held.pop(record["message_id"], None)
             del record["raw"]
             record["spool"] = name
             spilled = True
@@ -66,6 +86,9 @@ class Spool:
     def read(self, record: dict) -> bytes:
         """The letter of one outbox record; raises Damaged when its spool file is missing or unreadable."""
         if "raw" in record:
+            held = self._held.get(record.get("message_id"))
+            if held is not None and held[0] is record["raw"]:
+                return held[1]
             return base64.b64decode(record["raw"])
         path = self.folder / str(record.get("spool"))
         try:

@@ -25,17 +25,20 @@ from core.letter import OutgoingAttachment
 from core.letterhead import Letterhead
 from mailer.dates import deadline_words, long_date, long_weekday_date
 from mailer.letter_bytes import ComposedLetter, composed_letter
+from mailer.template_cache import template_cache
 from mailer.wrap import wordwrap
 
 TEMPLATE_DIR = Path(templates.__file__).parent
 
 
 @functools.lru_cache(maxsize=None)
-def template_environment(folder: str) -> Environment:
+def template_environment(folder: str, cache_folder: str | None = None) -> Environment:
     """The Jinja2 environment for a template folder, built once per process (it compiles and caches
-    each template; rebuilding it every pass cost ~40 ms and threw that cache away)."""
+    each template; rebuilding it every pass cost ~40 ms and threw that cache away). What it compiles is
+    kept between processes too (mailer/template_cache.py), so `issue` in its own process does not pay it."""
     env = Environment(
         loader=FileSystemLoader(folder),
+        bytecode_cache=template_cache(cache_folder),  # Jinja2's own folder unless given (tests give one)
         # HTML templates escape every value; plain text must show "<b>" exactly as given.
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         # A missing value is a bug in the caller, not a blank gap in a letter to a colleague.
@@ -61,6 +64,7 @@ class Composer:
         # Message-IDs on our own domain let replies be matched to what we sent.
         self.domain = mailbox_address.rsplit("@", 1)[1]
         self.env = template_environment(str(TEMPLATE_DIR))
+        self._from = formataddr((mailbox_name, mailbox_address))  # the same on every letter
 
     def render(self, template: str, context: dict, *, now: datetime | None = None) -> tuple[str, str]:
         """(plain text, html) from `template`.txt.j2 and .html.j2, with the letterhead values added.
@@ -109,13 +113,14 @@ class Composer:
         """The headers every letter carries, in order, with a new Message-ID; refuses a bad subject or recipients."""
         if "\n" in subject or "\r" in subject:
             raise ValueError(f"subject contains a line break: {subject!r}")
-        subject = printable(subject, SUBJECT_LIMIT)  # a name or reference from outside may carry a NUL
+        if len(subject) > SUBJECT_LIMIT or _NOT_AS_IS.search(subject):
+            subject = printable(subject, SUBJECT_LIMIT)  # a name or reference from outside may carry a NUL
         if isinstance(to, str) or isinstance(cc, str):
             # A bare string would be iterated one character at a time into nonsense addresses.
             raise TypeError("to and cc must be sequences of addresses, not a string")
         if not to:
             raise ValueError("a letter needs at least one recipient")
-        headers = [("From", formataddr((self.mailbox_name, self.mailbox_address))), ("To", ", ".join(to))]
+        headers = [("From", self._from), ("To", ", ".join(to))]
         if cc:
             headers.append(("Cc", ", ".join(cc)))
         headers += [("Subject", subject), ("Date", format_datetime(now)),
@@ -132,8 +137,7 @@ class Composer:
                           ("X-Auto-Response-Suppress", "All"), ("Content-Language", "en-GB")]
 
     def _to_the_director(self, to: Sequence[str]) -> bool:
-        director = self.letterhead.email.strip().lower()
-        return any(address.strip().lower() == director for _, address in getaddresses(list(to)))
+        return self.letterhead.email.strip().lower() in _addresses(tuple(to))
 
     def _context(self, context: dict, now: datetime | None) -> dict[str, Any]:
         # The caller's values win, so a template can be rendered with a fixed letter_date;
@@ -165,6 +169,19 @@ def reply_subject(subject: str) -> str:
     """"Re: <subject>", with any run of existing Re:/RE:/AW:/SV: prefixes collapsed into one."""
     rest = _REPLY_PREFIX.sub("", subject, count=1)
     return f"Re: {rest.strip()}".rstrip()
+
+
+# A bare address of dot-separated atoms: what getaddresses would give back exactly as written.
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
+
+
+@functools.lru_cache(maxsize=1024)
+def _addresses(to: tuple[str, ...]) -> frozenset[str]:
+    """The addresses of a letter's recipients, lower-cased: bare addresses (nearly every letter: the roster's)
+    as they are, anything else parsed, once per distinct list (getaddresses is ~20 us a letter)."""
+    if all(PLAIN_ADDRESS.match(address) for address in to):
+        return frozenset(address.lower() for address in to)
+    return frozenset(address.strip().lower() for _, address in getaddresses(list(to)))
 
 
 def _bracketed(message_id: str) -> str:

@@ -7,6 +7,7 @@ an hour's error around the clock change could move a deadline to the wrong day.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -47,18 +48,36 @@ def _calendar_day(d: date | datetime) -> date:
     raise TypeError(f"expected a date or datetime, got {type(d).__name__}")
 
 
+def _once_per_instant(words):
+    """Memoise a formatter for plain dates and aware datetimes: every letter of a run gives the same
+    deadline, written three or four times a letter, each a time-zone conversion. Equal aware datetimes
+    are the same instant, so the same London words; anything else (naive, a subclass) is not memoised."""
+    memo = functools.lru_cache(maxsize=256)(words)
+
+    @functools.wraps(words)
+    def formatted(d):
+        kind = type(d)
+        if kind is date or (kind is datetime and d.tzinfo is not None):
+            return memo(d)
+        return words(d)
+    return formatted
+
+
+@_once_per_instant
 def long_date(d: date | datetime) -> str:
     """"11th May 2021" — the date line of a letter."""
     day = _calendar_day(d)
     return f"{ordinal(day.day)} {_MONTHS[day.month - 1]} {day.year}"
 
 
+@_once_per_instant
 def long_weekday_date(d: date | datetime) -> str:
     """"Thursday 31st December 2026" — for deadlines and meetings, where the weekday helps."""
     day = _calendar_day(d)
     return f"{_WEEKDAYS[day.weekday()]} {long_date(day)}"
 
 
+@_once_per_instant
 def deadline_words(dt: datetime) -> str:
     """"23:59 on Thursday 31st December 2026" in London local time (24-hour clock)."""
     local = london(dt)

@@ -28,8 +28,17 @@ def fold(line: str) -> list[str]:
 
     Each continuation line starts with a single space (§3.1), which counts towards its 75 octets.
     """
-    if len(line) <= MAX_OCTETS and line.isascii():
-        return [line]  # most lines: one octet a character, short enough (the loop below cost ~1 ms a letter)
+    if line.isascii():
+        # One octet a character: cut by slicing (most lines fit as they are; the loop below cost ~1 ms a letter).
+        if len(line) <= MAX_OCTETS:
+            return [line]
+        rest = MAX_OCTETS - 1
+        return [line[:MAX_OCTETS]] + [" " + line[at:at + rest] for at in range(MAX_OCTETS, len(line), rest)]
+    return _fold_by_octets(line)
+
+
+def _fold_by_octets(line: str) -> list[str]:
+    """fold() a character at a time, counting each one's UTF-8 octets."""
     pieces: list[str] = []
     current, size, limit = "", 0, MAX_OCTETS
     for char in line:

@@ -12,6 +12,7 @@ a line of its own). Any other settings go to Jinja2's own filter. tests/test_wra
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from jinja2 import pass_environment
@@ -33,7 +34,13 @@ def wordwrap(environment, s: str, width: int = 79, break_long_words: bool = True
         return do_wordwrap(environment, s, width, break_long_words, wrapstring, break_on_hyphens)
     if wrapstring is None:
         wrapstring = environment.newline_sequence
-    return wrapstring.join([wrapstring.join(fill(line, width)) for line in s.splitlines()])
+    return wrapstring.join([_wrapped(line, width, wrapstring) for line in s.splitlines()])
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped(line: str, width: int, wrapstring: str) -> str:
+    """One line wrapped, kept: the Director's paragraphs are the same in every letter of a run."""
+    return wrapstring.join(fill(line, width))
 
 
 def fill(line: str, width: int) -> list[str]:

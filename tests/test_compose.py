@@ -80,6 +80,18 @@ def test_deadline_words_follow_bst_and_gmt(instant, words):
     assert deadline_words(instant) == words
 
 
+def test_the_same_instant_reads_the_same_however_it_was_given_and_a_naive_one_is_still_refused():
+    """Dates are written once per instant and kept (a run writes one deadline in every letter)."""
+    utc = datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)
+    in_london = utc.astimezone(ZoneInfo("Europe/London"))  # 01:30 BST, the first of the two 01:30s
+    assert deadline_words(utc) == deadline_words(in_london) == "01:30 on Sunday 25th October 2026"
+    assert deadline_words(in_london.replace(fold=1)) == "01:30 on Sunday 25th October 2026"  # 01:30 GMT
+    assert long_date(date(2026, 10, 25)) == long_date(utc) == "25th October 2026"
+    for naive in (datetime(2026, 10, 25, 0, 30), datetime(2026, 10, 25, 0, 30)):
+        with pytest.raises(ValueError):
+            deadline_words(naive)
+
+
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
         london(datetime(2026, 11, 30, 23, 59))
@@ -228,3 +240,14 @@ def test_a_context_value_is_cleaned_exactly_as_printable_cleans_it(text):
     assert _quotable(text) == printable(text, CONTEXT_VALUE_LIMIT)
     assert _quotable({"a": [text, (text,)]}) == {"a": [printable(text, CONTEXT_VALUE_LIMIT),
                                                         (printable(text, CONTEXT_VALUE_LIMIT),)]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(address=st.one_of(st.from_regex(r"[A-Za-z0-9._+@<>\" (),;:-]{1,40}", fullmatch=True),
+                         st.from_regex(r"[A-Za-z0-9._+-]{1,20}@[A-Za-z0-9.-]{1,20}", fullmatch=True)))
+def test_an_address_taken_as_it_is_is_one_the_email_package_reads_the_same(address):
+    """A letter is to the Director by the addresses the email package reads; a bare one is taken without it."""
+    from email.utils import getaddresses
+    from mailer.compose import PLAIN_ADDRESS
+    if PLAIN_ADDRESS.match(address):
+        assert getaddresses([address]) == [("", address)]

@@ -6,8 +6,10 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mailer.ics import deadline_event, fold
+from mailer.ics import _fold_by_octets, deadline_event, fold
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 2, 9, 15, 30, tzinfo=LONDON)
@@ -136,3 +138,8 @@ def test_naive_datetimes_and_broken_lines_are_refused():
 def test_an_organiser_already_written_as_mailto_is_not_doubled():
     assert props(event(organiser="mailto:qa-audits@wexcombe.example"))["ORGANIZER"] == [
         "mailto:qa-audits@wexcombe.example"]
+
+
+@given(st.text(st.characters(max_codepoint=127), max_size=400))
+def test_an_ascii_line_is_cut_as_the_octet_by_octet_fold_cuts_it(line):
+    assert fold(line) == _fold_by_octets(line)

@@ -7,6 +7,7 @@ text and HTML; the same files, with the same names, types and contents.
 """
 from __future__ import annotations
 
+import binascii
 import email
 from datetime import datetime, timezone
 from email import policy
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from conftest import DATA, MAILBOX
 from letters import NOW
 from mailer.letter_bytes import composed_letter
+from mailer.letter_parts import quoted_printable
 from core.letter import OutgoingAttachment
 from mailer.letter_message import letter_message
 
@@ -99,6 +101,14 @@ def seen(message) -> dict:
     part_headers = [sorted(name for name in part.keys() if name != "MIME-Version") for part in message.walk()]
     return {"headers": top, "type": message.get_content_type(), "parts": parts, "part headers": part_headers,
             "text": message.get_body(("plain",)).get_content(), "html": message.get_body(("html",)).get_content()}
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=BODIES)
+def test_a_body_is_encoded_line_by_line_exactly_as_binascii_encodes_it_whole(text):
+    whole = text.encode("utf-8").splitlines()
+    assert quoted_printable(text) == binascii.b2a_qp(b"\n".join(whole) + b"\n", quotetabs=False, istext=True)
+    assert quoted_printable(text) == quoted_printable(text), "the same again, from the lines kept"
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -77,6 +77,44 @@ def test_the_next_pass_sends_the_waiting_letter_and_its_file_goes(folder):
         assert OutboxRepo(store).pending() == []
 
 
+def test_letters_sent_together_leave_the_outbox_in_one_removal_and_the_ones_not_sent_stay(folder):
+    # Three letters waited over a pass (spooled); a fourth is stored in this pass (only in the log).
+    a_pass(folder, store_letters=[letter(1, ALLOCATION), letter(2, RECEIPT), letter(3, ALLOCATION)])
+    with Store(folder, logged=True) as store:
+        with store.transaction():
+            OutboxRepo(store).add(letter(4, RECEIPT))
+        with store.transaction(durable=False):  # the batch the transport took: 1 and 4 (9 was never stored)
+            OutboxRepo(store).remove("<letter-1@wexcombe.example>", "<letter-4@wexcombe.example>",
+                                     "<letter-9@wexcombe.example>")
+        assert [r["message_id"] for r in OutboxRepo(store).pending()] == [
+            "<letter-2@wexcombe.example>", "<letter-3@wexcombe.example>"]
+    assert spooled(folder) == {file_name("<letter-2@wexcombe.example>"), file_name("<letter-3@wexcombe.example>")}
+    with Store(folder, writer=False) as store:
+        waiting = OutboxRepo(store).pending()
+        assert [OutboxRepo(store).raw(r) for r in waiting] == [RECEIPT, ALLOCATION], "what was not sent is kept whole"
+
+
+def test_a_letter_is_sent_as_the_very_bytes_stored_whether_kept_in_memory_or_read_back(folder):
+    with Store(folder, logged=True) as store:
+        with store.transaction():
+            OutboxRepo(store).add(letter(5, RECEIPT))
+        [waiting] = OutboxRepo(store).pending()
+        assert OutboxRepo(store).raw(waiting) is RECEIPT, "the pass that stored it sends it without decoding it"
+        with pytest.raises(RuntimeError), store.transaction():
+            OutboxRepo(store).add(letter(6, ALLOCATION))
+            raise RuntimeError("the handling failed: its letter is rolled back")
+        assert [r["message_id"] for r in OutboxRepo(store).pending()] == ["<letter-5@wexcombe.example>"]
+        [waiting] = OutboxRepo(store).pending()
+        assert OutboxRepo(store).raw(waiting) == RECEIPT
+        with store.transaction(durable=False):
+            OutboxRepo(store).remove("<letter-5@wexcombe.example>")
+        assert "<letter-5@wexcombe.example>" not in store.spool._held, "a sent letter's bytes are let go"
+    a_pass(folder, store_letters=[letter(7, ALLOCATION)])  # waits past the fold: spilled to its file
+    with Store(folder, writer=False) as store:
+        [waiting] = OutboxRepo(store).pending()
+        assert "raw" not in waiting and OutboxRepo(store).raw(waiting) == ALLOCATION
+
+
 def test_a_letter_set_aside_for_a_person_keeps_its_file_and_goes_when_put_back(folder):
     a_pass(folder, store_letters=[letter(3, ALLOCATION)])
     with Store(folder, logged=True) as store, store.transaction():

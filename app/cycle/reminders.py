@@ -77,8 +77,8 @@ def send_due_letters(ctx: Context) -> int:
             # All of the month's letters and their "done" marks in one write (one fsync, not one per
             # letter): a crash before it leaves every one to send at the next pass, after it none.
             with ctx.store.transaction():
-                for item, letter in composed:
-                    ctx.postman.keep(letter)
+                ctx.postman.keep_all([letter for _, letter in composed])
+                for item, _ in composed:
                     ctx.ledger.mark_done(month, item.key, now)
             for item, _ in composed:
                 log.info("%s sent for %s to %s", item.step, month, item.to)
