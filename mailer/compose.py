@@ -46,6 +46,9 @@ def template_environment(folder: str, cache_folder: str | None = None) -> Enviro
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates change with the package, and a new package means a new process: no need to
+        # look at each template file's time again at every letter (two or three stats a letter).
+        auto_reload=False,
     )
     env.filters.update(long_date=long_date, long_weekday_date=long_weekday_date, deadline_words=deadline_words,
                        wordwrap=wordwrap)  # Jinja2's own, word for word, at a fraction of the cost (mailer/wrap.py)
