@@ -55,9 +55,11 @@ class FolderLock:
             time.sleep(0.2)
         try:
             handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
+            if handle.read() != str(os.getpid()):  # a daemon taking its lock back finds its own pid there
+                handle.seek(0)
+                handle.truncate()
+                handle.write(str(os.getpid()))
+                handle.flush()
         except OSError as exc:
             with suppress(OSError):  # closing flushes the same unwritten bytes, and fails the same way
                 handle.close()
@@ -67,11 +69,13 @@ class FolderLock:
             raise StoreUnusable(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self._handle = handle
 
-    def release(self) -> None:
-        """Let the next process in."""
+    def release(self, *, keep_note: bool = False) -> None:
+        """Let the next process in. With `keep_note` (a daemon between passes, taking it back in a moment)
+        its pid stays in the file; else the file is emptied."""
         if self._handle:
-            self._handle.seek(0)
-            self._handle.truncate()  # no stale pid left behind to puzzle whoever looks
+            if not keep_note:
+                self._handle.seek(0)
+                self._handle.truncate()  # no stale pid left behind to puzzle whoever looks
             self._handle.close()
             self._handle = None
 

@@ -77,6 +77,7 @@ class Store(KeptBetweenPasses):
         self._dbs: dict[str, TinyDB] = {}
         self._listings: dict[str, tuple] = {}  # files(prefix), while the manifest and the log list the same
         self._paused: dict | None = None  # between a daemon's passes: the stamps noted as the lock was let go
+        self._marked = False  # this store left the mark (db/kept.py), to be removed when it closes
 
     def _new_journal(self, *, read_only: bool = False) -> Journal:
         """A journal over the files, with the log's changes read (and checked) as an overlay."""
@@ -265,7 +266,7 @@ class Store(KeptBetweenPasses):
         if self._lock and hasattr(self, "_journal") and not self._journal.active and not getattr(self, "_paused", None):
             with suppress(StoreError, OSError):
                 self._fold()  # if the disk is failing, the log stays and is folded at the next open
-        if getattr(self, "_paused", None):
+        if getattr(self, "_marked", False):
             with suppress(OSError):
                 unmark(self.folder)  # not left for whoever looks in the folder (the next writer would remove it)
         if hasattr(self, "_dbs"):

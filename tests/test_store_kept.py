@@ -69,6 +69,27 @@ def test_after_another_writer_the_paused_store_lets_go_and_its_old_memory_is_nev
         assert [r["value"] for r in fresh.table(MONTH, "items").all()] == [1, 20]
 
 
+def test_pass_after_pass_the_mark_and_the_lock_note_stay_as_they_are(tmp_path, monkeypatch):
+    # A month-end trickle: the mark stays where the first pause left it, and the lock file keeps the
+    # daemon's pid between passes. Making a file and removing it again at every pass cost more than
+    # anything else a one-message pass does to the store.
+    store = a_paused_store(tmp_path)
+    real_open, made = os.open, []
+    monkeypatch.setattr(os, "open", lambda path, flags, *mode: (made.append(os.fspath(path)) if flags & os.O_CREAT
+                                                               else None, real_open(path, flags, *mode))[1])
+    for value in (3, 4):
+        assert store.resume() is True
+        with store.transaction():
+            store.table(MONTH, "items").insert({"value": value})
+        store.pause()
+        assert (tmp_path / "store.lock").read_text() == str(os.getpid()), "the daemon's pid, as the last pass wrote it"
+    assert not [path for path in made if path.endswith(MARK)], "the mark was made again"
+    assert items(tmp_path, MONTH) == [1, 2, 3, 4]  # a reader (`status`) between passes removes nothing
+    assert store.resume() is True
+    store.close()
+    assert not (tmp_path / MARK).exists() and (tmp_path / "store.lock").read_text() == ""
+
+
 def test_readers_between_passes_keep_the_service_but_any_writer_is_seen(tmp_path):
     store = a_paused_store(tmp_path, fold=True)
     for _ in range(3):  # `status` and `report` as often as the QA team likes: they take no lock, write nothing
