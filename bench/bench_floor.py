@@ -45,10 +45,16 @@ def floor_one(raw: bytes, n: int, folder: Path) -> None:
     _fsync_folder(folder / "replies")
 
 
-def floor_per_message(messages: list[bytes], folder: Path) -> tuple[float, float]:
-    """Median and mean seconds per message for the floor over `messages`, written under `folder`."""
+def floor_folder(folder: Path) -> Path:
+    """Make the floor's folders under `folder`; returns it."""
     for name in ("records", "replies"):
         (folder / name).mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def floor_per_message(messages: list[bytes], folder: Path) -> tuple[float, float]:
+    """Median and mean seconds per message for the floor over `messages`, written under `folder`."""
+    floor_folder(folder)
     times = []
     for n, raw in enumerate(messages):
         start = time.perf_counter()

@@ -18,7 +18,7 @@ from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.bench_floor import floor_per_message
+from bench.bench_floor import floor_folder, floor_one, floor_per_message
 from bench.month_end import month_end_site, submissions
 from bench.pass_buckets import pass_buckets
 from core.config import load_config
@@ -134,7 +134,7 @@ def rush(folder: Path) -> None:
 def trickle(folder: Path, profile: bool = False) -> None:
     """One message at a time to the daemon: arrival to receipt, and the daemon's CPU per message."""
     config, replies, floor, watcher, daemon = _daemon_with_replies(folder, TRICKLE + 1)
-    waits, cpus, gaps = [], [], random.Random(7)
+    waits, cpus, gaps, spaced_floor = [], [], random.Random(7), []
 
     def one(raw: bytes) -> float:
         """Deliver one message, wait for its receipt; seconds from arrival to receipt."""
@@ -153,13 +153,20 @@ def trickle(folder: Path, profile: bool = False) -> None:
         idle_start, idle_cpu = time.perf_counter(), cpu_seconds(daemon.pid)
         time.sleep(10)
         idle = (cpu_seconds(daemon.pid) - idle_cpu) / (time.perf_counter() - idle_start)
-        for raw in replies[1:]:
+        spaced = floor_folder(folder / "floor-spaced")
+        for n, raw in enumerate(replies[1:]):
             cpu, start = cpu_seconds(daemon.pid), time.perf_counter()
             waits.append(one(raw))
             # The pass finishes before the next arrives; a random gap, so arrivals do not lock in step
             # with the daemon's quarter-second look at the folder (always just after it, or just before).
-            time.sleep(1.5 + gaps.uniform(0, 0.5))
+            time.sleep(0.5 + gaps.uniform(0, 0.25))
             cpus.append(cpu_seconds(daemon.pid) - cpu - idle * (time.perf_counter() - start))
+            # The floor handles the same message at the same moment, one at a time as the daemon does:
+            # the disk and the CPU as they are now, not as they were when the batch floor ran.
+            floor_start = time.perf_counter()
+            floor_one(raw, n, spaced)
+            spaced_floor.append(time.perf_counter() - floor_start)
+            time.sleep(1.0 + gaps.uniform(0, 0.25))
     finally:
         watcher.stop()
         stop_daemon(daemon)
@@ -170,6 +177,10 @@ def trickle(folder: Path, profile: bool = False) -> None:
     print(f"  daemon CPU per message: mean {cpu * 1000:.1f} ms, median {middle * 1000:.1f} ms, max "
           f"{max(cpus) * 1000:.1f} ms (idle {idle * 1000:.1f} ms/s subtracted); floor {floor * 1000:.1f} ms: "
           f"{cpu / floor:.1f}x (mean), {middle / floor:.1f}x (median)")
+    spaced = statistics.fmean(spaced_floor)
+    print(f"  the floor run one message at a time between the daemon's (the same messages, the same moments): "
+          f"mean {spaced * 1000:.1f} ms, median {statistics.median(spaced_floor) * 1000:.1f} ms: "
+          f"{cpu / spaced:.1f}x (mean)")
     pass_buckets(load_config(config), folder, profile=profile)
 
 
