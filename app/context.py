@@ -15,6 +15,7 @@ from app.transports import open_mailbox
 from core.clock import Clock
 from core.config import Config
 from core.errors import ConfigError, StoreUnusable
+from db.backups import copy_whole
 from db.files import private_by_default
 from db.opening import damage_message
 from db.ledger import Ledger
@@ -118,7 +119,7 @@ def open_context(config: Config, clock: Clock, *, dry_run_output: Callable[[str]
         cleanup = Path(tempfile.mkdtemp(prefix="auditmail-dry-run-"))
         store_path = cleanup / "data"
         if config.store_path.exists():
-            shutil.copytree(config.store_path, store_path, ignore=shutil.ignore_patterns("daemon.lock"))
+            copy_whole(config.store_path, store_path, wait_seconds)
         reader = _ReadOnlyMailbox(mailbox)
         sender = _PrintingSender(dry_run_output)
     store = open_checked_store(config, store_path, read_only=read_only, wait_seconds=wait_seconds)

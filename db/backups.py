@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.errors import StoreError, StoreUnusable
 from db.files import fsync_folder, make_private_folder, write_private
+from db.lock import FolderLock
 from db.manifest import MANIFEST_NAME, Manifest
 from db.spool import FOLDER as SPOOL, folded_outbox, spool_names
 from db.verify import store_problem
@@ -117,3 +118,18 @@ def _copy_spool(source: Path, target: Path) -> None:
         write_private(target / SPOOL / name, (source / SPOOL / name).read_bytes())
     if names:
         fsync_folder(target / SPOOL)
+
+
+def copy_whole(folder: Path, target: Path, wait_seconds: float) -> None:
+    """Copy a store folder as it is (its log and journal too) into `target`, for a dry run to work on.
+
+    Copied while holding the store's writer lock, as a backup is: a daemon folding its log part-way
+    through a file-by-file copy would leave some files before the fold and some after. The lock is
+    held only for the copy (the daemon waits that long at most); nothing in the store is changed.
+    """
+    lock = FolderLock(folder)
+    lock.acquire(wait_seconds)
+    try:
+        shutil.copytree(folder, target, ignore=shutil.ignore_patterns("daemon.lock", "store.lock", "*.tmp"))
+    finally:
+        lock.release()

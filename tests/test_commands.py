@@ -121,6 +121,24 @@ def test_once_with_a_fixed_clock_and_dry_run_from_the_command_line(site, capsys)
     assert len(site.files("inbox")) == 1 and site.sent() == []
 
 
+def test_a_dry_run_copies_the_store_between_the_daemons_passes_never_during_one(site):
+    # The daemon is in the middle of a pass (it holds the store's writer lock, and may be folding its
+    # log into the month's files). A dry run copied file by file now could take some files from before
+    # the fold and some from after: it waits for the pass instead (here not at all, so it says why).
+    from core.errors import StoreLocked
+    from db.store import Store
+
+    daemon_pass = Store(site.folder / "data", logged=True)
+    try:
+        with pytest.raises(StoreLocked, match="another audit mailbox process"):
+            site.open(utc(2026, 11, 2, 9, 30), dry_run_output=print, wait_seconds=0)
+    finally:
+        daemon_pass.close()
+    ctx = site.open(utc(2026, 11, 2, 9, 30), dry_run_output=print, wait_seconds=0)  # between passes: at once
+    ctx.close()
+    assert not (site.folder / "data" / "store.lock").read_text(), "the store's lock let go, nothing left in it"
+
+
 def test_the_daemon_handles_mail_and_stops_cleanly_on_sigterm(site):
     with_config_change(site, "poll_seconds = 2", "poll_seconds = 5")
     site.receive(new_mail(sender="aisha.patel@wexcombe.example", subject="hello", body="?"), at=utc(2026, 11, 2, 9))
