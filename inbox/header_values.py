@@ -16,6 +16,7 @@ from inbox.charsets import decode_bytes
 
 FOLD = re.compile(r"\r?\n(?=[ \t])")
 PLAIN_VALUE = re.compile(r"[\x20-\x7e\t]*\Z")
+SURROGATE = re.compile("[\udc80-\udcff]")  # a raw 8-bit byte, as the parser keeps it (surrogateescape)
 _ATOMS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
 PLAIN_MESSAGE_ID = re.compile(rf"<{_ATOMS}@{_ATOMS}>\Z")
 
@@ -84,6 +85,6 @@ def _parsed_unchanged(name: str, value: str) -> bool:
 
 def undo_surrogates(value: str) -> str:
     """Raw 8-bit header bytes arrive as surrogate escapes; read them as UTF-8, else windows-1252."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if value.isascii() or not SURROGATE.search(value):  # a test of each character was 0.1 ms a message
         return value
     return decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
