@@ -1,0 +1,216 @@
+"""Attacks on session 17's changes to durability and sending (issue 11), as a reviewer would make them.
+
+December at Wexcombe County Council: the QA team has issued the month's audits, and auditors' grades
+come in while the daemon runs on the embedded Maildir transport. Each story puts one of this session's
+claims to the test: the records of letters sent left unsynced (a power cut only puts a letter back
+into the same file), answers sent in batches at most a quarter of a second after their message, and
+the mark kept in the store folder across passes.
+"""
+import os
+import shutil
+from types import SimpleNamespace
+
+import pytest
+from freezegun import freeze_time
+
+import app.intake
+import inbox.maildir
+from app.daemon import one_pass
+from conftest import Site, issue, utc
+from core.errors import TransportError
+from db.kept import MARK
+from db.outbox import OutboxRepo
+from db.store import Store
+from db.wal import WriteAheadLog
+from inbox.maildir import MaildirMailbox
+from test_sent_flush import AISHA, BEN, DECEMBER, a_daemon_pass, file_name, waiting
+from test_sent_flush import synced  # noqa: F401 - a fixture: how much of the log an fsync has made durable
+
+GRADES_AT = utc(2026, 12, 10, 11, 0)
+SURGE_AT = utc(2026, 12, 31, 23, 50)
+
+
+def receipts_to(site: Site, address: str, since=GRADES_AT) -> list:
+    """The answers (letters with In-Reply-To) in sent/, new and cur alike, that went to `address`."""
+    return [m for m in site.sent_since(since) if m["In-Reply-To"] and address in m["To"]]
+
+
+def both_grades_arrive(site: Site, at=GRADES_AT) -> None:
+    for who in (f"Aisha Patel <{AISHA}>", f"Ben Hartley <{BEN}>"):
+        site.reply(who, "Your audits", "Grade: Good", at=at, handle=False)
+
+
+def slow_handling(monkeypatch) -> None:
+    """Each look at the pacing clock is a second later: every message takes longer than SEND_EVERY."""
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(app.intake, "time", SimpleNamespace(monotonic=lambda: float(next(ticks))))
+
+
+def frozen_pacing_clock(monkeypatch) -> None:
+    """The pacing clock stands still: a whole surge is handled within one SEND_EVERY."""
+    monkeypatch.setattr(app.intake, "time", SimpleNamespace(monotonic=lambda: 0.0))
+
+
+# --- a power cut, and a Maildir that a mail client reads ---------------------------------------------
+
+def test_a_receipt_a_mail_client_had_already_read_is_not_put_into_sent_again_after_a_power_cut(site, synced):
+    # 10 December, 11:00. The Maildir is served to the QA team's mail client (Dovecot, mutt), which
+    # marks Aisha's receipt as read: it moves sent/new/<name> to sent/cur/<name>:2,S. Then the power
+    # fails before the record that it went reached the disk. The receipt must not come back as a
+    # second copy in sent/new: "the same file" has to hold for a letter a client has moved too.
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    ctx = a_daemon_pass(site, GRADES_AT)
+    with open(site.folder / "data" / "wal.jsonl", "r+b") as cut:
+        cut.truncate(synced["size"])
+    ctx.close()
+    [receipt] = waiting(site)
+    sent = site.mailbox / "sent"
+    name = file_name(receipt["message_id"])
+    os.replace(sent / "new" / name, sent / "cur" / f"{name}:2,S")
+    site.once(utc(2026, 12, 10, 11, 5))
+    assert len(receipts_to(site, AISHA)) == 1, "the receipt is in sent/ twice: once read, once new"
+    assert waiting(site) == [], "recorded as sent all the same: it is not tried at every pass"
+    assert not (sent / "new" / name).exists()
+
+
+def snapshot(site: Site, into) -> Site:
+    """A copy of the whole deployment (config, store, Maildirs) as it stands, usable as a site of its own."""
+    shutil.copytree(site.folder, into, ignore=shutil.ignore_patterns("*.lock"))
+    copy = Site.__new__(Site)
+    copy.folder, copy.config_path, copy.mailbox = into, into / "config.toml", into / "mailbox"
+    return copy
+
+
+def test_a_power_cut_after_any_write_of_a_surge_pass_loses_nothing_and_repeats_nothing(site, tmp_path, monkeypatch):
+    # 31 December, 23:50: both grades arrive together and each takes longer than SEND_EVERY to handle,
+    # so the receipts go in two batches mid-pass. The power may fail after any write of that pass: the
+    # store's log comes back as far as it was fsync'd, and sent/new holds what was flushed (worst
+    # case) or everything written (best case). Whatever the moment, the next pass leaves each grade
+    # handled once and each auditor with one receipt.
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    both_grades_arrive(site, SURGE_AT)
+    sizes, cuts = {"durable": 0}, []
+    flushed = {p.name for p in (site.mailbox / "sent" / "new").iterdir()}  # the allocation letters, flushed by `issue`
+    real_append, real_sync, real_flush = WriteAheadLog.append, WriteAheadLog.sync, inbox.maildir.fsync_folder
+
+    def appended(log, changes, *, durable=True):
+        real_append(log, changes, durable=durable)
+        if durable:
+            sizes["durable"] = log.size
+        cuts.append((snapshot(site, tmp_path / f"cut{len(cuts)}"), sizes["durable"], set(flushed)))
+
+    def synced_log(log):
+        real_sync(log)
+        sizes["durable"] = log.size
+
+    def folder_flushed(folder):
+        if folder.parent.name == "sent":
+            flushed.update(p.name for p in folder.iterdir())
+        return real_flush(folder)
+    monkeypatch.setattr(WriteAheadLog, "append", appended)
+    monkeypatch.setattr(WriteAheadLog, "sync", synced_log)
+    monkeypatch.setattr(inbox.maildir, "fsync_folder", folder_flushed)
+    slow_handling(monkeypatch)
+    with freeze_time(SURGE_AT):
+        ctx = site.open()
+        one_pass(ctx, jobs=False)
+        ctx.pause()
+    ctx.close()
+    monkeypatch.undo()
+    assert len(cuts) >= 6, "the pass wrote less often than this story assumes"
+    for n, (copy, size, names) in enumerate(cuts):
+        with open(copy.folder / "data" / "wal.jsonl", "r+b") as log:
+            log.truncate(size)
+        worst_case = snapshot(copy, tmp_path / f"cut{n}-worst")
+        for path in (worst_case.mailbox / "sent" / "new").iterdir():
+            if path.name not in names:
+                path.unlink()  # a name in sent/new never flushed is lost with the power
+        for worst, at in ((False, copy), (True, worst_case)):
+            at.once(utc(2026, 12, 31, 23, 55))
+            at.once(utc(2026, 12, 31, 23, 56))
+            case = f"power cut after write {n} ({'worst' if worst else 'best'} case for sent/)"
+            assert [len(receipts_to(at, who, SURGE_AT)) for who in (AISHA, BEN)] == [1, 1], case
+            assert len(at.files("processed")) == 2 and at.files("inbox") == [] and at.files("failed") == [], case
+            assert waiting(at) == [], case
+
+
+# --- answers in batches: a stop asked for, a mailbox that fails ---------------------------------------
+
+def test_a_stop_asked_for_mid_surge_still_sends_the_answers_of_the_mail_already_handled(site, monkeypatch):
+    # SIGTERM arrives as Aisha's grade is handled, within the quarter second: the pass stops before
+    # Ben's, but Aisha's receipt does not wait for the daemon's next life.
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    both_grades_arrive(site)
+    frozen_pacing_clock(monkeypatch)
+    handled = []
+    real = app.intake.handle_one
+    monkeypatch.setattr(app.intake, "handle_one", lambda ctx, incoming: (real(ctx, incoming), handled.append(1)))
+    with freeze_time(GRADES_AT):
+        ctx = site.open()
+        try:
+            counts = one_pass(ctx, lambda: bool(handled), jobs=False)
+        finally:
+            ctx.close()
+    assert counts == {"handled": 1, "sent": 1}
+    assert len(receipts_to(site, AISHA)) == 1 and len(site.files("inbox")) == 1 and waiting(site) == []
+
+
+def test_when_the_mailbox_fails_mid_surge_the_answers_already_made_still_go(site, monkeypatch):
+    # Aisha's grade is handled and filed; filing Ben's fails (the mail server drops the connection, the
+    # disk under the Maildir refuses a rename). Before batching, Aisha's receipt had gone already; it
+    # must not now wait for the mailbox to be reconnected (5 s, then 10, 20 … up to 5 minutes, while
+    # through IMAP the SMTP server that sends may be working all along).
+    issue(site, "2026-12", DECEMBER, utc(2026, 12, 1, 8, 30))
+    both_grades_arrive(site)
+    frozen_pacing_clock(monkeypatch)
+    real, filed = MaildirMailbox.processed, []
+
+    def processed(mailbox, message):
+        if filed:
+            raise TransportError("cannot move the message to processed/: Input/output error")
+        filed.append(message)
+        return real(mailbox, message)
+    monkeypatch.setattr(MaildirMailbox, "processed", processed)
+    with freeze_time(GRADES_AT):
+        ctx = site.open()
+        try:
+            with pytest.raises(TransportError):
+                one_pass(ctx, jobs=False)
+        finally:
+            ctx.close()
+    assert len(receipts_to(site, AISHA)) == 1, "Aisha's receipt waits for the next pass"
+    assert len(receipts_to(site, BEN)) == 1, "Ben's grade was handled (only filing it failed): his receipt goes too"
+    assert waiting(site) == [] and len(site.files("inbox")) == 1
+    monkeypatch.undo()
+    site.once(utc(2026, 12, 10, 11, 1))  # the mailbox back: Ben's message filed, not handled twice
+    assert [len(receipts_to(site, who)) for who in (AISHA, BEN)] == [1, 1]
+    assert len(site.files("processed")) == 2 and site.files("inbox") == [] and waiting(site) == []
+
+
+# --- the mark kept across passes -------------------------------------------------------------------
+
+def test_a_daemon_that_opened_afresh_after_a_writer_sees_the_next_writer_too(tmp_path):
+    # `issue` runs between two passes, so the daemon opens its store afresh; its old store, closed,
+    # must not take away the mark the fresh one leaves, and a second writer (`roster import`) later
+    # must be seen again.
+    from test_store_kept import MONTH, a_paused_store
+    from test_store_log import items
+
+    first = a_paused_store(tmp_path)
+    with Store(tmp_path, logged=True) as other, other.transaction():
+        other.table(MONTH, "items").insert({"value": 3})
+    assert first.resume() is False
+    first.close()
+    fresh = Store(tmp_path, logged=True)
+    assert [r["value"] for r in fresh.table(MONTH, "items").all()] == [1, 2, 3]
+    fresh.pause()
+    assert (tmp_path / MARK).exists()
+    first.close()  # closed twice (a second stop): the fresh store's mark stays
+    assert (tmp_path / MARK).exists()
+    assert fresh.resume() is True
+    fresh.pause()
+    with Store(tmp_path, logged=True) as other, other.transaction():
+        other.table(MONTH, "items").insert({"value": 4})
+    assert fresh.resume() is False, "the second writer was seen"
+    fresh.close()
+    assert items(tmp_path, MONTH) == [1, 2, 3, 4] and not (tmp_path / MARK).exists()
