@@ -214,3 +214,22 @@ def test_a_daemon_that_opened_afresh_after_a_writer_sees_the_next_writer_too(tmp
     assert fresh.resume() is False, "the second writer was seen"
     fresh.close()
     assert items(tmp_path, MONTH) == [1, 2, 3, 4] and not (tmp_path / MARK).exists()
+
+
+# --- the compiled template cache in a shared /tmp ---------------------------------------------------
+
+def test_a_link_another_user_plants_in_tmp_never_changes_the_mode_of_a_folder_of_ours(tmp_path, monkeypatch):
+    # After a reboot empties /tmp, another user of the server plants /tmp/_jinja2-cache-<our uid> as a
+    # link to one of the service's own folders, say the mailbox that a mail server reads through its
+    # group (0750). The service's first letter must not make that folder 0700 (the mail server locked
+    # out), and letters are still composed, without the cache.
+    from mailer import template_cache as cache_module
+
+    shared = tmp_path / "mailbox"
+    shared.mkdir()
+    os.chmod(shared, 0o750)
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path))
+    os.symlink(shared, tmp_path / f"_jinja2-cache-{os.getuid()}")
+    assert cache_module.template_cache() is None
+    assert oct(os.stat(shared).st_mode & 0o777) == oct(0o750), "the service changed the mode of its own folder"
+    assert list(shared.iterdir()) == []
