@@ -233,3 +233,34 @@ def test_a_link_another_user_plants_in_tmp_never_changes_the_mode_of_a_folder_of
     assert cache_module.template_cache() is None
     assert oct(os.stat(shared).st_mode & 0o777) == oct(0o750), "the service changed the mode of its own folder"
     assert list(shared.iterdir()) == []
+
+
+# --- the lock note kept between passes ---------------------------------------------------------------
+
+def test_a_command_kept_waiting_between_the_daemons_passes_is_told_who_really_holds_the_store(tmp_path):
+    # The daemon's pid stays in store.lock between its passes. `issue` (another process) takes the
+    # lock meanwhile; a third command kept waiting must be told `issue`'s pid, not the daemon's.
+    import subprocess
+    import sys
+
+    from core.errors import StoreLocked
+    from db.lock import FolderLock
+    from test_store_kept import a_paused_store
+
+    daemon = a_paused_store(tmp_path)
+    assert (tmp_path / "store.lock").read_text() == str(os.getpid())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from db.lock import FolderLock; lock = FolderLock(sys.argv[1]); lock.acquire(); "
+                               "print('held', flush=True); time.sleep(30)", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreLocked, match=rf"\(pid {holder.pid}\)"):
+            FolderLock(tmp_path).acquire(0)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert daemon.resume() is True, "`issue` only took the lock: it opened no store"
+    assert (tmp_path / "store.lock").read_text() == str(os.getpid()), "the daemon's own pid again"
+    daemon.close()
