@@ -268,3 +268,27 @@ def test_a_command_kept_waiting_between_the_daemons_passes_is_told_who_really_ho
     assert daemon.resume() is True, "`issue` only took the lock: it opened no store"
     assert (tmp_path / "store.lock").read_text() == str(os.getpid()), "the daemon's own pid again"
     daemon.close()
+
+
+def test_on_windows_a_command_kept_waiting_is_told_the_store_is_in_use_not_shown_a_traceback(tmp_path, monkeypatch):
+    # On Windows the lock (msvcrt) is on the file's first byte, and no other process may read a locked
+    # byte: the note naming the holder cannot be read by whoever waits. That must still be the usual
+    # "in use" answer, not a PermissionError with a traceback. (Modelled here: the lock is never had,
+    # and reading the note is refused as Windows refuses it.)
+    import db.lock
+    from core.errors import StoreLocked
+
+    class LockedFirstByte:
+        def __init__(self, handle):
+            self._handle = handle
+
+        def read(self, *args):
+            raise PermissionError(13, "Permission denied")
+
+        def __getattr__(self, name):
+            return getattr(self._handle, name)
+
+    monkeypatch.setattr(db.lock, "_try_lock", lambda handle: False)
+    monkeypatch.setattr(db.lock, "open", lambda *args, **kwargs: LockedFirstByte(open(*args, **kwargs)), raising=False)
+    with pytest.raises(StoreLocked, match=r"\(pid unknown\) is using"):
+        db.lock.FolderLock(tmp_path).acquire(0)
