@@ -10,12 +10,13 @@ import hashlib
 import logging
 import re
 import time
+from contextlib import suppress
 from typing import Callable
 
 from app.oversize import answer_too_large, size_words, too_large
 from app.context import Context
 from core.clock import month_of
-from core.errors import MalformedMessage, StoreError
+from core.errors import MalformedMessage, StoreError, TransportError
 from inbox.mailbox import Incoming
 from inbox.parse import parse_message
 
@@ -34,15 +35,25 @@ def intake_pass(ctx: Context, should_stop: Callable[[], bool] = lambda: False) -
     """
     handled = sent = 0
     last_sent = time.monotonic()
-    for incoming in ctx.reader.waiting():
-        if should_stop():
-            break
-        handle_one(ctx, incoming)
-        handled += 1
-        if time.monotonic() - last_sent >= SEND_EVERY:
-            sent += ctx.postman.deliver_pending()
-            last_sent = time.monotonic()
-    return handled, sent + ctx.postman.deliver_pending()
+    try:
+        for incoming in ctx.reader.waiting():
+            if should_stop():
+                break
+            handle_one(ctx, incoming)
+            handled += 1
+            if time.monotonic() - last_sent >= SEND_EVERY:
+                sent += ctx.postman.deliver_pending()
+                last_sent = time.monotonic()
+    except TransportError as exc:
+        mailbox_failed = exc
+    else:
+        return handled, sent + ctx.postman.deliver_pending()
+    # The mailbox failed reading or filing a message: the answers to those handled before it still go
+    # now, as they did when each went at once, not after the mailbox is reconnected. Sent outside the
+    # `except`, so a sending failure is not taken for this one (Postman reads an error's context).
+    with suppress(StoreError):
+        ctx.postman.deliver_pending()
+    raise mailbox_failed
 
 
 def handle_one(ctx: Context, incoming: Incoming) -> None:

@@ -45,8 +45,11 @@ class FolderLock:
         deadline = time.monotonic() + wait_seconds
         while not _try_lock(handle):
             if time.monotonic() >= deadline:
-                handle.seek(0)
-                holder = handle.read().strip() or "unknown"
+                try:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown"
+                except OSError:  # Windows: the holder's lock on the first byte forbids others to read it
+                    holder = "unknown"
                 handle.close()
                 what = "audit mailbox daemon" if "daemon" in self.path.name else "audit mailbox process"
                 raise StoreLocked(f"another {what} (pid {holder}) is using {self.path.parent}"

@@ -267,6 +267,7 @@ class Store(KeptBetweenPasses):
             with suppress(StoreError, OSError):
                 self._fold()  # if the disk is failing, the log stays and is folded at the next open
         if getattr(self, "_marked", False):
+            self._marked = False  # closed twice, a store must not take away the mark of one opened since
             with suppress(OSError):
                 unmark(self.folder)  # not left for whoever looks in the folder (the next writer would remove it)
         if hasattr(self, "_dbs"):

@@ -74,6 +74,7 @@ class MaildirMailbox:
         self.path = Path(path)
         self._listed: set[str] | None = None  # the inbox's messages as a pass last listed them (see wait_for_mail)
         self._sent_unsynced = False  # a letter renamed into sent/new whose name is not yet fsync'd (see send)
+        self._read_in_sent: set[str] | None = None  # letters a mail client moved to sent/cur (see send)
         for name in FOLDERS:
             make_maildir(self.path / name)
 
@@ -193,6 +194,11 @@ class MaildirMailbox:
         local = message_id.strip("<>").split("@")[0]
         # Our ids start with their UTC time, so sent/ lists in the order mail was written.
         name = local if local.replace(".", "").replace("-", "").isalnum() else hashlib.sha256(local.encode()).hexdigest()
+        if name in self._moved_to_cur():
+            # Sent before, and since marked read by a mail client serving this Maildir (sent/cur/NAME:2,S):
+            # only a resend after a crash or power cut comes here. Written again it would be a second copy.
+            log.info("already in sent/cur, not written again message_id=%s", message_id)
+            return []
         try:
             deliver(self.path / "sent", raw, name=name, sync_folder=False)
         except OSError as exc:
@@ -203,5 +209,23 @@ class MaildirMailbox:
     def flush_sent(self) -> None:
         """Make the names of the letters sent so far durable in sent/new: one folder fsync, if any went."""
         if self._sent_unsynced:
-            fsync_folder(self.path / "sent" / "new")
+            try:
+                fsync_folder(self.path / "sent" / "new")
+            except OSError:
+                self._read_in_sent = None  # these letters go again: sent/cur is looked at again first
+                raise
             self._sent_unsynced = False
+
+    def _moved_to_cur(self) -> set[str]:
+        """The letters (by file name) a mail client moved from sent/new to sent/cur, listed once a process.
+
+        A letter goes again only after a crash, a power cut or a failed flush, all before the first
+        letters of a process (or of the pass after the failed flush): the list made then is enough,
+        and this transport itself never writes to sent/cur, so it is empty unless a client reads sent/.
+        """
+        if self._read_in_sent is None:
+            try:
+                self._read_in_sent = {entry.split(":2,")[0] for entry in os.listdir(self.path / "sent" / "cur")}
+            except FileNotFoundError:
+                self._read_in_sent = set()
+        return self._read_in_sent
