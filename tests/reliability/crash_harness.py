@@ -117,20 +117,28 @@ def run_with_kills(site: Path, log_path: Path, figures: Figures, kills: int, rng
 
     One kill in five comes during start-up (imports, the journal's replay). The others come after the
     daemon has dealt with a random number of messages (at least one, so what the last kill cut off is
-    finished first) and then a random `delays` more, so they land anywhere in handling, filing or
-    sending, and are spread over the whole inbox whatever the speed of the machine.
+    finished first) and then a random delay more, so they land anywhere in handling, filing or
+    sending. The kills are spread over the whole inbox whatever the speed of the machine: the delay is
+    at most `delays[1]` and at most about two messages' time, and the number of messages waited for
+    allows for those the daemon deals with during the delay (both measured over the lives so far).
     """
+    pace = _Pace()
     with open(log_path, "ab") as log:
         for left in range(kills, 0, -1):
             had_mail, before = waiting(site), log_path.stat().st_size
-            per_life = max(1, 2 * len(maildir_names(site, "inbox")) // left)
+            share = len(maildir_names(site, "inbox")) / left  # messages each life left should deal with
+            per_life = max(1, round(2 * (share - pace.extra(delays)) - 1))
             proc = start(site, log)
             try:
                 if rng.random() < 0.2:
                     proc.wait(timeout=rng.uniform(0.05, 1.0))
                 else:
-                    _wait_for(proc, site, log_path, before, rng.randint(1, per_life))
-                    proc.wait(timeout=rng.uniform(*delays))
+                    dealt = _wait_for(proc, site, log_path, before, rng.randint(1, per_life))
+                    delay = rng.uniform(delays[0], pace.longest(delays))
+                    try:
+                        proc.wait(timeout=delay)
+                    finally:
+                        pace.note(len(DEALT_WITH.findall(_log_since(log_path, before))) - dealt, delay)
                 figures.daemon_deaths += 1  # it ended before we killed it
                 figures.problems.append(f"the daemon exited on its own with code {proc.returncode}")
             except subprocess.TimeoutExpired:
@@ -147,17 +155,42 @@ def run_with_kills(site: Path, log_path: Path, figures: Figures, kills: int, rng
         run_until_quiet(site, log, figures)
 
 
+class _Pace:
+    """How fast the daemon deals with messages during the random delay before a kill, over the lives so far."""
+
+    def __init__(self):
+        self.messages, self.seconds = 0, 0.0
+
+    def note(self, messages: int, seconds: float) -> None:
+        self.messages, self.seconds = self.messages + max(messages, 0), self.seconds + seconds
+
+    def longest(self, delays: tuple[float, float]) -> float:
+        """The longest delay: `delays[1]`, or about two messages' time when that is shorter."""
+        if not self.messages:
+            return delays[1]
+        return max(delays[0], min(delays[1], 2 * self.seconds / self.messages))
+
+    def extra(self, delays: tuple[float, float]) -> float:
+        """The messages a life deals with, on average, during its delay."""
+        if not self.seconds:
+            return 0.0
+        return self.messages / self.seconds * (delays[0] + self.longest(delays)) / 2
+
+
 DEALT_WITH = re.compile(r"(handled|failed) message_id=")
 
 
-def _wait_for(proc: subprocess.Popen, site: Path, log_path: Path, before: int, messages: int) -> None:
-    """Until this life of the daemon has dealt with `messages` messages (or the inbox is empty, or a minute passed)."""
-    deadline = time.monotonic() + 60
+def _wait_for(proc: subprocess.Popen, site: Path, log_path: Path, before: int, messages: int) -> int:
+    """Until this life of the daemon has dealt with `messages` messages (or the inbox is empty, or a minute
+    passed); how many it had dealt with then."""
+    deadline, dealt = time.monotonic() + 60, 0
     while time.monotonic() < deadline and proc.poll() is None:
         life = _log_since(log_path, before)
-        if "daemon started" in life and (len(DEALT_WITH.findall(life)) >= messages or not maildir_names(site, "inbox")):
-            return
+        dealt = len(DEALT_WITH.findall(life))
+        if "daemon started" in life and (dealt >= messages or not maildir_names(site, "inbox")):
+            return dealt
         time.sleep(0.02)
+    return dealt
 
 
 def _log_since(log_path: Path, offset: int) -> str:
