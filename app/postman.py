@@ -7,26 +7,26 @@ transport has taken it, so after a crash unsent mail is sent (at least once, wit
 Sending never stalls: a letter the server will not take yet is retried with backoff while the others
 go on; one refused for good, or not taken after `max_send_attempts` tries, is set aside for the QA
 team (`status` lists it, `resend` sends it again). A recipient refused by the server is noted and the
-letter counts as sent to the others. When the server itself is the trouble, sending as a whole pauses.
+letter counts as sent to the others. When the server itself is the trouble, sending as a whole pauses
+(app/send_trouble.py).
 """
 import logging
-import socket
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from core.clock import Clock, month_of
-from core.backoff import LETTER_RETRY, SENDING_PAUSE
 from core.errors import PermanentFailure, TransportError
 from db.ledger import Ledger
 from db.outbox import OutboxRepo
 from db.store import Store
 from inbox.mailbox import MailSender
 from mailer.compose import Composer
+from app.send_trouble import SendingTrouble, _about
 from core.letter import Letter
 
 log = logging.getLogger("auditmail.outbox")
 
 
-class Postman:
+class Postman(SendingTrouble):
     """Composes letters into the outbox and delivers the outbox through the sending transport."""
 
     def __init__(self, store: Store, composer: Composer, sender: MailSender, clock: Clock, max_answers_per_day: int,
@@ -173,61 +173,13 @@ class Postman:
         if held:
             self._set_aside(held[0], f"refused by the server: {held[1]}")
 
-    def _retry_later(self, record: dict, exc: TransportError, failures_in_a_row: int) -> bool:
-        """Note a temporary failure (the letter waits its backoff, or is set aside after too many tries);
-        True when sending should pause because the server, not this letter, is the trouble."""
-        now = self._clock.now()
-        message_id = record["message_id"]
-        retry_after = getattr(exc, "retry_after", None)
-        if _unreachable(exc):
-            # Not counted against the letter: a weekend outage must not set every letter aside.
-            self._pause([record], f"the mail server cannot be reached: {exc.message}")
-            return True
-        attempts = record.get("attempts", 0) + 1
-        if attempts >= self._max_attempts:
-            self._set_aside(record, f"not taken after {attempts} tries; last: {exc.message}")
-        else:
-            next_at = now + timedelta(seconds=LETTER_RETRY.delay(attempts, retry_after))
-            with self._store.transaction():
-                OutboxRepo(self._store).note_failure(message_id, exc.message, next_at)
-            log.warning("send failed message_id=%s attempt=%d, next try %s: %s", message_id, attempts,
-                        next_at.isoformat(timespec="seconds"), exc.message)
-        if retry_after or failures_in_a_row >= 2:
-            self._pause([], f"the server asked us to wait: {exc.message}" if retry_after
-                        else f"two letters in a row were not taken: {exc.message}", retry_after)
-            return True
-        return False
-
-    def _pause(self, records: list[dict], reason: str, retry_after: float | None = None) -> None:
-        """Hold all sending for a while; the letters that showed it keep their place, with the error noted."""
-        now = self._clock.now()
-        with self._store.transaction():
-            outbox = OutboxRepo(self._store)
-            for record in records:
-                outbox.note_failure(record["message_id"], reason, None, counts=False)
-            failures = (outbox.paused() or {}).get("failures", 0) + 1
-            until = now + timedelta(seconds=SENDING_PAUSE.delay(failures, retry_after))
-            outbox.pause(until, reason, failures)
-        log.warning("sending paused until %s: %s", until.isoformat(timespec="seconds"), reason)
-
-    def _set_aside(self, record: dict, reason: str) -> None:
-        """Take a letter out of the sending queue and put it on the QA team's list."""
-        now = self._clock.now()
-        with self._store.transaction():
-            OutboxRepo(self._store).set_aside(record["message_id"], reason, now)
-            self._ledger.add_triage(month_of(now), {
-                "at": now.isoformat(), "key": record["message_id"], "set_aside": True,
-                "note": f"a letter ({record['kind']}) {_about(record)} to {', '.join(record['to'] + record['cc'])} "
-                        f"was set aside, not sent: {reason}; `auditmail resend {record['message_id']}` sends it again"})
-        log.error("letter set aside message_id=%s kind=%s refs=%s: %s", record["message_id"], record["kind"],
-                  ",".join(record["refs"]) or "-", reason)
-
     def _mark_sent(self, taken: list[tuple[dict, list[str]]]) -> None:
         """Out of the outbox and into the ledger in one write; a refused recipient goes on the QA team's list.
 
         The write is not fsync'd on its own: the next durable commit (the next message handled, or the
-        end of the pass where `sent_records_need_sync`) carries it. A killed process keeps it; a power cut before then can only make
-        the letters go again, with the same Message-IDs, which the transport was already allowed to do.
+        end of the pass where `sent_records_need_sync`) carries it. A killed process keeps it; a power
+        cut before then can only make the letters go again, with the same Message-IDs, which the
+        transport was already allowed to do.
         """
         now = self._clock.now()
         with self._store.transaction(durable=False):
@@ -249,23 +201,3 @@ class Postman:
                      ",".join(record["refs"]) or "-")
             for address in refused:
                 log.warning("recipient refused message_id=%s address=%s", record["message_id"], address)
-
-
-def _about(record: dict) -> str:
-    return f"about {', '.join(record['refs'])}" if record["refs"] else "(no reference)"
-
-
-# Failures underneath a TemporaryFailure that mean the server could not be reached at all.
-NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.gaierror)
-
-
-def _unreachable(exc: BaseException) -> bool:
-    """Whether the failure is about reaching the server (refused, timed out, no such host), not about the letter."""
-    cause = exc.__cause__ or exc.__context__
-    for _ in range(10):  # a chain is short; a loop in it must not hang us
-        if cause is None:
-            return False
-        if isinstance(cause, NETWORK_ERRORS):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False

@@ -176,7 +176,7 @@ def test_a_wrong_tenant_or_client_id_is_diagnosed(graph_site):
 def test_graph_out_of_reach_pauses_sending_rather_than_counting_against_the_letter():
     import socket
 
-    from app.postman import _unreachable
+    from app.send_trouble import _unreachable
     from core.backoff import FAIL_FAST
     from core.graph import GraphClient
     from mailer.graph import GraphSender

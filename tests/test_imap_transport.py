@@ -243,7 +243,7 @@ def test_a_server_slow_to_acknowledge_a_letter_gets_it_once_and_the_try_counts_a
     import asyncio
 
     import mailer.smtp as smtp_module
-    from app.postman import _unreachable
+    from app.send_trouble import _unreachable
     from servers.smtp import Handler
 
     slow = {"on": False}
